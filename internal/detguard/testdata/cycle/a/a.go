@@ -1,0 +1,5 @@
+package a
+
+import "github.com/guardsim/guardsim/internal/detguard/testdata/cycle/b"
+
+var A = b.B

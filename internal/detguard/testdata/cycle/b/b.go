@@ -1,0 +1,5 @@
+package b
+
+import "github.com/guardsim/guardsim/internal/detguard/testdata/cycle/a"
+
+var B = a.A

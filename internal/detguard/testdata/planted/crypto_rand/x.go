@@ -1,0 +1,5 @@
+package planted
+
+import "crypto/rand"
+
+func token() string { return rand.Text() }

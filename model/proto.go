@@ -1,0 +1,238 @@
+package model
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/guardsim/guardsim/sim"
+)
+
+// RequestID identifies one tunnel request (upstream a UUIDv4, RequestId in
+// PROTO:192-320). The gateway draws a fresh one per HTTP attempt (GW:102) and
+// reuses one per client WebSocket across attempts (PS:1823, GW:204).
+type RequestID uint64
+
+func (id RequestID) String() string { return fmt.Sprintf("rq%d", uint64(id)) }
+
+// MessageID identifies one tunnel message (upstream a UUIDv4); TunnelAck
+// matches messages by it.
+type MessageID uint64
+
+func (id MessageID) String() string { return fmt.Sprintf("m%d", uint64(id)) }
+
+// ActorID names an actor.
+type ActorID string
+
+// RunnerID names a runner. In the simulation a runner's id is its node name.
+type RunnerID string
+
+// Generation counts an actor's allocations: each start gets a new one.
+type Generation uint32
+
+// Headers is an HTTP header map with lowercase keys. A header with several
+// values keeps only its last, as Guard does (errata E1).
+type Headers map[string]string
+
+// String renders headers in sorted key order, for the trace.
+func (h Headers) String() string {
+	if len(h) == 0 {
+		return "{}"
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range sim.SortedKeys(h) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s:%s", k, h[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// Clone copies h.
+func (h Headers) Clone() Headers {
+	return maps.Clone(h)
+}
+
+// Header names and values that the protocol depends on.
+const (
+	// XRivetError marks a retryable 503 (PS:42, PS:2457-2460).
+	XRivetError = "x-rivet-error"
+	// XRivetRayID is on every Guard response (PS:2217-2233).
+	XRivetRayID = "x-rivet-ray-id"
+	// SecWebSocketProtocol is set to "rivet" on every 101 (PS:1982-1995).
+	SecWebSocketProtocol = "sec-websocket-protocol"
+	// RunnerActorNotFound is the runner's x-rivet-error value for an
+	// unknown actor after #3322 (TUN:212-223).
+	RunnerActorNotFound = "runner.actor_not_found"
+)
+
+// TunnelKind is the kind of one tunnel message (PROTO:192-320).
+type TunnelKind interface{ tunnelKind() string }
+
+// ToClientTunnelMessage goes from the gateway to the runner
+// (PROTO:192-320). GatewayReplyTo is set only on the first message of a
+// request (GSS:127-131); pegboard-runner strips and records it (P2C:46-79).
+type ToClientTunnelMessage struct {
+	RequestID      RequestID
+	MessageID      MessageID
+	GatewayReplyTo string
+	Kind           TunnelKind
+}
+
+func (m *ToClientTunnelMessage) String() string {
+	s := fmt.Sprintf("%s{%s %s", m.Kind.tunnelKind(), m.RequestID, m.MessageID)
+	if m.GatewayReplyTo != "" {
+		s += " reply=" + m.GatewayReplyTo
+	}
+	return s + kindFields(m.Kind) + "}"
+}
+
+// ToServerTunnelMessage goes from the runner to the gateway.
+type ToServerTunnelMessage struct {
+	RequestID RequestID
+	MessageID MessageID
+	Kind      TunnelKind
+}
+
+func (m *ToServerTunnelMessage) String() string {
+	return fmt.Sprintf("%s{%s %s%s}", m.Kind.tunnelKind(), m.RequestID, m.MessageID, kindFields(m.Kind))
+}
+
+func kindFields(k TunnelKind) string {
+	if s, ok := k.(fmt.Stringer); ok {
+		if f := s.String(); f != "" {
+			return " " + f
+		}
+	}
+	return ""
+}
+
+// Gateway → runner kinds.
+type (
+	// RequestStart starts an HTTP request; the gateway always sends
+	// Stream=false (GW:109-122).
+	RequestStart struct {
+		ActorID ActorID
+		Method  string
+		Path    string
+		Headers Headers
+		Body    string
+		Stream  bool
+	}
+	// RequestAbort is not sent by the gateway at f3105c779; kept for
+	// completeness of the protocol.
+	RequestAbort struct{}
+	// WebSocketOpen opens a tunnelled WebSocket (GW:211-221).
+	WebSocketOpen struct {
+		ActorID ActorID
+		Path    string
+		Headers Headers
+	}
+	// WebSocketMessage carries a client message; Index is assigned when
+	// hibernation is on (GSS:133-143).
+	WebSocketMessage struct {
+		Index  uint16
+		Data   string
+		Binary bool
+	}
+	// WebSocketClose is Guard's close to the runner (GW:452-457).
+	WebSocketClose struct {
+		Code   *uint16
+		Reason string
+	}
+	// TunnelAck acks another message, matched by MessageID; it flows both
+	// ways.
+	TunnelAck struct{}
+)
+
+// Runner → gateway kinds.
+type (
+	// ResponseStart is the whole response when Stream=false (TUN:430-438).
+	ResponseStart struct {
+		Status  int
+		Headers Headers
+		Body    string
+		Stream  bool
+	}
+	// ResponseAbort is sent only by pegboard-runner on disconnect
+	// (PBR:164-166).
+	ResponseAbort struct{}
+	// ServerWebSocketOpen answers an open (TUN:574-580); LastMsgIndex -1
+	// means none.
+	ServerWebSocketOpen struct {
+		CanHibernate bool
+		LastMsgIndex int64
+	}
+	// ServerWebSocketMessage is an actor → client message.
+	ServerWebSocketMessage struct {
+		Data   string
+		Binary bool
+	}
+	// ServerWebSocketMessageAck acks client messages up to Index.
+	ServerWebSocketMessageAck struct{ Index uint16 }
+	// ServerWebSocketClose closes from the runner side, with the retry
+	// flag (PROTO:264-268).
+	ServerWebSocketClose struct {
+		Code   *uint16
+		Reason string
+		Retry  bool
+	}
+)
+
+func (RequestStart) tunnelKind() string              { return "RequestStart" }
+func (RequestAbort) tunnelKind() string              { return "RequestAbort" }
+func (WebSocketOpen) tunnelKind() string             { return "WebSocketOpen" }
+func (WebSocketMessage) tunnelKind() string          { return "WebSocketMessage" }
+func (WebSocketClose) tunnelKind() string            { return "WebSocketClose" }
+func (TunnelAck) tunnelKind() string                 { return "TunnelAck" }
+func (ResponseStart) tunnelKind() string             { return "ResponseStart" }
+func (ResponseAbort) tunnelKind() string             { return "ResponseAbort" }
+func (ServerWebSocketOpen) tunnelKind() string       { return "ServerWebSocketOpen" }
+func (ServerWebSocketMessage) tunnelKind() string    { return "ServerWebSocketMessage" }
+func (ServerWebSocketMessageAck) tunnelKind() string { return "ServerWebSocketMessageAck" }
+func (ServerWebSocketClose) tunnelKind() string      { return "ServerWebSocketClose" }
+
+func (k RequestStart) String() string {
+	return fmt.Sprintf("actor=%s %s %s", k.ActorID, k.Method, k.Path)
+}
+func (k WebSocketOpen) String() string { return fmt.Sprintf("actor=%s %s", k.ActorID, k.Path) }
+func (k WebSocketMessage) String() string {
+	return fmt.Sprintf("idx=%d data=%q", k.Index, k.Data)
+}
+func (k WebSocketClose) String() string { return closeString(k.Code, k.Reason) }
+func (k ResponseStart) String() string {
+	s := fmt.Sprintf("status=%d", k.Status)
+	if v, ok := k.Headers[XRivetError]; ok {
+		s += " x-rivet-error=" + v
+	}
+	return s
+}
+func (k ServerWebSocketOpen) String() string {
+	return fmt.Sprintf("hibernate=%t last=%d", k.CanHibernate, k.LastMsgIndex)
+}
+func (k ServerWebSocketMessage) String() string   { return fmt.Sprintf("data=%q", k.Data) }
+func (k ServerWebSocketMessageAck) String() string { return fmt.Sprintf("idx=%d", k.Index) }
+func (k ServerWebSocketClose) String() string {
+	return closeString(k.Code, k.Reason) + fmt.Sprintf(" retry=%t", k.Retry)
+}
+
+func closeString(code *uint16, reason string) string {
+	c := "none"
+	if code != nil {
+		c = fmt.Sprint(*code)
+	}
+	return fmt.Sprintf("code=%s reason=%q", c, reason)
+}
+
+// Code returns a pointer to c, for the optional close codes.
+func Code(c uint16) *uint16 { return &c }
+
+// Close codes (PS:2484, 2496-2499).
+const (
+	CloseNormal   uint16 = 1000
+	CloseAbnormal uint16 = 1006
+	CloseError    uint16 = 1011
+)

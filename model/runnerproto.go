@@ -1,0 +1,117 @@
+package model
+
+import "fmt"
+
+// The runner protocol between a runner and its pegboard-runner endpoint in
+// the engine (PROTO, RUN). Engine → runner messages implement ToClient,
+// runner → engine messages implement ToServer. Both travel over the runner's
+// one WebSocket to the engine, a sim connection.
+
+// ToClient is an engine → runner message.
+type ToClient interface{ toClient() }
+
+// ToServer is a runner → engine message.
+type ToServer interface{ toServer() }
+
+// ToServerInit opens a runner session (RUN:528-560).
+type ToServerInit struct{ Runner RunnerID }
+
+// ToClientInit answers it with the runner lost threshold that the runner uses
+// to stop all its actors after losing the engine (RWF:117, RUN:567-569).
+type ToClientInit struct {
+	Runner              RunnerID
+	RunnerLostThreshold int64 // virtual nanoseconds; 0 means none
+}
+
+// CommandStartActor allocates an actor generation to the runner.
+type CommandStartActor struct {
+	ActorID    ActorID
+	Generation Generation
+}
+
+// CommandStopActor stops an actor generation (RUN:793-801).
+type CommandStopActor struct {
+	ActorID    ActorID
+	Generation Generation
+}
+
+// ToClientClose tells the runner to shut down its tunnel and close
+// (RUN:592-594).
+type ToClientClose struct{}
+
+// ActorState is what an EventActorStateUpdate reports.
+type ActorState uint8
+
+const (
+	// ActorRunning is sent before onActorStart finishes (RUN:771-790).
+	ActorRunning ActorState = iota + 1
+	// ActorStopped is always sent with code Ok (RUN:876-882).
+	ActorStopped
+)
+
+func (s ActorState) String() string {
+	switch s {
+	case ActorRunning:
+		return "running"
+	case ActorStopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("ActorState(%d)", uint8(s))
+}
+
+// EventActorStateUpdate reports an actor's state to its workflow.
+type EventActorStateUpdate struct {
+	ActorID    ActorID
+	Generation Generation
+	State      ActorState
+}
+
+// ActorIntent is what an EventActorIntent asks for (RUN:141-160).
+type ActorIntent uint8
+
+const (
+	IntentSleep ActorIntent = iota + 1
+	IntentStop
+)
+
+func (i ActorIntent) String() string {
+	if i == IntentSleep {
+		return "sleep"
+	}
+	return "stop"
+}
+
+// EventActorIntent asks the workflow to sleep or stop the actor; the actor
+// stays registered until CommandStopActor arrives.
+type EventActorIntent struct {
+	ActorID    ActorID
+	Generation Generation
+	Intent     ActorIntent
+}
+
+func (*ToClientInit) toClient()          {}
+func (*CommandStartActor) toClient()     {}
+func (*CommandStopActor) toClient()      {}
+func (*ToClientClose) toClient()         {}
+func (*ToClientTunnelMessage) toClient() {}
+
+func (*ToServerInit) toServer()          {}
+func (*EventActorStateUpdate) toServer() {}
+func (*EventActorIntent) toServer()      {}
+func (*ToServerTunnelMessage) toServer() {}
+
+func (m *ToClientInit) String() string { return fmt.Sprintf("Init{%s}", m.Runner) }
+func (m *ToServerInit) String() string { return fmt.Sprintf("Init{%s}", m.Runner) }
+func (m *CommandStartActor) String() string {
+	return fmt.Sprintf("StartActor{%s gen=%d}", m.ActorID, m.Generation)
+}
+func (m *CommandStopActor) String() string {
+	return fmt.Sprintf("StopActor{%s gen=%d}", m.ActorID, m.Generation)
+}
+func (*ToClientClose) String() string { return "Close{}" }
+func (m *EventActorStateUpdate) String() string {
+	return fmt.Sprintf("ActorState{%s gen=%d %s}", m.ActorID, m.Generation, m.State)
+}
+func (m *EventActorIntent) String() string {
+	return fmt.Sprintf("ActorIntent{%s gen=%d %s}", m.ActorID, m.Generation, m.Intent)
+}
