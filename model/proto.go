@@ -213,7 +213,7 @@ func (k ResponseStart) String() string {
 func (k ServerWebSocketOpen) String() string {
 	return fmt.Sprintf("hibernate=%t last=%d", k.CanHibernate, k.LastMsgIndex)
 }
-func (k ServerWebSocketMessage) String() string   { return fmt.Sprintf("data=%q", k.Data) }
+func (k ServerWebSocketMessage) String() string    { return fmt.Sprintf("data=%q", k.Data) }
 func (k ServerWebSocketMessageAck) String() string { return fmt.Sprintf("idx=%d", k.Index) }
 func (k ServerWebSocketClose) String() string {
 	return closeString(k.Code, k.Reason) + fmt.Sprintf(" retry=%t", k.Retry)

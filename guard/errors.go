@@ -1,0 +1,128 @@
+package guard
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/guardsim/guardsim/model"
+)
+
+// RivetError is a typed Rivet error (GCE:5-109, GERR:5-84).
+type RivetError struct {
+	Group, Code, Message string
+}
+
+func (e *RivetError) Error() string { return e.Group + "." + e.Code }
+
+// Is reports whether err is the Rivet error group.code.
+func Is(err error, group, code string) bool {
+	re, ok := err.(*RivetError)
+	return ok && re.Group == group && re.Code == code
+}
+
+func rivetErr(group, code, msg string) *RivetError { return &RivetError{group, code, msg} }
+
+// The errors Guard and the gateway raise.
+var (
+	errRetryAttemptsExceeded = func(n int) *RivetError {
+		return rivetErr("guard", "retry_attempts_exceeded", fmt.Sprintf("Retry attempts exceeded (%d).", n))
+	}
+	errServiceUnavailable = func() *RivetError { return rivetErr("guard", "service_unavailable", "Service unavailable.") }
+	errActorNotFound      = func() *RivetError { return rivetErr("guard", "actor_not_found", "Actor not found.") }
+	errActorDestroyed     = func() *RivetError { return rivetErr("guard", "actor_destroyed", "Actor destroyed.") }
+	errActorReadyTimeout  = func() *RivetError {
+		return rivetErr("guard", "actor_ready_timeout", "Actor did not become ready in time.")
+	}
+	errRequestTimeout        = func() *RivetError { return rivetErr("guard", "request_timeout", "Request timed out.") }
+	errUpstreamError         = func() *RivetError { return rivetErr("guard", "upstream_error", "Upstream error.") }
+	errNoRoute               = func() *RivetError { return rivetErr("guard", "no_route", "No route found.") }
+	errMissingHeader         = func(h string) *RivetError { return rivetErr("guard", "missing_header", "Missing header "+h+".") }
+	errDestroyedWhileWaiting = func() *RivetError {
+		return rivetErr("actor", "destroyed_while_waiting_for_ready", "Actor destroyed while waiting for ready.")
+	}
+	errWebSocketServiceUnavailable = func() *RivetError {
+		return rivetErr("guard", "websocket_service_unavailable", "WebSocket service unavailable.")
+	}
+	errWebSocketServiceRetry = func() *RivetError {
+		return rivetErr("guard", "websocket_service_retry", "WebSocket service retry.")
+	}
+	errWebSocketServiceTimeout = func() *RivetError {
+		return rivetErr("guard", "websocket_service_timeout", "WebSocket service timed out.")
+	}
+	errTargetChanged = func() *RivetError { return rivetErr("guard", "target_changed", "Target changed.") }
+)
+
+// internalError is a non-Rivet error: it maps to 500 core.internal_error.
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string { return e.msg }
+
+// statusOf maps an error to its HTTP status (PS:2400-2415, errata E10, E11).
+func statusOf(err error) int {
+	re, ok := err.(*RivetError)
+	if !ok {
+		return 500
+	}
+	switch re.Group + "." + re.Code {
+	case "guard.rate_limit":
+		return 429
+	case "guard.upstream_error", "guard.routing_error", "guard.retry_attempts_exceeded":
+		return 502
+	case "guard.request_timeout":
+		return 504
+	case "guard.actor_not_found", "guard.actor_destroyed", "guard.no_route", "api.not_found":
+		return 404
+	case "guard.service_unavailable", "guard.actor_ready_timeout":
+		return 503
+	case "api.unauthorized":
+		return 401
+	case "api.forbidden":
+		return 403
+	}
+	return 400
+}
+
+// errIntoResponse renders an error as Guard's JSON error response
+// (PS:2397-2442, APIE:76-93). Guard never sets x-rivet-error itself.
+func errIntoResponse(err error, ray string) *Response {
+	re, ok := err.(*RivetError)
+	if !ok {
+		re = rivetErr("core", "internal_error", "An internal error occurred.")
+	}
+	body, _ := json.Marshal(struct {
+		Group   string `json:"group"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{re.Group, re.Code, re.Message})
+	return &Response{
+		Status:  statusOf(err),
+		Headers: model.Headers{"content-type": "application/json", model.XRivetRayID: ray},
+		Body:    string(body),
+	}
+}
+
+// closeFrame is a WebSocket close frame sent to the client.
+type closeFrame struct {
+	Code   uint16
+	Reason string
+}
+
+// closeReasonMax is the close reason byte limit (PS:2481, 2508).
+const closeReasonMax = 123
+
+// errToCloseFrame builds the client close for an error (PS:2489-2511).
+func errToCloseFrame(err error, ray string) closeFrame {
+	re, ok := err.(*RivetError)
+	if !ok {
+		re = rivetErr("core", "internal_error", "")
+	}
+	code := model.CloseError
+	if re.Group == "ws" && (re.Code == "connection_closed" || re.Code == "eviction") {
+		code = model.CloseNormal
+	}
+	reason := re.Group + "." + re.Code + "#" + ray
+	if len(reason) > closeReasonMax {
+		reason = reason[:closeReasonMax]
+	}
+	return closeFrame{code, reason}
+}

@@ -1,0 +1,145 @@
+package guard
+
+import (
+	"fmt"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Constants of Guard (PS, PGR) with their upstream references.
+const (
+	// RouteCacheTTL is the route cache's time to live (PS:44).
+	RouteCacheTTL = 10 * sim.Minute
+	// WebSocketCloseLinger is the wait after sending a close (PS:46).
+	WebSocketCloseLinger = 100 * sim.Millisecond
+	// RoutingTimeout caps a whole routing call (PS:406, 416-426).
+	RoutingTimeout = 15 * sim.Second
+	// DefaultMaxAttempts and DefaultInitialInterval are the retry defaults
+	// used for every CustomServe route, i.e. every local actor (PS:498-516,
+	// 822-837).
+	DefaultMaxAttempts     = 3
+	DefaultInitialInterval = 100 * sim.Millisecond
+	// DefaultRequestTimeout is the Target path's request timeout (PS:498-516).
+	DefaultRequestTimeout = 30 * sim.Second
+	// MiddlewareMaxAttempts and MiddlewareInitialInterval are Guard's
+	// production middleware for Target routes with an actor id (GMW:33-34).
+	MiddlewareMaxAttempts     = 7
+	MiddlewareInitialInterval = 150 * sim.Millisecond
+	// ActorReadyTimeout is the wait for Ready, restarted on every pass of
+	// the wait loop (PGR:11, 227-229).
+	ActorReadyTimeout = 10 * sim.Second
+	// MaxRewakes bounds rewakes while waiting for ready (PGR:192, 213-216).
+	MaxRewakes = 16
+	// LocalDC is the datacenter label of this guard; actors labelled with
+	// another DC ("a1@dc2") are routed to that DC's guard (PGR:116-140).
+	LocalDC = "dc1"
+)
+
+// backoff is initial·2^(attempt-1), no jitter, no cap (PS:673-675).
+func backoff(initial sim.Time, attempt int) sim.Time { return initial << (attempt - 1) }
+
+// Request is a client's HTTP request (or WebSocket upgrade) to Guard.
+type Request struct {
+	Method  string
+	Host    string
+	Path    string
+	Headers model.Headers
+	Body    string
+}
+
+// Response is what a client receives.
+type Response struct {
+	Status  int
+	Headers model.Headers
+	Body    string
+}
+
+func (r *Response) String() string {
+	s := fmt.Sprintf("%d", r.Status)
+	if v, ok := r.Headers[model.XRivetError]; ok {
+		s += " x-rivet-error=" + v
+	}
+	return s + fmt.Sprintf(" %q", r.Body)
+}
+
+// Log is what Guard did for one client request, for tests and the oracle:
+// it is filled as the request runs.
+type Log struct {
+	Ray string
+	// RoutingCalls counts calls of the routing function (cache hits excluded).
+	RoutingCalls int
+	// Attempts is one entry per handler attempt: its runner, tunnel request
+	// id, when it started and ended, and whether its result was retryable.
+	Attempts []Attempt
+	// Backoffs are the sleeps between attempts, in order.
+	Backoffs []sim.Time
+	// Done is when the client got its response.
+	Done sim.Time
+}
+
+// Attempt is one handler call of a retry loop.
+type Attempt struct {
+	Runner    model.RunnerID
+	Target    string // for Target routes: the upstream node
+	Request   model.RequestID
+	Start     sim.Time
+	End       sim.Time
+	Retryable bool
+	Result    string
+}
+
+// Config sets up a Guard.
+type Config struct {
+	// Node is the guard's node name (default "guard").
+	Node   string
+	Quirks model.Quirks
+}
+
+// Guard is one Guard process: the proxy service, its routing function and
+// route cache, and the pegboard gateway's shared state.
+type Guard struct {
+	w      *sim.World
+	node   string
+	quirks model.Quirks
+	rng    interface{ IntN(int) int }
+	ups    *model.UPSClient
+	engine *sim.End
+	reads  map[uint64]func(*model.ActorKeys)
+	readID uint64
+	rays   uint64
+	cache  *routeCache
+	gw     *sharedState
+}
+
+// New starts a Guard: it connects to UPS and the engine and starts the
+// gateway's receiver and GC.
+func New(w *sim.World, ups *model.UPS, cfg Config) *Guard {
+	if cfg.Node == "" {
+		cfg.Node = "guard"
+	}
+	g := &Guard{w: w, node: cfg.Node, quirks: cfg.Quirks, rng: w.Rand(cfg.Node + "/guard"),
+		ups: ups.Client(cfg.Node), reads: map[uint64]func(*model.ActorKeys){}}
+	g.cache = newRouteCache(w)
+	g.engine = w.Net().Dial(cfg.Node, model.EngineNode)
+	g.engine.Handle(func(msg any) {
+		if k, ok := msg.(*model.ActorKeys); ok {
+			if cb := g.reads[k.ID]; cb != nil {
+				delete(g.reads, k.ID)
+				cb(k)
+			}
+		}
+	}, nil)
+	g.gw = newSharedState(g)
+	return g
+}
+
+// Node is the guard's node name.
+func (g *Guard) Node() string { return g.node }
+
+func (g *Guard) trace(event string, kv ...any) { g.w.Trace(g.node, event, kv...) }
+
+func (g *Guard) newRay() string {
+	g.rays++
+	return fmt.Sprintf("ray%d", g.rays)
+}

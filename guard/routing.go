@@ -1,0 +1,327 @@
+package guard
+
+import (
+	"strings"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// routeTarget is a plain HTTP upstream (PS:111-117).
+type routeTarget struct {
+	Actor model.ActorID
+	Host  string
+	Path  string
+}
+
+// Routing outputs (PS:130-138): Route (cacheable), a canned Response, or a
+// CustomServe handler. Here the only CustomServe is the pegboard gateway.
+type (
+	routeConfig    struct{ Targets []routeTarget }
+	staticResponse struct {
+		Status  int
+		Message string
+	}
+)
+
+// routeCache is the moka route cache: only Route outputs, 10 min TTL
+// (PS:243-268, 438-439). Capacity eviction (TinyLFU) is not modelled.
+type routeCache struct {
+	w       *sim.World
+	entries map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	cfg     routeConfig
+	expires sim.Time
+}
+
+func newRouteCache(w *sim.World) *routeCache {
+	return &routeCache{w: w, entries: map[string]cacheEntry{}}
+}
+
+func (c *routeCache) get(key string) (routeConfig, bool) {
+	e, ok := c.entries[key]
+	if !ok || c.w.Now() >= e.expires {
+		delete(c.entries, key)
+		return routeConfig{}, false
+	}
+	return e.cfg, true
+}
+
+func (c *routeCache) insert(key string, cfg routeConfig) {
+	c.entries[key] = cacheEntry{cfg, c.w.Now() + RouteCacheTTL}
+}
+
+// ExpireRouteCache drops every cached route, as if their TTL had passed.
+func (g *Guard) ExpireRouteCache() {
+	g.trace("guard.cache_expire", "entries", len(g.cache.entries))
+	clear(g.cache.entries)
+}
+
+// cacheKey is GCK:17-68: (target, actor, path) for x-rivet-target: actor,
+// (host, path) otherwise. It is only relevant for Route outputs.
+func cacheKey(req *Request) string {
+	if req.Headers["x-rivet-target"] == "actor" {
+		if a := req.Headers["x-rivet-actor"]; a != "" {
+			return "actor|" + a + "|" + req.Path
+		}
+	}
+	return "host|" + stripPort(req.Host) + "|" + req.Path
+}
+
+func stripPort(host string) string { // PS:383
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		return host[:i]
+	}
+	return host
+}
+
+// resolved is the output of resolve_route (PS:168-173).
+type resolved struct {
+	target   *routeTarget
+	response *staticResponse
+	gateway  *PegboardGateway
+}
+
+// resolveRoute is PS:375-480. It calls done exactly once.
+func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func(resolved, error)) {
+	key := cacheKey(req)
+	if !ignoreCache {
+		if cfg, ok := g.cache.get(key); ok && len(cfg.Targets) > 0 {
+			t := cfg.Targets[g.rng.IntN(len(cfg.Targets))] // choose_random_target, seeded (PS:639-647)
+			g.trace("guard.cache_hit", "ray", log.Ray, "target", t.Host)
+			done(resolved{target: &t}, nil)
+			return
+		}
+	}
+	log.RoutingCalls++
+	g.trace("guard.route", "ray", log.Ray, "call", log.RoutingCalls, "ignore_cache", ignoreCache)
+	var call *routingCall
+	finished := false
+	capTimer := g.w.After(RoutingTimeout, func() { // PS:406-426
+		finished = true
+		call.cancel()
+		g.trace("guard.route_timeout", "ray", log.Ray)
+		done(resolved{}, errRequestTimeout())
+	})
+	call = g.route(req, func(out any, err error) {
+		if finished {
+			return
+		}
+		finished = true
+		capTimer.Stop()
+		if err != nil {
+			g.trace("guard.route_error", "ray", log.Ray, "err", err.Error())
+			done(resolved{}, err)
+			return
+		}
+		switch o := out.(type) {
+		case routeConfig:
+			g.cache.insert(key, o) // inserted even when ignoreCache (PS:439)
+			if len(o.Targets) == 0 {
+				done(resolved{}, rivetErr("guard", "no_route_targets", "No route targets."))
+				return
+			}
+			t := o.Targets[g.rng.IntN(len(o.Targets))]
+			done(resolved{target: &t}, nil)
+		case *staticResponse:
+			done(resolved{response: o}, nil)
+		case *PegboardGateway:
+			g.trace("guard.routed", "ray", log.Ray, "actor", o.actor, "runner", o.runner)
+			done(resolved{gateway: o}, nil)
+		}
+	})
+}
+
+// routingCall is one run of the routing function; cancel drops it, as
+// dropping the future does upstream.
+type routingCall struct {
+	subs    []model.Subscription
+	timer   sim.Timer
+	dropped bool
+}
+
+func (c *routingCall) cancel() {
+	if c == nil || c.dropped {
+		return
+	}
+	c.dropped = true
+	c.timer.Stop()
+	for _, s := range c.subs {
+		s.Unsubscribe()
+	}
+}
+
+// route is Guard's routing function (RMOD:31-141).
+func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
+	call := &routingCall{}
+	finish := func(out any, err error) {
+		if call.dropped {
+			return
+		}
+		call.cancel()
+		done(out, err)
+	}
+	ws := strings.EqualFold(req.Headers["upgrade"], "websocket")
+	if actor, path, ok := parseActorPath(req.Path); ok { // RMOD:55-72
+		g.routeActor(call, actor, path, finish)
+		return call
+	}
+	target := req.Headers["x-rivet-target"]
+	actor := model.ActorID(req.Headers["x-rivet-actor"])
+	if ws { // RMOD:76-91: WebSockets carry them in sec-websocket-protocol
+		target, actor = "", ""
+		for _, p := range strings.Split(req.Headers[model.SecWebSocketProtocol], ",") {
+			p = strings.TrimSpace(p)
+			if v, ok := strings.CutPrefix(p, "rivet_target."); ok {
+				target = v
+			}
+			if v, ok := strings.CutPrefix(p, "rivet_actor."); ok {
+				actor = model.ActorID(v)
+			}
+		}
+	}
+	switch target {
+	case "actor": // RMOD:101-113, PGR:48-98
+		if actor == "" {
+			name := "x-rivet-actor"
+			if ws {
+				name = "sec-websocket-protocol"
+			}
+			finish(nil, errMissingHeader(name))
+			return call
+		}
+		g.routeActor(call, actor, req.Path, finish)
+	case "", "api-public": // RMOD:120-126, errata E9
+		finish(&staticResponse{200, "api-public"}, nil)
+	default:
+		finish(nil, errNoRoute())
+	}
+	return call
+}
+
+// parseActorPath parses /gateway/actors/{id}[/tokens/{t}]/route/{rest}
+// (PGR:48-76, RMOD:147-237).
+func parseActorPath(p string) (model.ActorID, string, bool) {
+	rest, ok := strings.CutPrefix(p, "/gateway/actors/")
+	if !ok {
+		return "", "", false
+	}
+	segs := strings.Split(rest, "/")
+	i := 1
+	if len(segs) > 2 && segs[1] == "tokens" {
+		i = 3
+	}
+	if segs[0] == "" || len(segs) <= i || segs[i] != "route" {
+		return "", "", false
+	}
+	return model.ActorID(segs[0]), "/" + strings.Join(segs[i+1:], "/"), true
+}
+
+// routeActor is route_request_inner (PGR:106-246).
+func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, done func(any, error)) {
+	if _, dc, ok := strings.Cut(string(actor), "@"); ok && dc != LocalDC { // PGR:116-140
+		done(routeConfig{Targets: []routeTarget{{Actor: actor, Host: "guard-" + dc, Path: path}}}, nil)
+		return
+	}
+	// Subscribe before reading (PGR:142-154). Messages that arrive before
+	// the wait loop are buffered, one queue per subscription.
+	var ready []*model.Ready
+	var stopped, failed, destroyed []any
+	var wake func()
+	call.subs = append(call.subs, g.ups.Subscribe(model.ActorSubject(actor), func(msg any) {
+		switch m := msg.(type) {
+		case *model.Ready:
+			ready = append(ready, m)
+		case *model.Stopped:
+			stopped = append(stopped, m)
+		case *model.Failed:
+			failed = append(failed, m)
+		case *model.DestroyStarted:
+			destroyed = append(destroyed, m)
+		}
+		if wake != nil {
+			wake()
+		}
+	}))
+	g.readKeys(actor, func(k *model.ActorKeys) {
+		if call.dropped {
+			return
+		}
+		switch {
+		case !k.Found:
+			done(nil, errActorNotFound())
+			return
+		case k.Destroyed:
+			done(nil, errActorDestroyed())
+			return
+		}
+		if k.Sleeping { // PGR:169-176: Guard always wakes
+			g.signalWake(actor)
+		}
+		gw := func(r model.RunnerID) *PegboardGateway {
+			return &PegboardGateway{g: g, runner: r, actor: actor, path: path}
+		}
+		if k.Runner != "" && k.Connectable { // PGR:178
+			done(gw(k.Runner), nil)
+			return
+		}
+		rewakes := 0
+		// The wait loop (PGR:183-231): tokio::select! picks uniformly among
+		// ready branches; the ready timer restarts on every pass.
+		var pass func()
+		pass = func() {
+			call.timer.Stop()
+			var branches []int
+			for i, q := range [][]any{nil, stopped, failed, destroyed} {
+				if (i == 0 && len(ready) > 0) || (i > 0 && len(q) > 0) {
+					branches = append(branches, i)
+				}
+			}
+			if len(branches) == 0 {
+				call.timer = g.w.After(ActorReadyTimeout, func() { done(nil, errActorReadyTimeout()) })
+				return
+			}
+			switch branches[g.rng.IntN(len(branches))] {
+			case 0:
+				r := ready[0].Runner
+				ready = ready[1:]
+				done(gw(r), nil)
+			case 1:
+				stopped = stopped[1:]
+				if rewakes >= MaxRewakes {
+					done(nil, errServiceUnavailable())
+					return
+				}
+				rewakes++
+				g.trace("guard.rewake", "actor", actor, "n", rewakes)
+				g.signalWake(actor)
+				pass()
+			case 2:
+				f := failed[0].(*model.Failed)
+				done(nil, rivetErr("actor", f.Error, "Actor failed."))
+			case 3:
+				done(nil, errDestroyedWhileWaiting())
+			}
+		}
+		wake = func() {
+			if !call.dropped {
+				pass()
+			}
+		}
+		pass()
+	})
+}
+
+// readKeys runs get_for_gateway against the engine (GFG:23-70).
+func (g *Guard) readKeys(actor model.ActorID, cb func(*model.ActorKeys)) {
+	g.readID++
+	g.reads[g.readID] = cb
+	g.engine.Send(&model.GetForGateway{ID: g.readID, Actor: actor})
+}
+
+func (g *Guard) signalWake(actor model.ActorID) {
+	g.trace("guard.wake", "actor", actor)
+	g.engine.Send(&model.SignalWake{Actor: actor})
+}

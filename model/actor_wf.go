@@ -1,0 +1,265 @@
+package model
+
+import "github.com/guardsim/guardsim/sim"
+
+// actorWF is one actor's workflow (AWF:105-490) with the UDB keys it owns.
+type actorWF struct {
+	id     ActorID
+	gen    Generation
+	crash  CrashPolicy
+	runner RunnerID // state.runner_id: "" when not allocated
+	// workflow state
+	sleeping bool
+	willWake bool
+	done     bool // the lifecycle loop ended (destroyed)
+	gc       sim.Timer
+	// UDB keys read by Guard (GFG:31-52)
+	runnerKey   RunnerID // RunnerIdKey
+	connectable bool     // ConnectableKey
+	sleepTs     bool     // SleepTsKey
+	destroyTs   bool     // DestroyTsKey
+	// placement hint for the next allocation, set by a scenario
+	preferred RunnerID
+	// signals are processed in order, WorkflowDelay after they arrive
+	lastAt sim.Time
+}
+
+// CreateActor creates an actor workflow and allocates it, on preferred if
+// that runner is connected, otherwise on the least loaded connected runner.
+func (e *Engine) CreateActor(id ActorID, crash CrashPolicy, preferred RunnerID) {
+	a := &actorWF{id: id, crash: crash, preferred: preferred}
+	e.actors[id] = a
+	e.w.Trace(EngineNode, "wf.create", "actor", id, "crash", crash, "prefer", preferred)
+	e.reschedule(a)
+}
+
+func (c CrashPolicy) String() string {
+	switch c {
+	case CrashSleep:
+		return "sleep"
+	case CrashDestroy:
+		return "destroy"
+	}
+	return "restart"
+}
+
+// signal queues fn for the actor's workflow: it runs WorkflowDelay later, in
+// arrival order, and never after the workflow ended.
+func (e *Engine) signal(id ActorID, fn func(a *actorWF)) {
+	a := e.actors[id]
+	if a == nil {
+		e.w.Trace(EngineNode, "wf.no_workflow", "actor", id)
+		return
+	}
+	at := e.w.Now() + e.cfg.WorkflowDelay
+	if at < a.lastAt {
+		at = a.lastAt
+	}
+	a.lastAt = at
+	e.w.At(at, func() {
+		if !a.done {
+			fn(a)
+		}
+	})
+}
+
+// Wake sends the Wake signal, as Guard does.
+func (e *Engine) Wake(id ActorID) { e.signal(id, e.wake) }
+
+// Destroy sends the Destroy signal.
+func (e *Engine) Destroy(id ActorID) { e.signal(id, func(a *actorWF) { e.destroy(a, true) }) }
+
+// Reschedule moves the actor to runner as the runner workflow's Lost
+// signal with force_reschedule does (RWF:243-268): the old generation is
+// deallocated and killed, and a new one is allocated on runner.
+func (e *Engine) Reschedule(id ActorID, runner RunnerID) {
+	e.signal(id, func(a *actorWF) {
+		a.preferred = runner
+		e.handleStopped(a, true, true)
+	})
+}
+
+// Prefer sets the runner the actor's next allocation goes to.
+func (e *Engine) Prefer(id ActorID, runner RunnerID) {
+	if a := e.actors[id]; a != nil {
+		a.preferred = runner
+	}
+}
+
+// ActorRunner is the engine's current allocation of the actor ("" if none)
+// and its generation.
+func (e *Engine) ActorRunner(id ActorID) (RunnerID, Generation) {
+	if a := e.actors[id]; a != nil {
+		return a.runner, a.gen
+	}
+	return "", 0
+}
+
+func (e *Engine) publish(a *actorWF, msg any) {
+	e.w.Trace(EngineNode, "wf.publish", "actor", a.id, "msg", msg)
+	e.ups.Publish(ActorSubject(a.id), msg)
+}
+
+// event handles a runner event for the actor (AWF:292-386).
+func (e *Engine) event(a *actorWF, gen Generation, fn func()) {
+	if gen != a.gen {
+		e.w.Trace(EngineNode, "wf.stale_event", "actor", a.id, "gen", gen, "current", a.gen)
+		return
+	}
+	if a.runner == "" {
+		e.w.Trace(EngineNode, "wf.not_allocated", "actor", a.id)
+		return
+	}
+	fn()
+}
+
+func (e *Engine) intent(a *actorWF, i ActorIntent) {
+	switch i {
+	case IntentSleep: // AWF:309-331
+		if a.sleeping {
+			return
+		}
+		e.gcTimeout(a, ActorStopThreshold)
+		a.sleeping = true
+		a.connectable, a.sleepTs = false, true // SetSleeping (ART:768-793)
+		e.record(a, "sleeping")
+		e.command(a.runner, &CommandStopActor{a.id, a.gen})
+	case IntentStop: // AWF:332-350
+		e.gcTimeout(a, ActorStopThreshold)
+		a.connectable = false // SetNotConnectable (ART:397-413)
+		e.record(a, "not_connectable")
+		e.command(a.runner, &CommandStopActor{a.id, a.gen})
+	}
+}
+
+func (e *Engine) running(a *actorWF) { // AWF:357-371
+	a.gc.Stop()
+	a.connectable = true // SetStarted (ART:740-763)
+	e.record(a, "ready")
+	e.publish(a, &Ready{Runner: a.runner})
+}
+
+func (e *Engine) wake(a *actorWF) { // AWF:387-430
+	switch {
+	case !a.sleeping:
+		e.w.Trace(EngineNode, "wf.wake_ignored", "actor", a.id, "why", "not sleeping")
+	case a.runner == "":
+		a.sleeping, a.willWake = false, false
+		e.reschedule(a)
+	case !a.willWake:
+		a.willWake = true
+		e.w.Trace(EngineNode, "wf.will_wake", "actor", a.id)
+	}
+}
+
+// gcTimeout marks the actor lost if the runner does not answer in time
+// (the lifecycle loop's gc_timeout_ts).
+func (e *Engine) gcTimeout(a *actorWF, d sim.Time) {
+	a.gc.Stop()
+	gen := a.gen
+	a.gc = e.w.After(d, func() {
+		e.w.Trace(EngineNode, "wf.gc_timeout", "actor", a.id, "gen", gen)
+		e.signal(a.id, func(a *actorWF) { e.lost(a, gen, false) })
+	})
+}
+
+func (e *Engine) lost(a *actorWF, gen Generation, force bool) { // AWF:432-444
+	if gen != a.gen {
+		return
+	}
+	e.handleStopped(a, true, force)
+}
+
+// handleStopped is AWF:492-656 for a stop with code Ok (lost=false) or a
+// Lost signal (lost=true, code None).
+func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
+	a.gc.Stop()
+	old := a.runner
+	a.runner = ""
+	// Deallocate: ConnectableKey and, via clear_slot, RunnerIdKey (ART:426-465).
+	a.connectable, a.runnerKey = false, ""
+	e.record(a, "deallocated")
+	if lost && old != "" { // kill the old actor in case it ended up allocating
+		e.command(old, &CommandStopActor{a.id, a.gen})
+	}
+	switch {
+	case force:
+		e.reschedule(a)
+	case !a.sleeping:
+		failed := lost // the runner always reports code Ok (RUN:876-882, errata E12)
+		switch {
+		case a.crash == CrashRestart && failed:
+			e.reschedule(a)
+		case a.crash == CrashSleep && failed:
+			a.sleeping, a.sleepTs = true, true
+			e.record(a, "sleeping")
+		default: // SetComplete, then destroy: DestroyStarted, not Stopped
+			e.destroy(a, lost)
+			return
+		}
+	case a.willWake:
+		a.sleeping = false
+		e.reschedule(a)
+	}
+	a.willWake = false
+	e.publish(a, &Stopped{})
+}
+
+// reschedule allocates a new generation (ART reschedule_actor, allocate).
+func (e *Engine) reschedule(a *actorWF) {
+	a.gen++
+	r := e.pickRunner(a)
+	if r == "" {
+		e.pending = append(e.pending, a.id)
+		e.w.Trace(EngineNode, "wf.pending", "actor", a.id, "gen", a.gen)
+		return
+	}
+	e.allocate(a, r)
+}
+
+func (e *Engine) allocate(a *actorWF, r RunnerID) {
+	a.runner, a.runnerKey, a.sleepTs = r, r, false // ART:290-306
+	e.record(a, "allocated")
+	e.gcTimeout(a, ActorStartThreshold)
+	e.command(r, &CommandStartActor{a.id, a.gen})
+}
+
+// pickRunner chooses the preferred runner if it is eligible, otherwise the
+// eligible runner with the fewest actors, ties broken by id.
+func (e *Engine) pickRunner(a *actorWF) RunnerID {
+	if p := a.preferred; p != "" {
+		if rw := e.runners[p]; rw != nil && rw.eligible() {
+			a.preferred = ""
+			return p
+		}
+	}
+	load := map[RunnerID]int{}
+	for _, id := range sim.SortedKeys(e.actors) {
+		if r := e.actors[id].runner; r != "" {
+			load[r]++
+		}
+	}
+	var best RunnerID
+	for _, id := range sim.SortedKeys(e.runners) {
+		if e.runners[id].eligible() && (best == "" || load[id] < load[best]) {
+			best = id
+		}
+	}
+	return best
+}
+
+// destroy is the destroy workflow (ADS:25-108): DestroyStarted is published
+// before DestroyTsKey is written, and ConnectableKey is never cleared
+// (errata E13).
+func (e *Engine) destroy(a *actorWF, kill bool) {
+	a.done = true
+	a.gc.Stop()
+	e.publish(a, &DestroyStarted{})
+	a.destroyTs = true
+	old := a.runner
+	a.runner, a.runnerKey = "", ""
+	e.record(a, "destroyed")
+	if kill && old != "" {
+		e.command(old, &CommandStopActor{a.id, a.gen})
+	}
+}

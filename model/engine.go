@@ -1,0 +1,123 @@
+package model
+
+import (
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Engine constants (AWF, RWF).
+const (
+	// ActorStartThreshold: an allocated actor that does not report running
+	// in time is lost (AWF:16).
+	ActorStartThreshold = 30 * sim.Second
+	// ActorStopThreshold: an actor told to stop that does not report
+	// stopped in time is lost (AWF:18).
+	ActorStopThreshold = 30 * sim.Second
+	// RunnerLostThreshold: a runner silent this long is lost (RWF:18; 2 min
+	// at f3105c779, lowered to 15 s in 60fc116b7).
+	RunnerLostThreshold = 2 * sim.Minute
+)
+
+// CrashPolicy is what the workflow does when an actor stops without
+// having asked to sleep (AWF:588-627).
+type CrashPolicy uint8
+
+const (
+	// CrashRestart reschedules an actor that failed or was lost.
+	CrashRestart CrashPolicy = iota
+	// CrashSleep puts a failed or lost actor to sleep.
+	CrashSleep
+	// CrashDestroy completes (destroys) it.
+	CrashDestroy
+)
+
+// EngineConfig sets up the engine.
+type EngineConfig struct {
+	// WorkflowDelay is how long the actor workflow takes to process each
+	// signal or event: the window in which the engine lags the runners.
+	WorkflowDelay sim.Time
+	// RunnerLostThreshold overrides RunnerLostThreshold when non-zero.
+	RunnerLostThreshold sim.Time
+}
+
+// Placement is one change of the true placement of an actor, as the engine
+// commits it: the oracle's view of history.
+type Placement struct {
+	At         sim.Time
+	Actor      ActorID
+	Generation Generation
+	Runner     RunnerID
+	Event      string // allocated, ready, not_connectable, sleeping, deallocated, destroyed
+}
+
+// Engine is the engine's actor workflows, runner workflows, UDB keys and
+// pegboard-runner endpoint.
+type Engine struct {
+	w       *sim.World
+	cfg     EngineConfig
+	ups     *UPSClient
+	actors  map[ActorID]*actorWF
+	runners map[RunnerID]*runnerWF
+	guards  map[string]*sim.End // guard node → engine's end of its connection
+	history []Placement
+	// pending actors waiting for a runner, in arrival order (AllocatePendingActors).
+	pending []ActorID
+	// msgID numbers engine-originated tunnel messages (offset 1<<48).
+	msgID MessageID
+}
+
+// NewEngine starts the engine on EngineNode.
+func NewEngine(w *sim.World, ups *UPS, cfg EngineConfig) *Engine {
+	if cfg.RunnerLostThreshold == 0 {
+		cfg.RunnerLostThreshold = RunnerLostThreshold
+	}
+	e := &Engine{w: w, cfg: cfg, ups: ups.Client(EngineNode), actors: map[ActorID]*actorWF{},
+		runners: map[RunnerID]*runnerWF{}, guards: map[string]*sim.End{}}
+	w.Net().Listen(EngineNode, e.accept)
+	return e
+}
+
+// SetWorkflowDelay changes the workflow's processing delay from now on.
+func (e *Engine) SetWorkflowDelay(d sim.Time) { e.cfg.WorkflowDelay = d }
+
+// History is the true placement history committed so far.
+func (e *Engine) History() []Placement { return e.history }
+
+func (e *Engine) record(a *actorWF, ev string) {
+	e.history = append(e.history, Placement{e.w.Now(), a.id, a.gen, a.runner, ev})
+	e.w.Trace(EngineNode, "wf."+ev, "actor", a.id, "gen", a.gen, "runner", a.runner)
+}
+
+// accept handles a new connection to the engine: a runner's WebSocket
+// (pegboard-runner) or a guard's connection for reads and signals.
+func (e *Engine) accept(c *sim.End) {
+	var rw *runnerWF
+	c.Handle(func(msg any) {
+		switch m := msg.(type) {
+		case *ToServerInit:
+			rw = e.runnerConnected(m.Runner, c)
+		case ToServer:
+			if rw != nil && rw.conn == c {
+				e.fromRunner(rw, m)
+			}
+		case *GetForGateway:
+			c.Send(e.getForGateway(m))
+		case *SignalWake:
+			e.signal(m.Actor, func(a *actorWF) { e.wake(a) })
+		}
+	}, func(sim.CloseReason) {
+		if rw != nil && rw.conn == c {
+			e.runnerDisconnected(rw)
+		}
+	})
+}
+
+// getForGateway reads the keys Guard sees (GFG:23-70).
+func (e *Engine) getForGateway(m *GetForGateway) *ActorKeys {
+	k := &ActorKeys{ID: m.ID}
+	a := e.actors[m.Actor]
+	if a == nil {
+		return k
+	}
+	k.Found, k.Destroyed, k.Sleeping, k.Connectable, k.Runner = true, a.destroyTs, a.sleepTs, a.connectable, a.runnerKey
+	return k
+}

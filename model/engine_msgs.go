@@ -1,0 +1,54 @@
+package model
+
+import "fmt"
+
+// EngineNode is the node of the engine: the actor and runner workflows,
+// UDB and the pegboard-runner endpoint that runners connect to.
+const EngineNode = "engine"
+
+// GetForGateway is Guard's read of an actor's keys (GFG:23-70): one
+// serializable transaction, no caching.
+type GetForGateway struct {
+	ID    uint64
+	Actor ActorID
+}
+
+// ActorKeys is the answer to GetForGateway: the UDB keys Guard reads
+// (GFG:31-52).
+type ActorKeys struct {
+	ID          uint64
+	Found       bool // NamespaceIdKey and WorkflowIdKey exist
+	Destroyed   bool // DestroyTsKey
+	Sleeping    bool // SleepTsKey
+	Connectable bool // ConnectableKey
+	Runner      RunnerID
+}
+
+// SignalWake is the Wake signal Guard sends to the actor workflow
+// (PGR:169-176).
+type SignalWake struct{ Actor ActorID }
+
+func (m *GetForGateway) String() string { return fmt.Sprintf("GetForGateway{#%d %s}", m.ID, m.Actor) }
+func (m *ActorKeys) String() string {
+	return fmt.Sprintf("ActorKeys{#%d found=%t destroyed=%t sleeping=%t connectable=%t runner=%s}",
+		m.ID, m.Found, m.Destroyed, m.Sleeping, m.Connectable, m.Runner)
+}
+func (m *SignalWake) String() string { return fmt.Sprintf("Wake{%s}", m.Actor) }
+
+// Messages the actor workflow publishes on ActorSubject (AWF:664-675,
+// 705-706, ADS:25).
+type (
+	// Ready: the actor is connectable on Runner.
+	Ready struct{ Runner RunnerID }
+	// Stopped: the actor stopped (published last by handle_stopped).
+	Stopped struct{}
+	// Failed: the actor failed with an actor error.
+	Failed struct{ Error string }
+	// DestroyStarted: the destroy workflow began.
+	DestroyStarted struct{}
+)
+
+func (m *Ready) String() string        { return fmt.Sprintf("Ready{%s}", m.Runner) }
+func (*Stopped) String() string        { return "Stopped{}" }
+func (m *Failed) String() string       { return fmt.Sprintf("Failed{%s}", m.Error) }
+func (*DestroyStarted) String() string { return "DestroyStarted{}" }

@@ -1,0 +1,148 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/guardsim/guardsim/sim"
+)
+
+// UPSNode is the node name of universal pub/sub.
+const UPSNode = "ups"
+
+// Publish travels from a UPS client to UPS.
+type Publish struct {
+	Subject string
+	Msg     any
+}
+
+// Delivery travels from UPS to a subscribed client.
+type Delivery struct {
+	Subject string
+	Msg     any
+}
+
+func (p *Publish) String() string  { return fmt.Sprintf("Publish{%s %v}", p.Subject, p.Msg) }
+func (d *Delivery) String() string { return fmt.Sprintf("Delivery{%s %v}", d.Subject, d.Msg) }
+
+// Subjects used by the gateway, pegboard-runner and the actor workflow.
+func RunnerReceiverSubject(r RunnerID) string   { return "runner." + string(r) } // GW:98-99
+func GatewayReceiverSubject(node string) string { return "gateway." + node }     // GSS:62-84
+func ActorSubject(a ActorID) string             { return "actor." + string(a) }  // PGR:142-154
+
+// UPS is universal pub/sub: fire-and-forget, and a publish to a subject with
+// no subscriber at the moment it reaches UPS is silently lost. Subscribing
+// is immediate (upstream awaits the subscription); publishes and deliveries
+// travel over sim connections and take their latency.
+type UPS struct {
+	w     *sim.World
+	subs  map[string][]string // subject → subscribed client nodes, in subscription order
+	conns map[string]*sim.End // client node → UPS's end of its connection
+}
+
+// NewUPS starts UPS on its node.
+func NewUPS(w *sim.World) *UPS {
+	u := &UPS{w: w, subs: map[string][]string{}, conns: map[string]*sim.End{}}
+	w.Net().Listen(UPSNode, func(e *sim.End) {
+		node := e.Peer()
+		u.conns[node] = e
+		e.Handle(func(msg any) { u.route(msg.(*Publish)) }, func(sim.CloseReason) { delete(u.conns, node) })
+	})
+	return u
+}
+
+func (u *UPS) route(p *Publish) {
+	nodes := u.subs[p.Subject]
+	if len(nodes) == 0 {
+		u.w.Trace(UPSNode, "ups.drop", "subject", p.Subject, "msg", p.Msg)
+		return
+	}
+	for _, n := range nodes {
+		if c := u.conns[n]; c != nil {
+			c.Send(&Delivery{Subject: p.Subject, Msg: p.Msg})
+		}
+	}
+}
+
+func (u *UPS) subscribe(subject, node string) {
+	if !slices.Contains(u.subs[subject], node) {
+		u.subs[subject] = append(u.subs[subject], node)
+	}
+}
+
+func (u *UPS) unsubscribe(subject, node string) {
+	s := slices.DeleteFunc(u.subs[subject], func(n string) bool { return n == node })
+	if len(s) == 0 {
+		delete(u.subs, subject)
+	} else {
+		u.subs[subject] = s
+	}
+}
+
+// Subscription is a handle on one subscription of a client.
+type Subscription struct {
+	c       *UPSClient
+	subject string
+	id      uint64
+}
+
+type handler struct {
+	id uint64
+	fn func(msg any)
+}
+
+// UPSClient is one node's connection to UPS.
+type UPSClient struct {
+	ups      *UPS
+	node     string
+	conn     *sim.End
+	handlers map[string][]handler
+	nextID   uint64
+}
+
+// Client connects node to UPS.
+func (u *UPS) Client(node string) *UPSClient {
+	c := &UPSClient{ups: u, node: node, handlers: map[string][]handler{}}
+	c.conn = u.w.Net().Dial(node, UPSNode)
+	c.conn.Handle(func(msg any) {
+		d := msg.(*Delivery)
+		// Copy: a handler may unsubscribe while we iterate.
+		for _, h := range slices.Clone(c.handlers[d.Subject]) {
+			if c.active(d.Subject, h.id) {
+				h.fn(d.Msg)
+			}
+		}
+	}, nil)
+	return c
+}
+
+func (c *UPSClient) active(subject string, id uint64) bool {
+	return slices.ContainsFunc(c.handlers[subject], func(h handler) bool { return h.id == id })
+}
+
+// Subscribe calls fn with every message published to subject from now on.
+func (c *UPSClient) Subscribe(subject string, fn func(msg any)) Subscription {
+	c.nextID++
+	c.handlers[subject] = append(c.handlers[subject], handler{c.nextID, fn})
+	c.ups.subscribe(subject, c.node)
+	return Subscription{c, subject, c.nextID}
+}
+
+// Unsubscribe ends the subscription; it is a no-op when already ended.
+func (s Subscription) Unsubscribe() {
+	if s.c == nil {
+		return
+	}
+	hs := slices.DeleteFunc(s.c.handlers[s.subject], func(h handler) bool { return h.id == s.id })
+	if len(hs) == 0 {
+		delete(s.c.handlers, s.subject)
+		s.c.ups.unsubscribe(s.subject, s.c.node)
+	} else {
+		s.c.handlers[s.subject] = hs
+	}
+}
+
+// Publish sends msg to subject, fire-and-forget.
+func (c *UPSClient) Publish(subject string, msg any) {
+	c.conn.Send(&Publish{Subject: subject, Msg: msg})
+}
