@@ -1,0 +1,523 @@
+package properties
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/runner"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Scenario scripts: a small line-oriented language, one command per line,
+// '#' starts a comment. See testdata/scenarios/README.md for the reference.
+//
+//	world profile=seed seed=1 runners=r1,r2 [workflow_delay=D] [lost_threshold=D] [quirk=name|-name ...]
+//	actor a1 on=r1 [crash=restart|sleep|destroy]
+//	behavior a1 [delay=D] [status=N] [header=k:v ...] [body=text] [throw]
+//	at T <command>          run <command> at virtual time T instead of now
+//	http NAME actor=a1 [path=/p]
+//	sleep|stop|crash a1     runner-side: intent to sleep, intent to stop, actor process dies
+//	wake|destroy a1         engine signals
+//	reschedule a1 to=r2     forced reschedule (Lost with force_reschedule)
+//	disconnect|reconnect r1 runner drops / re-dials its engine connection
+//	autoreconnect r1 on|off
+//	latency A->B base=D [jitter=D]
+//	hold|drop|heal A->B
+//	workflow_delay D
+//	expire_route_cache
+//	run [until=T | for=D]   (default: until quiet)
+//	expect NAME key=value ...
+//	expect_runner r1 actor=a1 handler_runs=N | stop_calls=N
+//
+// Durations use Go syntax (100ms, 1.5s, 2m).
+
+// ScriptError is a malformed line or a failed expectation.
+type ScriptError struct {
+	File  string
+	Line  int
+	Msg   string
+	Trace string // the world's trace so far, for failed expectations
+}
+
+func (e *ScriptError) Error() string {
+	s := fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	if e.Trace != "" {
+		s += "\n--- trace ---\n" + e.Trace
+	}
+	return s
+}
+
+// ScriptOptions change how a script runs.
+type ScriptOptions struct {
+	// Profile, when set, overrides the script's profile.
+	Profile *model.Profile
+}
+
+// RunScriptFile runs the scenario script at path.
+func RunScriptFile(path string, opt ScriptOptions) (*World, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return RunScript(path, string(b), opt)
+}
+
+type scriptRun struct {
+	file string
+	line int
+	opt  ScriptOptions
+	w    *World
+	// declared holds request names, including those scheduled with 'at'.
+	declared []string
+}
+
+// RunScript runs a scenario script's text; file names it in errors.
+func RunScript(file, text string, opt ScriptOptions) (*World, error) {
+	r := &scriptRun{file: file, opt: opt}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		r.line++
+		f, err := fields(sc.Text())
+		if err != nil {
+			return r.w, r.errf("%v", err)
+		}
+		if len(f) == 0 {
+			continue
+		}
+		if err := r.exec(f); err != nil {
+			return r.w, err
+		}
+	}
+	return r.w, nil
+}
+
+// fields splits a line into words; a double-quoted part keeps its spaces
+// (key="a b"), and '#' outside quotes starts a comment.
+func fields(line string) ([]string, error) {
+	var out []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for _, c := range line {
+		switch {
+		case c == '"':
+			quoted, inWord = !quoted, true
+		case quoted:
+			cur.WriteRune(c)
+		case c == '#':
+			goto end
+		case c == ' ' || c == '\t':
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(c)
+			inWord = true
+		}
+	}
+end:
+	if quoted {
+		return nil, fmt.Errorf("unterminated quote")
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out, nil
+}
+
+func (r *scriptRun) errf(format string, args ...any) error {
+	return &ScriptError{File: r.file, Line: r.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *scriptRun) fail(format string, args ...any) error {
+	e := &ScriptError{File: r.file, Line: r.line, Msg: fmt.Sprintf(format, args...)}
+	if r.w != nil {
+		e.Trace = r.w.Sim.TraceText()
+	}
+	return e
+}
+
+// args splits key=value arguments; bare words go to pos.
+func args(f []string) (pos []string, kv map[string][]string) {
+	kv = map[string][]string{}
+	for _, a := range f {
+		if k, v, ok := strings.Cut(a, "="); ok {
+			kv[k] = append(kv[k], v)
+		} else {
+			pos = append(pos, a)
+		}
+	}
+	return pos, kv
+}
+
+func parseDur(s string) (sim.Time, error) {
+	if s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (want e.g. 100ms, 1.5s)", s)
+	}
+	return sim.Time(d.Nanoseconds()), nil
+}
+
+func (r *scriptRun) exec(f []string) error {
+	cmd := f[0]
+	if cmd == "world" {
+		return r.world(f[1:])
+	}
+	if r.w == nil {
+		return r.errf("%q before the world line: expected 'world profile=... runners=...' first", cmd)
+	}
+	if cmd == "at" {
+		if len(f) < 3 {
+			return r.errf("expected 'at T <command>'")
+		}
+		t, err := parseDur(f[1])
+		if err != nil {
+			return r.errf("at: %v", err)
+		}
+		if t < r.w.Sim.Now() {
+			return r.errf("at %s is in the past (now %s)", f[1], r.w.Sim.Now())
+		}
+		act, err := r.action(f[2:])
+		if err != nil {
+			return err
+		}
+		r.w.Sim.At(t, act)
+		return nil
+	}
+	switch cmd {
+	case "run":
+		return r.run(f[1:])
+	case "expect":
+		return r.expect(f[1:])
+	case "expect_runner":
+		return r.expectRunner(f[1:])
+	case "behavior":
+		return r.behavior(f[1:])
+	case "latency":
+		return r.latency(f[1:])
+	}
+	act, err := r.action(f)
+	if err != nil {
+		return err
+	}
+	act()
+	return nil
+}
+
+func (r *scriptRun) world(f []string) error {
+	if r.w != nil {
+		return r.errf("a second world line")
+	}
+	pos, kv := args(f)
+	if len(pos) > 0 {
+		return r.errf("world: unexpected %q, expected key=value", pos[0])
+	}
+	cfg := WorldConfig{Profile: model.Seed}
+	for k, vs := range kv {
+		v := vs[len(vs)-1]
+		var err error
+		switch k {
+		case "profile":
+			cfg.Profile, err = model.ProfileByName(v)
+		case "seed":
+			cfg.Seed, err = strconv.ParseUint(v, 10, 64)
+		case "runners":
+			for _, id := range strings.Split(v, ",") {
+				cfg.Runners = append(cfg.Runners, model.RunnerID(id))
+			}
+		case "workflow_delay":
+			cfg.WorkflowDelay, err = parseDur(v)
+		case "lost_threshold":
+			cfg.RunnerLostThreshold, err = parseDur(v)
+		case "start_delay":
+			cfg.StartDelay, err = parseDur(v)
+		case "stop_delay":
+			cfg.StopDelay, err = parseDur(v)
+		case "quirk":
+		default:
+			return r.errf("world: unknown key %q (want profile, seed, runners, workflow_delay, lost_threshold, start_delay, stop_delay, quirk)", k)
+		}
+		if err != nil {
+			return r.errf("world %s: %v", k, err)
+		}
+	}
+	if r.opt.Profile != nil {
+		cfg.Profile = *r.opt.Profile
+	}
+	for _, q := range kv["quirk"] {
+		on := !strings.HasPrefix(q, "-")
+		if err := cfg.Profile.Set(strings.TrimLeft(q, "+-"), on); err != nil {
+			return r.errf("world: %v", err)
+		}
+	}
+	if len(cfg.Runners) == 0 {
+		return r.errf("world: expected runners=r1[,r2...]")
+	}
+	slices.Sort(cfg.Runners)
+	r.w = NewWorld(cfg)
+	return nil
+}
+
+func (r *scriptRun) runner(id string) (*runner.Runner, error) {
+	rn := r.w.Runners[model.RunnerID(id)]
+	if rn == nil {
+		return nil, r.errf("unknown runner %q", id)
+	}
+	return rn, nil
+}
+
+// hosting returns the runner that currently holds the actor, if any.
+func (w *World) hosting(a model.ActorID) *runner.Runner {
+	for _, id := range sim.SortedKeys(w.Runners) {
+		if w.Runners[id].HasActor(a) {
+			return w.Runners[id]
+		}
+	}
+	return nil
+}
+
+// action parses a command that can be scheduled with 'at'.
+func (r *scriptRun) action(f []string) (func(), error) {
+	pos, kv := args(f[1:])
+	one := func(what string) (string, error) {
+		if len(pos) != 1 {
+			return "", r.errf("%s: expected '%s %s'", f[0], f[0], what)
+		}
+		return pos[0], nil
+	}
+	w := r.w
+	switch f[0] {
+	case "actor":
+		a, err := one("ACTOR on=RUNNER")
+		if err != nil {
+			return nil, err
+		}
+		crash := model.CrashRestart
+		switch v := last(kv["crash"]); v {
+		case "", "restart":
+		case "sleep":
+			crash = model.CrashSleep
+		case "destroy":
+			crash = model.CrashDestroy
+		default:
+			return nil, r.errf("actor: crash=%q, expected restart, sleep or destroy", v)
+		}
+		on := model.RunnerID(last(kv["on"]))
+		return func() { w.Actor(model.ActorID(a), on, crash) }, nil
+	case "http":
+		name, err := one("NAME actor=ACTOR [path=/p]")
+		if err != nil {
+			return nil, err
+		}
+		a := last(kv["actor"])
+		if a == "" {
+			return nil, r.errf("http: expected actor=ACTOR")
+		}
+		if w.Request(name) != nil || slices.Contains(r.names(), name) {
+			return nil, r.errf("http: request name %q used twice", name)
+		}
+		r.declared = append(r.declared, name)
+		path := last(kv["path"])
+		if path == "" {
+			path = "/"
+		}
+		return func() { w.HTTP(name, model.ActorID(a), path) }, nil
+	case "sleep", "stop", "crash":
+		a, err := one("ACTOR")
+		if err != nil {
+			return nil, err
+		}
+		verb := f[0]
+		return func() {
+			rn := w.hosting(model.ActorID(a))
+			if rn == nil {
+				w.Sim.Trace("script", "script.noop", "cmd", verb, "actor", a, "why", "no runner hosts it")
+				return
+			}
+			switch verb {
+			case "sleep":
+				rn.SleepActor(model.ActorID(a))
+			case "stop":
+				rn.StopActor(model.ActorID(a))
+			case "crash":
+				rn.CrashActor(model.ActorID(a))
+			}
+		}, nil
+	case "wake", "destroy":
+		a, err := one("ACTOR")
+		if err != nil {
+			return nil, err
+		}
+		if f[0] == "wake" {
+			return func() { w.Engine.Wake(model.ActorID(a)) }, nil
+		}
+		return func() { w.Engine.Destroy(model.ActorID(a)) }, nil
+	case "reschedule":
+		a, err := one("ACTOR to=RUNNER")
+		if err != nil {
+			return nil, err
+		}
+		to := last(kv["to"])
+		if _, err := r.runner(to); err != nil {
+			return nil, err
+		}
+		return func() { w.Engine.Reschedule(model.ActorID(a), model.RunnerID(to)) }, nil
+	case "disconnect", "reconnect":
+		id, err := one("RUNNER")
+		if err != nil {
+			return nil, err
+		}
+		rn, err := r.runner(id)
+		if err != nil {
+			return nil, err
+		}
+		if f[0] == "disconnect" {
+			return rn.Disconnect, nil
+		}
+		return rn.Reconnect, nil
+	case "autoreconnect":
+		if len(pos) != 2 || (pos[1] != "on" && pos[1] != "off") {
+			return nil, r.errf("autoreconnect: expected 'autoreconnect RUNNER on|off'")
+		}
+		rn, err := r.runner(pos[0])
+		if err != nil {
+			return nil, err
+		}
+		on := pos[1] == "on"
+		return func() { rn.SetAutoReconnect(on) }, nil
+	case "hold", "drop", "heal":
+		l, err := one("FROM->TO")
+		if err != nil {
+			return nil, err
+		}
+		from, to, ok := strings.Cut(l, "->")
+		if !ok {
+			return nil, r.errf("%s: expected FROM->TO, got %q", f[0], l)
+		}
+		n := w.Sim.Net()
+		switch f[0] {
+		case "hold":
+			return func() { n.Hold(from, to) }, nil
+		case "drop":
+			return func() { n.Drop(from, to) }, nil
+		}
+		return func() { n.Heal(from, to) }, nil
+	case "workflow_delay":
+		d, err := one("DURATION")
+		if err != nil {
+			return nil, err
+		}
+		t, err := parseDur(d)
+		if err != nil {
+			return nil, r.errf("workflow_delay: %v", err)
+		}
+		return func() { w.Engine.SetWorkflowDelay(t) }, nil
+	case "expire_route_cache":
+		return w.Guard.ExpireRouteCache, nil
+	}
+	return nil, r.errf("unknown command %q (want actor, behavior, http, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, at, run, expect, expect_runner)", f[0])
+}
+
+func (r *scriptRun) names() []string { return r.declared }
+
+func last(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[len(vs)-1]
+}
+
+func (r *scriptRun) behavior(f []string) error {
+	pos, kv := args(f)
+	if len(pos) < 1 {
+		return r.errf("behavior: expected 'behavior ACTOR [delay=D] [status=N] [header=k:v] [body=text] [throw]'")
+	}
+	b := runner.Behavior{}
+	for _, p := range pos[1:] {
+		if p != "throw" {
+			return r.errf("behavior: unexpected %q", p)
+		}
+		b.Throw = true
+	}
+	var err error
+	if v := last(kv["delay"]); v != "" {
+		if b.Delay, err = parseDur(v); err != nil {
+			return r.errf("behavior: %v", err)
+		}
+	}
+	if v := last(kv["status"]); v != "" {
+		if b.Status, err = strconv.Atoi(v); err != nil {
+			return r.errf("behavior: status=%q is not a number", v)
+		}
+	}
+	for _, h := range kv["header"] {
+		k, v, ok := strings.Cut(h, ":")
+		if !ok {
+			return r.errf("behavior: header=%q, expected name:value", h)
+		}
+		if b.Headers == nil {
+			b.Headers = model.Headers{}
+		}
+		b.Headers[strings.ToLower(k)] = v
+	}
+	b.Body = last(kv["body"])
+	r.w.SetBehavior(model.ActorID(pos[0]), b)
+	return nil
+}
+
+func (r *scriptRun) latency(f []string) error {
+	pos, kv := args(f)
+	if len(pos) != 1 || !strings.Contains(pos[0], "->") {
+		return r.errf("latency: expected 'latency FROM->TO base=D [jitter=D]'")
+	}
+	from, to, _ := strings.Cut(pos[0], "->")
+	var lat sim.Latency
+	var err error
+	if lat.Base, err = parseDur(last(kv["base"])); err != nil {
+		return r.errf("latency: base: %v", err)
+	}
+	if v := last(kv["jitter"]); v != "" {
+		if lat.Jitter, err = parseDur(v); err != nil {
+			return r.errf("latency: jitter: %v", err)
+		}
+	}
+	r.w.Sim.Net().SetLatency(from, to, lat)
+	return nil
+}
+
+func (r *scriptRun) run(f []string) error {
+	_, kv := args(f)
+	var err error
+	switch {
+	case last(kv["until"]) != "":
+		var t sim.Time
+		if t, err = parseDur(last(kv["until"])); err != nil {
+			return r.errf("run: %v", err)
+		}
+		err = r.w.Sim.RunUntil(t)
+	case last(kv["for"]) != "":
+		var d sim.Time
+		if d, err = parseDur(last(kv["for"])); err != nil {
+			return r.errf("run: %v", err)
+		}
+		err = r.w.Sim.RunFor(d)
+	case len(f) == 0:
+		err = r.w.Sim.RunUntilQuiet()
+	default:
+		return r.errf("run: expected 'run', 'run until=T' or 'run for=D'")
+	}
+	if err != nil {
+		return r.fail("run: %v", err)
+	}
+	return nil
+}

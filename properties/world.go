@@ -1,0 +1,105 @@
+package properties
+
+import (
+	"fmt"
+
+	"github.com/guardsim/guardsim/guard"
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/runner"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// WorldConfig describes one simulated deployment: one guard, UPS, the
+// engine, and runners.
+type WorldConfig struct {
+	Seed    uint64
+	Profile model.Profile
+	Runners []model.RunnerID
+	// WorkflowDelay is the engine's processing delay per signal.
+	WorkflowDelay sim.Time
+	// RunnerLostThreshold overrides the engine's (2 min) when non-zero.
+	RunnerLostThreshold sim.Time
+	// StartDelay and StopDelay are how long onActorStart and onActorStop take.
+	StartDelay, StopDelay sim.Time
+	Trace                 sim.TraceMode
+	MaxSteps              int64
+	Horizon               sim.Time
+}
+
+// World wires sim, model, guard and runner for one scenario.
+type World struct {
+	Sim       *sim.World
+	Cfg       WorldConfig
+	UPS       *model.UPS
+	Engine    *model.Engine
+	Guard     *guard.Guard
+	Runners   map[model.RunnerID]*runner.Runner
+	behaviors map[model.ActorID]runner.Behavior
+	Requests  []*HTTPRequest
+}
+
+// HTTPRequest is one client HTTP request and what the client saw.
+type HTTPRequest struct {
+	Name     string
+	Actor    model.ActorID
+	Issued   sim.Time
+	Response *guard.Response
+	Log      *guard.Log
+}
+
+// NewWorld builds and starts a world. Actors are placed with Actor.
+func NewWorld(cfg WorldConfig) *World {
+	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
+	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
+	s.Trace("world", "world.start", "seed", cfg.Seed, "profile", cfg.Profile.Name, "runners", fmt.Sprint(cfg.Runners))
+	w.UPS = model.NewUPS(s)
+	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold})
+	w.Guard = guard.New(s, w.UPS, guard.Config{Quirks: cfg.Profile.Quirks})
+	for _, id := range cfg.Runners {
+		r := runner.New(s, runner.Config{ID: id, Engine: model.EngineNode, Quirks: cfg.Profile.Quirks,
+			Behavior: w.behavior, StartDelay: cfg.StartDelay, StopDelay: cfg.StopDelay})
+		w.Runners[id] = r
+		r.Start()
+	}
+	// Boot: let every runner connect before the scenario places actors.
+	if err := s.RunUntilQuiet(); err != nil {
+		panic(err) // a world that cannot boot is a bug in the harness
+	}
+	s.Trace("world", "world.booted")
+	return w
+}
+
+func (w *World) behavior(a model.ActorID) runner.Behavior { return w.behaviors[a] }
+
+// SetBehavior sets what the actor's fetch handler does from now on.
+func (w *World) SetBehavior(a model.ActorID, b runner.Behavior) { w.behaviors[a] = b }
+
+// Actor creates an actor, preferably on runner.
+func (w *World) Actor(a model.ActorID, on model.RunnerID, crash model.CrashPolicy) {
+	w.Engine.CreateActor(a, crash, on)
+}
+
+// HTTP issues a client GET for the actor now, routed by the x-rivet-target
+// and x-rivet-actor headers.
+func (w *World) HTTP(name string, a model.ActorID, path string) *HTTPRequest {
+	r := &HTTPRequest{Name: name, Actor: a, Issued: w.Sim.Now()}
+	w.Requests = append(w.Requests, r)
+	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path,
+		Headers: model.Headers{"x-rivet-target": "actor", "x-rivet-actor": string(a)}}
+	w.Sim.Trace("client", "client.http", "name", name, "actor", a, "path", path)
+	r.Log = w.Guard.HandleHTTP(req, func(resp *guard.Response) {
+		r.Response = resp
+		w.Sim.Trace("client", "client.response", "name", name, "status", resp.Status, "body", resp.Body)
+	})
+	return r
+}
+
+// Request returns the named request, or nil.
+func (w *World) Request(name string) *HTTPRequest {
+	for _, r := range w.Requests {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
