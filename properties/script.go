@@ -17,7 +17,7 @@ import (
 // Scenario scripts: a small line-oriented language, one command per line,
 // '#' starts a comment. See testdata/scenarios/README.md for the reference.
 //
-//	world profile=seed seed=1 runners=r1,r2 [workflow_delay=D] [lost_threshold=D] [quirk=name|-name ...]
+//	world profile=seed seed=1 runners=r1,r2 [peers=dc2] [workflow_delay=D] [lost_threshold=D] [quirk=name|-name ...]
 //	actor a1 on=r1 [crash=restart|sleep|destroy]
 //	behavior a1 [delay=D] [status=N] [header=k:v ...] [body=text] [throw]
 //	at T <command>          run <command> at virtual time T instead of now
@@ -31,6 +31,7 @@ import (
 //	hold|drop|heal A->B
 //	workflow_delay D
 //	expire_route_cache
+//	peer_down|peer_up DC    a peer datacenter's guard refuses / accepts connections
 //	run [until=T | for=D]   (default: until quiet)
 //	expect NAME key=value ...
 //	expect_runner r1 actor=a1 handler_runs=N | stop_calls=N
@@ -235,6 +236,8 @@ func (r *scriptRun) world(f []string) error {
 			for _, id := range strings.Split(v, ",") {
 				cfg.Runners = append(cfg.Runners, model.RunnerID(id))
 			}
+		case "peers":
+			cfg.Peers = strings.Split(v, ",")
 		case "workflow_delay":
 			cfg.WorkflowDelay, err = parseDur(v)
 		case "lost_threshold":
@@ -245,7 +248,7 @@ func (r *scriptRun) world(f []string) error {
 			cfg.StopDelay, err = parseDur(v)
 		case "quirk":
 		default:
-			return r.errf("world: unknown key %q (want profile, seed, runners, workflow_delay, lost_threshold, start_delay, stop_delay, quirk)", k)
+			return r.errf("world: unknown key %q (want profile, seed, runners, peers, workflow_delay, lost_threshold, start_delay, stop_delay, quirk)", k)
 		}
 		if err != nil {
 			return r.errf("world %s: %v", k, err)
@@ -424,8 +427,20 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		return func() { w.Engine.SetWorkflowDelay(t) }, nil
 	case "expire_route_cache":
 		return w.Guard.ExpireRouteCache, nil
+	case "peer_up", "peer_down":
+		dc, err := one("DC")
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(w.Cfg.Peers, dc) {
+			return nil, r.errf("%s: unknown peer %q (declare it with world peers=...)", f[0], dc)
+		}
+		if f[0] == "peer_up" {
+			return func() { w.PeerUp(dc) }, nil
+		}
+		return func() { w.PeerDown(dc) }, nil
 	}
-	return nil, r.errf("unknown command %q (want actor, behavior, http, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, at, run, expect, expect_runner)", f[0])
+	return nil, r.errf("unknown command %q (want actor, behavior, http, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, peer_down, peer_up, at, run, expect, expect_runner)", f[0])
 }
 
 func (r *scriptRun) names() []string { return r.declared }

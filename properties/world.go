@@ -15,6 +15,8 @@ type WorldConfig struct {
 	Seed    uint64
 	Profile model.Profile
 	Runners []model.RunnerID
+	// Peers are other datacenters whose guards serve actors "a@dc".
+	Peers []string
 	// WorkflowDelay is the engine's processing delay per signal.
 	WorkflowDelay sim.Time
 	// RunnerLostThreshold overrides the engine's (2 min) when non-zero.
@@ -61,6 +63,9 @@ func NewWorld(cfg WorldConfig) *World {
 		w.Runners[id] = r
 		r.Start()
 	}
+	for _, dc := range cfg.Peers {
+		w.AddPeer(dc)
+	}
 	// Boot: let every runner connect before the scenario places actors.
 	if err := s.RunUntilQuiet(); err != nil {
 		panic(err) // a world that cannot boot is a bug in the harness
@@ -102,4 +107,45 @@ func (w *World) Request(name string) *HTTPRequest {
 		}
 	}
 	return nil
+}
+
+// peerNode is the node of a peer datacenter's guard.
+func peerNode(dc string) string { return "guard-" + dc }
+
+// AddPeer starts a peer datacenter's guard: Guard routes actors labelled
+// "@dc" to it over the Target path (PGR:116-140). It answers with the
+// actor's behaviour, or "peer=dc actor=a" by default.
+func (w *World) AddPeer(dc string) { w.PeerUp(dc) }
+
+// PeerUp makes the peer accept connections.
+func (w *World) PeerUp(dc string) {
+	node := peerNode(dc)
+	w.Sim.Trace(node, "peer.up")
+	w.Sim.Net().Listen(node, func(e *sim.End) {
+		e.Handle(func(msg any) {
+			m, ok := msg.(*guard.UpstreamRequest)
+			if !ok {
+				return
+			}
+			a := model.ActorID(m.Request.Headers["x-rivet-actor"])
+			b := w.behaviors[a]
+			resp := &guard.Response{Status: 200, Headers: model.Headers{}, Body: fmt.Sprintf("peer=%s actor=%s", dc, a)}
+			if b.Status != 0 {
+				resp.Status = b.Status
+			}
+			for _, k := range sim.SortedKeys(b.Headers) {
+				resp.Headers[k] = b.Headers[k]
+			}
+			if b.Body != "" {
+				resp.Body = b.Body
+			}
+			w.Sim.After(b.Delay, func() { e.Send(&guard.UpstreamResponse{Response: resp}) })
+		}, nil)
+	})
+}
+
+// PeerDown makes the peer refuse new connections (connect errors).
+func (w *World) PeerDown(dc string) {
+	w.Sim.Trace(peerNode(dc), "peer.down")
+	w.Sim.Net().Unlisten(peerNode(dc))
 }
