@@ -51,12 +51,12 @@ func TestConnectionNeverReordersUnderJitter(t *testing.T) {
 
 func TestCloseAndReset(t *testing.T) {
 	tests := []struct {
-		name       string
-		act        func(a, b *End)
-		wantA      []CloseReason
-		wantB      []CloseReason
-		wantBMsgs  []any
-		aCanSend   bool
+		name      string
+		act       func(a, b *End)
+		wantA     []CloseReason
+		wantB     []CloseReason
+		wantBMsgs []any
+		aCanSend  bool
 	}{
 		{"a closes after sending", func(a, b *End) { a.Send(1); a.Send(2); a.Close(); a.Close() }, nil, []CloseReason{Closed}, []any{1, 2}, false},
 		{"b closes", func(a, b *End) { b.Close() }, []CloseReason{Closed}, nil, nil, false},
