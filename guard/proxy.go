@@ -119,6 +119,11 @@ type (
 	UpstreamResponse struct{ Response *Response }
 )
 
+func (m *UpstreamRequest) String() string {
+	return "UpstreamRequest{" + m.Request.Method + " " + m.Request.Path + "}"
+}
+func (m *UpstreamResponse) String() string { return "UpstreamResponse{" + m.Response.String() + "}" }
+
 // targetLoop is the Target retry loop (PS:807-1019). Guard's production
 // middleware applies because the target carries an actor id (GMW:24-39).
 func (g *Guard) targetLoop(req *Request, log *Log, t *routeTarget, reply func(*Response)) {

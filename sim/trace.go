@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"hash/fnv"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -89,6 +90,12 @@ func appendValue(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, x)
 	default:
+		// A pointer, map, channel or function without a String method would
+		// render its address: name its type instead, deterministically.
+		switch reflect.ValueOf(v).Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			return fmt.Appendf(b, "<%T>", v)
+		}
 		return fmt.Append(b, v)
 	}
 }

@@ -137,3 +137,11 @@ func TestRandStreamsAreIndependent(t *testing.T) {
 	assert.Same(t, w.Rand("a"), w.Rand("a"))
 	assert.NotEqual(t, w.Rand("a").Uint64(), w.Rand("b").Uint64())
 }
+
+func TestTraceNeverRendersAddresses(t *testing.T) {
+	w := New(Config{Seed: 1})
+	type opaque struct{ p *int }
+	x := 1
+	w.Trace("n", "ev", "ptr", &opaque{&x}, "map", map[string]int{"a": 1}, "val", opaque{})
+	assert.Equal(t, "000000     0.000000s n          ev                     ptr=<*sim.opaque> map=<map[string]int> val={<nil>}", w.TraceLines()[0])
+}

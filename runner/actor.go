@@ -1,0 +1,150 @@
+package runner
+
+import (
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// actorInstance is ActorInstance (RUN:17-23): one generation of an actor
+// hosted by this runner, with the tunnel requests and WebSockets it serves.
+type actorInstance struct {
+	actorID    model.ActorID
+	generation model.Generation
+	requests   map[model.RequestID]struct{} // active request ids
+	webSockets map[model.RequestID]struct{} // active WebSocket ids
+}
+
+func newActorInstance(id model.ActorID, gen model.Generation) *actorInstance {
+	return &actorInstance{
+		actorID:    id,
+		generation: gen,
+		requests:   map[model.RequestID]struct{}{},
+		webSockets: map[model.RequestID]struct{}{},
+	}
+}
+
+// HasActor reports whether the runner hosts the actor, any generation
+// (hasActor, RUN:211-218).
+func (r *Runner) HasActor(id model.ActorID) bool { return r.getActor(id, nil) != nil }
+
+// Actors lists the hosted actors in sorted order.
+func (r *Runner) Actors() []model.ActorID { return sim.SortedKeys(r.actors) }
+
+// Generation returns the hosted generation of the actor, if any.
+func (r *Runner) Generation(id model.ActorID) (model.Generation, bool) {
+	a := r.actors[id]
+	if a == nil {
+		return 0, false
+	}
+	return a.generation, true
+}
+
+// SleepActor sends a sleep intent for the actor (sleepActor, RUN:141-150).
+// The actor stays registered until CommandStopActor arrives.
+func (r *Runner) SleepActor(id model.ActorID) { r.sendIntentFor(id, model.IntentSleep) }
+
+// StopActor sends a stop intent for the actor (stopActor, RUN:152-160).
+// The actor stays registered until CommandStopActor arrives.
+func (r *Runner) StopActor(id model.ActorID) { r.sendIntentFor(id, model.IntentStop) }
+
+func (r *Runner) sendIntentFor(id model.ActorID, intent model.ActorIntent) {
+	actor := r.getActor(id, nil)
+	if actor == nil {
+		r.trace("runner.intent_noop", "actor", id, "intent", intent)
+		return
+	}
+	r.sendEvent(&model.EventActorIntent{ActorID: id, Generation: actor.generation, Intent: intent})
+}
+
+// CrashActor models the actor's process dying: forceStopActor for the
+// hosted generation, without any intent. Unknown actors are a no-op.
+func (r *Runner) CrashActor(id model.ActorID) {
+	r.trace("runner.crash", "actor", id)
+	r.forceStopActor(id, nil)
+}
+
+// getActor returns the actor, or nil when it is missing or gen is given and
+// does not match (getActor, RUN:188-209; upstream only logs).
+func (r *Runner) getActor(id model.ActorID, gen *model.Generation) *actorInstance {
+	a := r.actors[id]
+	if a == nil || (gen != nil && a.generation != *gen) {
+		return nil
+	}
+	return a
+}
+
+// handleCommandStartActor (RUN:748-791): insert, so hasActor is true from
+// here on; report running BEFORE onActorStart finishes; then onActorStart
+// takes StartDelay. An existing instance is overwritten, as upstream's
+// Map.set does. onActorStart never fails in this model (upstream would
+// forceStopActor on a rejection, RUN:779-789).
+func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
+	id, gen := cmd.ActorID, cmd.Generation
+	if old := r.actors[id]; old != nil {
+		r.trace("runner.actor_replace", "actor", id, "old_gen", int64(old.generation), "gen", int64(gen))
+	}
+	r.actors[id] = newActorInstance(id, gen)
+	r.trace("runner.actor_start", "actor", id, "gen", int64(gen))
+
+	r.sendActorStateUpdate(id, gen, model.ActorRunning)
+
+	r.trace("runner.on_actor_start", "actor", id, "gen", int64(gen))
+	r.after(r.cfg.StartDelay, func() {
+		r.trace("runner.actor_started", "actor", id, "gen", int64(gen))
+	})
+}
+
+// handleCommandStopActor (RUN:793-801).
+func (r *Runner) handleCommandStopActor(cmd *model.CommandStopActor) {
+	gen := cmd.Generation
+	r.forceStopActor(cmd.ActorID, &gen)
+}
+
+// forceStopActor (RUN:162-174): remove the actor at once (a missing actor or
+// a generation mismatch is a no-op, so duplicate and stale stops do
+// nothing), await onActorStop, then report stopped. gen nil means any
+// generation.
+func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
+	actor := r.removeActor(id, gen)
+	if actor == nil {
+		kv := []any{"actor", id}
+		if gen != nil {
+			kv = append(kv, "gen", int64(*gen))
+		}
+		if cur := r.actors[id]; cur != nil {
+			kv = append(kv, "hosted_gen", int64(cur.generation))
+		}
+		r.trace("runner.stop_noop", kv...)
+		return
+	}
+	g := actor.generation
+	r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
+	r.after(r.cfg.StopDelay, func() {
+		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))
+		r.sendActorStateUpdate(id, g, model.ActorStopped)
+	})
+}
+
+// removeActor (#removeActor, RUN:220-249): delete from #actors and
+// unregister the actor from the tunnel.
+func (r *Runner) removeActor(id model.ActorID, gen *model.Generation) *actorInstance {
+	actor := r.getActor(id, gen)
+	if actor == nil {
+		return nil
+	}
+	delete(r.actors, id)
+	r.trace("runner.actor_stop", "actor", id, "gen", int64(actor.generation),
+		"requests", len(actor.requests), "websockets", len(actor.webSockets))
+	r.tunnel.unregisterActor(actor)
+	return actor
+}
+
+// stopAllActors (#stopAllActors, RUN:176-186): forceStopActor, any
+// generation, for every hosted actor in sorted order.
+func (r *Runner) stopAllActors() {
+	r.trace("runner.stop_all", "actors", len(r.actors))
+	for _, id := range sim.SortedKeys(r.actors) {
+		r.forceStopActor(id, nil)
+	}
+}

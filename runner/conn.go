@@ -1,0 +1,250 @@
+package runner
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// The runner's one WebSocket to the engine (#openPegboardWebSocket,
+// RUN:451-680), on a sim connection.
+//
+// When the connection counts as open. Upstream, the WebSocket "open" event
+// (RUN:460-540) resets the reconnect counter, clears the reconnect and the
+// runner-lost timers and sends ToServerInit; from then on
+// __webSocketReady() is true. A sim dialler never learns that the peer
+// accepted, so here ToServerInit is queued right after the dial (the sim
+// delivers it behind the opening), and the rest of the open handler runs
+// when ToClientInit arrives: that is when ready becomes true. Until then
+// tunnel messages are dropped and events are buffered, as while down.
+//
+// Events. Upstream numbers every event, keeps it in #eventHistory until
+// ToClientAckEvents, and resends those past the init's lastEventIdx
+// (RUN:731-746, 1429-1445). The model's ToServerInit/ToClientInit carry no
+// index and there is no event ack, so this port numbers events and buffers
+// only those attempted while the connection is not ready; they are sent, in
+// index order, right after the next ToClientInit. An event sent on a
+// connection that then broke with the event still in flight is lost
+// (upstream would resend it).
+
+// recordedEvent is an EventWrapper (RUN:834-841) waiting to be resent.
+type recordedEvent struct {
+	index int64
+	msg   model.ToServer
+}
+
+// Reconnect backoff (#scheduleReconnect, RUN:1405-1410).
+const (
+	reconnectInitialDelay = 1000  // ms, RUN:1406
+	reconnectMaxDelay     = 30000 // ms, RUN:1407
+	reconnectMultiplier   = 2     // RUN:1408
+)
+
+// calculateBackoff (UTL:12-31): min(initial·multiplier^attempt, max) ms,
+// times 1 + U[0, 0.25) jitter, floored to whole milliseconds.
+func calculateBackoff(attempt int, rng *rand.Rand) sim.Time {
+	delay := int64(reconnectInitialDelay) // UTL:23, without overflow
+	for i := 0; i < attempt && delay < reconnectMaxDelay; i++ {
+		delay *= reconnectMultiplier
+	}
+	delay = min(delay, reconnectMaxDelay)
+	// The explicit conversions round each step, so no platform fuses them
+	// into an FMA: the delay is the same on every machine.
+	jitter := float64(rng.Float64() * 0.25)           // UTL:25-28
+	ms := float64(float64(delay) * (1 + jitter))      // UTL:27
+	return sim.Time(math.Floor(ms)) * sim.Millisecond // UTL:30
+}
+
+// Connected reports whether the engine connection is open and initialised
+// (__webSocketReady).
+func (r *Runner) Connected() bool { return r.ready }
+
+// Disconnect drops the engine connection with a reset, as when the runner's
+// WebSocket dies: the engine learns Reset, messages in flight either way are
+// lost, and the runner handles it like a WebSocket error/close: lost timer,
+// then a reconnect unless auto-reconnect is off.
+func (r *Runner) Disconnect() {
+	if r.conn == nil || !r.conn.Open() {
+		r.trace("runner.disconnect_noop")
+		return
+	}
+	c := r.conn
+	r.trace("runner.disconnect", "conn", c.ID())
+	c.Reset()
+	r.onEngineClose(c, sim.Reset) // the resetting end gets no callback of its own
+}
+
+// SetAutoReconnect switches automatic reconnects. Off cancels a pending
+// reconnect, so the runner stays down until Reconnect or until it is
+// switched back on, which schedules a reconnect if the runner is down.
+func (r *Runner) SetAutoReconnect(on bool) {
+	r.autoReconnect = on
+	r.trace("runner.auto_reconnect", "on", on)
+	if !on {
+		if r.reconnectTimer.Stop() {
+			r.trace("runner.reconnect_cancel")
+		}
+		return
+	}
+	if r.started && !r.connOpen() && !r.reconnectTimer.Pending() {
+		r.scheduleReconnect()
+	}
+}
+
+// Reconnect reconnects now if the runner has no open engine connection (a
+// connection still being opened counts as open), as if the reconnect timer
+// fired: the attempt counter goes up.
+func (r *Runner) Reconnect() {
+	if !r.started || r.connOpen() {
+		r.trace("runner.reconnect_noop")
+		return
+	}
+	r.reconnectTimer.Stop()
+	r.reconnectNow()
+}
+
+func (r *Runner) connOpen() bool { return r.conn != nil && r.conn.Open() }
+
+func (r *Runner) openPegboardWebSocket() {
+	c := r.w.Net().Dial(r.node, r.engine)
+	r.conn, r.ready = c, false
+	r.trace("runner.dial", "conn", c.ID(), "attempt", r.reconnectAttempt)
+	c.Handle(func(msg any) { r.onEngineMessage(c, msg) }, func(why sim.CloseReason) { r.onEngineClose(c, why) })
+	c.Send(&model.ToServerInit{Runner: r.cfg.ID}) // RUN:478-501
+}
+
+// onEngineMessage is the WebSocket "message" listener (RUN:542-598).
+func (r *Runner) onEngineMessage(c *sim.End, msg any) {
+	if c != r.conn {
+		return // a superseded connection
+	}
+	switch m := msg.(type) {
+	case *model.ToClientInit:
+		r.handleInit(m)
+	case *model.CommandStartActor:
+		r.handleCommandStartActor(m)
+	case *model.CommandStopActor:
+		r.handleCommandStopActor(m)
+	case *model.ToClientTunnelMessage:
+		// Dispatched without being awaited (RUN:590-591): requests run
+		// concurrently.
+		r.tunnel.handleTunnelMessage(m)
+	case *model.ToClientClose:
+		r.handleToClientClose(c)
+	default:
+		panic(fmt.Sprintf("runner %s: unexpected engine message %T", r.node, msg)) // RUN:596
+	}
+}
+
+// handleInit runs the rest of the "open" listener (RUN:463-476) and the
+// ToClientInit branch (RUN:556-581).
+func (r *Runner) handleInit(m *model.ToClientInit) {
+	r.ready = true
+	r.reconnectAttempt = 0
+	r.reconnectTimer.Stop()
+	if r.lostTimerSet {
+		if r.lostTimer.Stop() {
+			r.trace("runner.lost_timer_cancel")
+		}
+		r.lostTimerSet = false
+	}
+	if r.runnerID != m.Runner { // RUN:559-564
+		r.runnerID = m.Runner
+		r.eventBuffer = nil
+	}
+	r.lostThreshold = sim.Time(m.RunnerLostThreshold) // RUN:567-569
+	r.trace("runner.init", "conn", r.conn.ID(), "lost_threshold", r.lostThreshold, "resend", len(r.eventBuffer))
+	r.resendUnacknowledgedEvents()
+}
+
+// handleToClientClose (RUN:592-594): shut the tunnel down (which also stops
+// its GC for good, errata E17) and close the WebSocket. #shutdown is not
+// set, so the close listener then starts the lost timer and reconnects.
+func (r *Runner) handleToClientClose(c *sim.End) {
+	r.trace("runner.close", "conn", c.ID())
+	r.tunnel.shutdown()
+	c.Close()
+	// Upstream's own close event fires once the close handshake ends; the
+	// sim gives the closing end no callback, so run the listener now.
+	r.onEngineClose(c, sim.Closed)
+}
+
+// onEngineClose is the "error" and "close" listeners (RUN:600-626,
+// 628-679). Upstream a failed connection fires both and each schedules a
+// reconnect (errata E15); here it is one reconnect per loss. Runner.shutdown
+// is not modelled, so #shutdown is always false.
+func (r *Runner) onEngineClose(c *sim.End, why sim.CloseReason) {
+	if c != r.conn {
+		return
+	}
+	r.ready = false
+	r.trace("runner.engine_closed", "conn", c.ID(), "why", why)
+	if !r.lostTimerSet && r.lostThreshold > 0 {
+		r.lostTimerSet = true
+		r.lostTimer = r.w.After(r.lostThreshold, func() {
+			r.trace("runner.lost_timer", "threshold", r.lostThreshold)
+			r.stopAllActors()
+		})
+		r.trace("runner.lost_timer_start", "threshold", r.lostThreshold)
+	}
+	if r.autoReconnect {
+		r.scheduleReconnect()
+	} else {
+		r.trace("runner.reconnect_off")
+	}
+}
+
+// scheduleReconnect (RUN:1396-1427).
+func (r *Runner) scheduleReconnect() {
+	delay := calculateBackoff(r.reconnectAttempt, r.backoffRand)
+	r.reconnectTimer.Stop()
+	r.reconnectTimer = r.w.After(delay, r.reconnectNow)
+	r.trace("runner.reconnect_scheduled", "attempt", r.reconnectAttempt+1, "delay", delay)
+}
+
+func (r *Runner) reconnectNow() {
+	r.reconnectAttempt++ // RUN:1419
+	r.trace("runner.reconnect", "attempt", r.reconnectAttempt)
+	r.openPegboardWebSocket()
+}
+
+// sendActorStateUpdate (#sendActorStateUpdate, RUN:859-916). Stopped is
+// always reported with code Ok (RUN:876-882).
+func (r *Runner) sendActorStateUpdate(id model.ActorID, gen model.Generation, state model.ActorState) {
+	r.sendEvent(&model.EventActorStateUpdate{ActorID: id, Generation: gen, State: state})
+}
+
+// sendEvent numbers an event (#nextEventIdx, RUN:834, 893) and sends it, or
+// buffers it for the next ToClientInit while the connection is not ready.
+func (r *Runner) sendEvent(msg model.ToServer) {
+	idx := r.nextEventIdx
+	r.nextEventIdx++
+	if !r.ready {
+		r.eventBuffer = append(r.eventBuffer, recordedEvent{index: idx, msg: msg})
+		r.trace("runner.event_buffered", "idx", idx, "event", msg)
+		return
+	}
+	r.trace("runner.event", "idx", idx, "event", msg)
+	r.conn.Send(msg)
+}
+
+// resendUnacknowledgedEvents (RUN:1429-1445), for the buffered events.
+func (r *Runner) resendUnacknowledgedEvents() {
+	buf := r.eventBuffer
+	r.eventBuffer = nil
+	for _, ev := range buf {
+		r.trace("runner.event_resend", "idx", ev.index, "event", ev.msg)
+		r.conn.Send(ev.msg)
+	}
+}
+
+// sendToServer (__sendToServer, RUN:1351-1372): drop unless ready.
+func (r *Runner) sendToServer(msg model.ToServer) bool {
+	if !r.ready {
+		return false
+	}
+	return r.conn.Send(msg)
+}
