@@ -32,6 +32,7 @@ type inFlight struct {
 	recv            func(tunnelEvent) // msg_tx; nil when the receiver was dropped
 	opened          bool
 	pending         []pendingMsg
+	hibernation     *hibernationState // kept across attempts (GSS:103-108)
 }
 
 type pendingMsg struct {
@@ -88,7 +89,19 @@ func (s *sharedState) send(id model.RequestID, kind model.TunnelKind) error {
 		f.opened = true
 		m.GatewayReplyTo = s.subject
 	}
-	f.pending = append(f.pending, pendingMsg{m.MessageID, s.g.w.Now()})
+	now := s.g.w.Now()
+	f.pending = append(f.pending, pendingMsg{m.MessageID, now})
+	if wm, ok := kind.(model.WebSocketMessage); ok && f.hibernation != nil {
+		hs := f.hibernation
+		wm.Index = hs.lastIndex + 1 // skips 0 when initiated, as upstream notes
+		m.Kind = wm
+		hs.totalSize += uint64(len(wm.Data) + envelopeOverhead) // never decremented (errata E4)
+		if hs.totalSize > MaxPendingMsgsSizePerReq || len(hs.pending) >= MaxPendingMsgs {
+			return rivetErr("guard", "websocket_pending_limit_reached", "WebSocket pending limit reached.")
+		}
+		hs.lastIndex = wm.Index
+		hs.pending = append(hs.pending, pendingWSMsg{m, now})
+	}
 	s.g.ups.Publish(f.receiverSubject, m)
 	return nil
 }
@@ -129,18 +142,19 @@ func (s *sharedState) gc() {
 	now := s.g.w.Now()
 	for _, id := range sim.SortedKeys(s.inFlight) {
 		f := s.inFlight[id]
-		if f.recv == nil {
+		if f.recv == nil { // msg_tx.is_closed(): the handler is gone
+			if f.hibernation != nil {
+				s.g.trace("gw.gc_remove_closed", "rid", id, "buffered", len(f.hibernation.pending))
+			}
 			delete(s.inFlight, id)
 			continue
 		}
 		keep := true
 		if len(f.pending) > 0 {
-			age := now - f.pending[0].sentAt
-			if s.g.quirks.GatewayInvertedGC {
-				keep = age > GatewayMessageAckTimeout // as written upstream: removes young entries
-			} else {
-				keep = age <= GatewayMessageAckTimeout // 6b7ebbb0d (#3492)
-			}
+			keep = s.gcKeep(now - f.pending[0].sentAt)
+		}
+		if hs := f.hibernation; keep && hs != nil && len(hs.pending) > 0 {
+			keep = s.gcKeep(now - hs.pending[0].sentAt)
 		}
 		if keep {
 			continue
@@ -154,6 +168,15 @@ func (s *sharedState) gc() {
 		recv(tunnelEvent{closed: true}) // the entry and its channel are gone
 	}
 	s.g.w.Daemon(GatewayGCInterval, s.gc)
+}
+
+// gcKeep is the GC's verdict on an entry whose oldest un-acked message has
+// the given age.
+func (s *sharedState) gcKeep(age sim.Time) bool {
+	if s.g.quirks.GatewayInvertedGC {
+		return age > GatewayMessageAckTimeout // as written upstream: removes young entries
+	}
+	return age <= GatewayMessageAckTimeout // 6b7ebbb0d (#3492)
 }
 
 // PegboardGateway forwards requests for one actor to the runner pinned

@@ -74,6 +74,8 @@ type Log struct {
 	Attempts []Attempt
 	// Backoffs are the sleeps between attempts, in order.
 	Backoffs []sim.Time
+	// Reconnects counts WebSocket reconnects on websocket_service_retry.
+	Reconnects int
 	// Done is when the client got its response.
 	Done sim.Time
 }
@@ -87,6 +89,8 @@ type Attempt struct {
 	End       sim.Time
 	Retryable bool
 	Result    string
+	// Opened: a WebSocket attempt received ToServerWebSocketOpen.
+	Opened bool
 }
 
 // Config sets up a Guard.

@@ -19,9 +19,10 @@ import (
 //
 //	world profile=seed seed=1 runners=r1,r2 [peers=dc2] [workflow_delay=D] [lost_threshold=D] [quirk=name|-name ...]
 //	actor a1 on=r1 [crash=restart|sleep|destroy]
-//	behavior a1 [delay=D] [status=N] [header=k:v ...] [body=text] [throw]
+//	behavior a1 [delay=D] [status=N] [header=k:v ...] [body=text] [throw] [hibernate] [ack_delay=D] [ws_throw] [ws_handler_throw] [not_implemented]
 //	at T <command>          run <command> at virtual time T instead of now
 //	http NAME actor=a1 [path=/p]
+//	ws NAME actor=a1 [path=/p]   a client WebSocket; then 'send NAME DATA', 'close NAME [code=N] [reason=T]'
 //	sleep|stop|crash a1     runner-side: intent to sleep, intent to stop, actor process dies
 //	wake|destroy a1         engine signals
 //	reschedule a1 to=r2     forced reschedule (Lost with force_reschedule)
@@ -335,6 +336,49 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			path = "/"
 		}
 		return func() { w.HTTP(name, model.ActorID(a), path) }, nil
+	case "ws":
+		name, err := one("NAME actor=ACTOR [path=/p]")
+		if err != nil {
+			return nil, err
+		}
+		a := last(kv["actor"])
+		if a == "" {
+			return nil, r.errf("ws: expected actor=ACTOR")
+		}
+		if slices.Contains(r.declared, name) {
+			return nil, r.errf("ws: name %q used twice", name)
+		}
+		r.declared = append(r.declared, name)
+		path := last(kv["path"])
+		if path == "" {
+			path = "/"
+		}
+		return func() { w.WebSocket(name, model.ActorID(a), path) }, nil
+	case "send":
+		if len(pos) != 2 {
+			return nil, r.errf("send: expected 'send NAME DATA'")
+		}
+		name, data := pos[0], pos[1]
+		if !slices.Contains(r.declared, name) {
+			return nil, r.errf("send: unknown WebSocket %q", name)
+		}
+		return func() { w.Socket(name).Send(data) }, nil
+	case "close":
+		name, err := one("NAME [code=N] [reason=TEXT]")
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(r.declared, name) {
+			return nil, r.errf("close: unknown WebSocket %q", name)
+		}
+		code := 1000
+		if v := last(kv["code"]); v != "" {
+			if code, err = strconv.Atoi(v); err != nil || code < 0 || code > 65535 {
+				return nil, r.errf("close: code=%q, expected a close code", v)
+			}
+		}
+		reason := last(kv["reason"])
+		return func() { w.Socket(name).Close(uint16(code), reason) }, nil
 	case "sleep", "stop", "crash":
 		a, err := one("ACTOR")
 		if err != nil {
@@ -440,7 +484,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		}
 		return func() { w.PeerDown(dc) }, nil
 	}
-	return nil, r.errf("unknown command %q (want actor, behavior, http, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, peer_down, peer_up, at, run, expect, expect_runner)", f[0])
+	return nil, r.errf("unknown command %q (want actor, behavior, http, ws, send, close, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, peer_down, peer_up, at, run, expect, expect_runner)", f[0])
 }
 
 func (r *scriptRun) names() []string { return r.declared }
@@ -455,14 +499,30 @@ func last(vs []string) string {
 func (r *scriptRun) behavior(f []string) error {
 	pos, kv := args(f)
 	if len(pos) < 1 {
-		return r.errf("behavior: expected 'behavior ACTOR [delay=D] [status=N] [header=k:v] [body=text] [throw]'")
+		return r.errf("behavior: expected 'behavior ACTOR [delay=D] [status=N] [header=k:v] [body=text] [throw] [hibernate] [ack_delay=D] ...'")
 	}
 	b := runner.Behavior{}
 	for _, p := range pos[1:] {
-		if p != "throw" {
-			return r.errf("behavior: unexpected %q", p)
+		switch p {
+		case "throw":
+			b.Throw = true
+		case "hibernate":
+			b.CanHibernate = true
+		case "ws_throw":
+			b.WSThrow = true
+		case "ws_handler_throw":
+			b.WSHandlerThrow = true
+		case "not_implemented":
+			b.NotImplemented = true
+		default:
+			return r.errf("behavior: unexpected %q (want throw, hibernate, ws_throw, ws_handler_throw, not_implemented)", p)
 		}
-		b.Throw = true
+	}
+	if v := last(kv["ack_delay"]); v != "" {
+		var err error
+		if b.AckDelay, err = parseDur(v); err != nil {
+			return r.errf("behavior: ack_delay: %v", err)
+		}
 	}
 	var err error
 	if v := last(kv["delay"]); v != "" {

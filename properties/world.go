@@ -38,6 +38,7 @@ type World struct {
 	Runners   map[model.RunnerID]*runner.Runner
 	behaviors map[model.ActorID]runner.Behavior
 	Requests  []*HTTPRequest
+	Sockets   []*WSClient
 }
 
 // HTTPRequest is one client HTTP request and what the client saw.
@@ -57,8 +58,9 @@ func NewWorld(cfg WorldConfig) *World {
 	w.UPS = model.NewUPS(s)
 	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold})
 	w.Guard = guard.New(s, w.UPS, guard.Config{Quirks: cfg.Profile.Quirks})
+	store := runner.NewStore() // actor state (hibernation indices) follows the actor across runners
 	for _, id := range cfg.Runners {
-		r := runner.New(s, runner.Config{ID: id, Engine: model.EngineNode, Quirks: cfg.Profile.Quirks,
+		r := runner.New(s, runner.Config{ID: id, Engine: model.EngineNode, Quirks: cfg.Profile.Quirks, Store: store,
 			Behavior: w.behavior, StartDelay: cfg.StartDelay, StopDelay: cfg.StopDelay})
 		w.Runners[id] = r
 		r.Start()

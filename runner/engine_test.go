@@ -14,6 +14,7 @@ import (
 // current connection, and records everything the runner sends.
 type fakeEngine struct {
 	t             *testing.T
+	node          string
 	w             *sim.World
 	lostThreshold sim.Time
 	conn          *sim.End // the latest accepted connection
@@ -29,7 +30,13 @@ type received struct {
 }
 
 func newFakeEngine(t *testing.T, w *sim.World, lostThreshold sim.Time) *fakeEngine {
-	e := &fakeEngine{t: t, w: w, lostThreshold: lostThreshold, nextMID: 1000}
+	return newFakeEngineAt(t, w, DefaultEngine, lostThreshold)
+}
+
+// newFakeEngineAt is newFakeEngine listening on another node, for a second
+// runner in the same world.
+func newFakeEngineAt(t *testing.T, w *sim.World, node string, lostThreshold sim.Time) *fakeEngine {
+	e := &fakeEngine{t: t, node: node, w: w, lostThreshold: lostThreshold, nextMID: 1000}
 	e.listen()
 	return e
 }
@@ -37,7 +44,7 @@ func newFakeEngine(t *testing.T, w *sim.World, lostThreshold sim.Time) *fakeEngi
 // listen (re)starts accepting runner connections.
 func (e *fakeEngine) listen() {
 	t, w := e.t, e.w
-	w.Net().Listen(DefaultEngine, func(c *sim.End) {
+	w.Net().Listen(e.node, func(c *sim.End) {
 		e.conn = c
 		e.accepts++
 		c.Handle(func(msg any) {

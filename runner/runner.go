@@ -28,6 +28,11 @@ type Config struct {
 	StartDelay sim.Time
 	// StopDelay is how long onActorStop takes (RUN:167-171).
 	StopDelay sim.Time
+	// Store holds the actors' persisted WebSocket hibernation state
+	// (lastMsgIndex per actor and request id). Share one Store between all
+	// runners of a world so the state follows an actor that moves; nil
+	// means the runner makes its own.
+	Store *Store
 }
 
 // Behavior is what the user fetch handler does for one request. The
@@ -50,8 +55,28 @@ type Behavior struct {
 	// (TUN:372-374, 441-458).
 	Throw bool
 	// NotImplemented makes config.fetch return no response: the SDK
-	// answers 501 "Not Implemented" at once (TUN:232-234).
+	// answers 501 "Not Implemented" at once (TUN:232-234). For a
+	// WebSocket it stands for a runner without config.websocket: the open
+	// is closed with 1011 "Not Implemented", retry:false (TUN:484-500).
 	NotImplemented bool
+
+	// WebSocket behaviour (see actor_ws.go for the modelled handler).
+
+	// CanHibernate is what getActorHibernationConfig returns as enabled,
+	// sent as ToServerWebSocketOpen.canHibernate (TUN:573-580).
+	CanHibernate bool
+	// AckDelay is how long after receiving a client message a
+	// hibernatable actor persists its index as lastMsgIndex and acks it
+	// (ToServerWebSocketMessageAck, TUN:634-650). Non-hibernatable actors
+	// never ack.
+	AckDelay sim.Time
+	// WSThrow makes building the request / getActorHibernationConfig
+	// throw: a pre-open close 1011 "Server Error", retry:false (errata E16).
+	WSThrow bool
+	// WSHandlerThrow makes the websocket handler throw after the open: close
+	// 1011 "Server Error", retry:false, after ToServerWebSocketOpen
+	// (TUN:595-613).
+	WSHandlerThrow bool
 }
 
 // HandlerRun records one start of the user fetch handler.
@@ -120,7 +145,11 @@ type Runner struct {
 	nextEventIdx int64
 	eventBuffer  []recordedEvent
 
+	// store is the actors' persisted hibernation state (Config.Store).
+	store *Store
+
 	// Observability.
+	wsEvents    []WSEvent
 	handlerRuns []HandlerRun
 	stopCalls   []StopCall
 	answers     []Answer
@@ -141,6 +170,10 @@ func New(w *sim.World, cfg Config) *Runner {
 		actors:        map[model.ActorID]*actorInstance{},
 		autoReconnect: true,
 		backoffRand:   w.Rand(prefix + "backoff"),
+		store:         cfg.Store,
+	}
+	if r.store == nil {
+		r.store = NewStore()
 	}
 	r.tunnel = newTunnel(r, w.Rand(prefix+"msgid"))
 	return r

@@ -404,7 +404,7 @@ func TestWebSocketOpen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, e, _ := setup(t, 10, Config{}, 0)
+			w, e, _ := setup(t, 10, Config{Behavior: func(model.ActorID) Behavior { return Behavior{NotImplemented: true} }}, 0)
 			startActor(t, w, e, "a1", 1)
 			mid := e.tunnel(5, model.WebSocketOpen{ActorID: tc.actor, Path: "/ws"})
 			run(t, w, 10*sim.Millisecond)

@@ -33,8 +33,11 @@ type pendingTunnelMessage struct {
 type Tunnel struct {
 	r *Runner
 
-	// #actorWebSockets (TUN:31). Empty until WebSocket handling is ported.
+	// #actorWebSockets (TUN:31): the adapter per WebSocket request id.
 	actorWebSockets map[model.RequestID]*webSocketAdapter
+	// wsOwners: the actor each WebSocket id was last opened for, for
+	// WSEvents only (not upstream).
+	wsOwners map[model.RequestID]wsOwner
 	// #pendingTunnelMessages (TUN:34): sent, not yet acked by the gateway.
 	pendingTunnelMessages map[model.MessageID]pendingTunnelMessage
 
@@ -52,6 +55,7 @@ func newTunnel(r *Runner, rng *rand.Rand) *Tunnel {
 	return &Tunnel{
 		r:                     r,
 		actorWebSockets:       map[model.RequestID]*webSocketAdapter{},
+		wsOwners:              map[model.RequestID]wsOwner{},
 		pendingTunnelMessages: map[model.MessageID]pendingTunnelMessage{},
 		msgIDPrefix:           uint64(rng.Uint32()) << 32,
 	}

@@ -4,77 +4,161 @@ import (
 	"github.com/guardsim/guardsim/model"
 )
 
-// WebSocket handling over the tunnel (TUN:460-666, WSA).
-//
-// Not ported yet: this runner has no websocket handler (config.websocket is
-// optional, RUN:54-60), so a WebSocketOpen for a hosted actor is answered
-// as upstream does without one: close 1011 "Not Implemented", retry:false
-// (TUN:484-500). To add WebSocket support:
-//   - give Config a websocket behaviour and, in handleWebSocketOpen, replace
-//     the "Not Implemented" close with TUN:502-613: track the id in
-//     actor.webSockets, create a webSocketAdapter, store it in
-//     t.actorWebSockets, send ServerWebSocketOpen{canHibernate,
-//     lastMsgIndex} (from getActorHibernationConfig), then run the handler
-//     (an exception there closes 1011 "Server Error", retry:false);
-//   - deliver messages and closes to the adapter in handleWebSocketMessage
-//     (TUN:617-632, adapter._handleMessage) and handleWebSocketClose
-//     (TUN:652-666; the id stays in actor.webSockets, errata E18);
-//   - message acks: __ackWebsocketMessage (TUN:634-650).
-// The tunnel's GC, unregisterActor and shutdown already close every adapter
-// in t.actorWebSockets with retry (TUN:162-170, 199-207, 58-62).
+// WebSocket handling over the tunnel (TUN:460-666). The adapter is in
+// websocket_adapter.go (WSA), the actor's handler and hibernation config in
+// actor_ws.go. The tunnel's GC, unregisterActor and shutdown close the
+// adapters in t.actorWebSockets with retry (TUN:162-170, 199-207, 58-62).
 
-// webSocketAdapter is the part of WebSocketTunnelAdapter (WSA) that the
-// tunnel's close paths use: a close sent once through the tunnel
-// (closeInner, WSA:196-221, with the tunnel's close callback TUN:527-545).
-type webSocketAdapter struct {
-	t         *Tunnel
-	requestID model.RequestID
-	actor     *actorInstance
-	closed    bool // readyState CLOSING or CLOSED
-}
-
-// closeWithRetry is __closeWithRetry (WSA:192-194).
-func (a *webSocketAdapter) closeWithRetry(code *uint16, reason string) {
-	a.closeInner(code, reason, true)
-}
-
-func (a *webSocketAdapter) closeInner(code *uint16, reason string, retry bool) {
-	if a.closed {
-		return
-	}
-	a.closed = true
-	a.t.sendMessage(a.requestID, model.ServerWebSocketClose{Code: code, Reason: reason, Retry: retry})
-	delete(a.t.actorWebSockets, a.requestID)
-	if a.actor != nil {
-		delete(a.actor.webSockets, a.requestID)
-	}
-}
-
-// handleWebSocketOpen (TUN:460-614), without a websocket handler.
+// handleWebSocketOpen (TUN:460-614). The ack was sent by
+// handleTunnelMessage already (TUN:277-278).
 func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOpen) {
-	actor := t.r.getActor(open.ActorID, nil)
-	t.r.trace("runner.ws_open", "actor", open.ActorID, "rid", rid, "found", actor != nil)
+	r := t.r
+	webSocketID := rid // bufferToString(requestId), TUN:464
+	actor := r.getActor(open.ActorID, nil)
+	r.trace("runner.ws_open", "actor", open.ActorID, "rid", rid, "path", open.Path, "found", actor != nil)
 	if actor == nil { // TUN:466-482
-		t.sendMessage(rid, model.ServerWebSocketClose{Code: model.Code(model.CloseError), Reason: "Actor not found", Retry: false})
+		t.sendWebSocketClose(rid, open.ActorID, 0, model.Code(model.CloseError), "Actor not found", false)
 		return
 	}
-	// TUN:484-500: no websocket handler configured.
-	t.sendMessage(rid, model.ServerWebSocketClose{Code: model.Code(model.CloseError), Reason: "Not Implemented", Retry: false})
+
+	b := r.behavior(open.ActorID)
+	if b.NotImplemented { // no config.websocket, TUN:484-500
+		t.sendWebSocketClose(rid, actor.actorID, actor.generation, model.Code(model.CloseError), "Not Implemented", false)
+		return
+	}
+
+	// Track this WebSocket for the actor (TUN:502-505).
+	actor.webSockets[webSocketID] = struct{}{}
+
+	// try (TUN:507-594).
+	adapter := newWebSocketAdapter(r, webSocketID, actor,
+		func(data string, isBinary bool) { // TUN:511-526
+			sent := t.sendMessage(rid, model.ServerWebSocketMessage{Data: data, Binary: isBinary})
+			r.trace("runner.ws_send", "rid", rid, "data", data, "binary", isBinary, "sent", sent)
+		},
+		func(code *uint16, reason string, retry bool) { // TUN:527-545
+			if code != nil && *code == 0 { // `code || null`
+				code = nil
+			}
+			t.sendWebSocketClose(rid, actor.actorID, actor.generation, code, reason, retry)
+			delete(t.actorWebSockets, webSocketID) // by id: may be a newer adapter's entry
+			delete(actor.webSockets, webSocketID)  // the actor captured at open
+		})
+
+	// Store adapter (TUN:549). A retry of the gateway reuses the request id
+	// (PS:1823, GW:204): the entry is overwritten and the old adapter is
+	// orphaned, still OPEN, its handler's listeners still attached, never
+	// closed by the runner (spec (i).20).
+	if old := t.actorWebSockets[webSocketID]; old != nil {
+		r.recordWS(WSEvent{Actor: old.actor.actorID, Generation: old.actor.generation, Request: rid, Kind: WSOrphaned})
+		r.trace("runner.ws_orphaned", "rid", rid, "actor", old.actor.actorID, "gen", int64(old.actor.generation),
+			"state", old.readyState)
+	}
+	t.actorWebSockets[webSocketID] = adapter
+	t.wsOwners[webSocketID] = wsOwner{actor.actorID, actor.generation}
+
+	// Building the Request (TUN:551-570) adds Upgrade/Connection headers and
+	// cannot fail here; getActorHibernationConfig (TUN:573) may throw. Both
+	// run before the open is sent, so the catch's close is a pre-open close
+	// (errata E16).
+	hib, err := r.getActorHibernationConfig(actor.actorID, rid, b)
+	if err != nil {
+		t.webSocketOpenFailed(rid, actor)
+		return
+	}
+	lastMsgIndex := int64(-1) // `lastMsgIndex ?? -1`, TUN:578
+	if hib.lastMsgIndex != nil {
+		lastMsgIndex = *hib.lastMsgIndex
+	}
+	sent := t.sendMessage(rid, model.ServerWebSocketOpen{CanHibernate: hib.enabled, LastMsgIndex: lastMsgIndex})
+	r.recordWS(WSEvent{Actor: actor.actorID, Generation: actor.generation, Request: rid, Kind: WSOpen,
+		Index: int(lastMsgIndex), CanHibernate: hib.enabled, Dropped: !sent})
+	r.trace("runner.ws_opened", "actor", actor.actorID, "gen", int64(actor.generation), "rid", rid,
+		"hibernate", hib.enabled, "last", lastMsgIndex, "sent", sent)
+
+	adapter.handleOpen(rid) // TUN:583
+
+	if err := r.websocketHandler(open.ActorID, adapter, rid, b); err != nil { // TUN:588-594
+		t.webSocketOpenFailed(rid, actor)
+	}
 }
 
-// handleWebSocketMessage (TUN:617-632): no adapter, nothing to do.
-func (t *Tunnel) handleWebSocketMessage(rid model.RequestID, _ model.WebSocketMessage) {
-	if t.actorWebSockets[rid] == nil {
-		return
-	}
-	// TODO(websocket): adapter._handleMessage.
+// webSocketOpenFailed is the catch of handleWebSocketOpen (TUN:595-613):
+// close 1011 "Server Error", retry:false, sent directly, not through the
+// adapter (which keeps its readyState, OPEN after the open), then untrack
+// the id from the map and the actor.
+func (t *Tunnel) webSocketOpenFailed(rid model.RequestID, actor *actorInstance) {
+	t.sendWebSocketClose(rid, actor.actorID, actor.generation, model.Code(model.CloseError), "Server Error", false)
+	delete(t.actorWebSockets, rid)
+	delete(actor.webSockets, rid)
 }
 
-// handleWebSocketClose (TUN:652-666): no adapter, nothing to do.
-func (t *Tunnel) handleWebSocketClose(rid model.RequestID, _ model.WebSocketClose) {
-	if t.actorWebSockets[rid] == nil {
+// sendWebSocketClose sends ToServerWebSocketClose and records it.
+func (t *Tunnel) sendWebSocketClose(rid model.RequestID, actorID model.ActorID, gen model.Generation,
+	code *uint16, reason string, retry bool) {
+	sent := t.sendMessage(rid, model.ServerWebSocketClose{Code: code, Reason: reason, Retry: retry})
+	ev := WSEvent{Actor: actorID, Generation: gen, Request: rid, Kind: WSCloseSent,
+		Reason: reason, Retry: retry, Dropped: !sent}
+	if code != nil {
+		ev.Code = *code
+	}
+	t.r.recordWS(ev)
+	t.r.trace("runner.ws_close_sent", "rid", rid, "actor", actorID, "gen", int64(gen),
+		"code", codeString(code), "reason", reason, "retry", retry, "sent", sent)
+}
+
+// handleWebSocketMessage (TUN:616-632): hand the message to the adapter, if
+// any. It returns false if the message was sent off (the result is unused,
+// TUN:288).
+func (t *Tunnel) handleWebSocketMessage(rid model.RequestID, msg model.WebSocketMessage) bool {
+	adapter := t.actorWebSockets[rid]
+	if adapter == nil {
+		t.r.trace("runner.ws_message_ignored", "rid", rid, "idx", int(msg.Index))
+		return true
+	}
+	return adapter.handleMessage(rid, msg.Data, msg.Index, msg.Binary)
+}
+
+// ackWebsocketMessage is __ackWebsocketMessage (TUN:634-650). The range
+// check (TUN:641) cannot fail for a uint16. The ack is a tunnel message
+// like any other: pending until the gateway acks it, subject to the GC.
+func (t *Tunnel) ackWebsocketMessage(rid model.RequestID, index uint16) bool {
+	sent := t.sendMessage(rid, model.ServerWebSocketMessageAck{Index: index})
+	t.r.trace("runner.ws_ack", "rid", rid, "idx", int(index), "sent", sent)
+	return sent
+}
+
+// handleWebSocketClose (TUN:652-666): the adapter fires its close event and
+// leaves #actorWebSockets. Nothing is sent back (the TunnelAck was sent
+// already), and the id stays in actor.webSockets (errata E18).
+func (t *Tunnel) handleWebSocketClose(rid model.RequestID, msg model.WebSocketClose) {
+	adapter := t.actorWebSockets[rid]
+	code := msg.Code
+	if code != nil && *code == 0 { // `close.code || undefined`
+		code = nil
+	}
+	owner := t.wsOwners[rid]
+	if adapter != nil {
+		owner = wsOwner{adapter.actor.actorID, adapter.actor.generation}
+	}
+	ev := WSEvent{Actor: owner.actor, Generation: owner.gen, Request: rid,
+		Kind: WSCloseReceived, Reason: msg.Reason, NoAdapter: adapter == nil}
+	if code != nil {
+		ev.Code = *code
+	}
+	t.r.recordWS(ev)
+	t.r.trace("runner.ws_close_received", "rid", rid, "actor", owner.actor, "gen", int64(owner.gen),
+		"code", codeString(code), "reason", msg.Reason, "adapter", adapter != nil)
+	if adapter == nil {
 		return
 	}
-	// TODO(websocket): adapter._handleClose, then delete from
-	// t.actorWebSockets (the id stays in actor.webSockets, errata E18).
+	adapter.handleClose(rid, code, msg.Reason)
+	delete(t.actorWebSockets, rid)
+}
+
+// wsOwner is the actor instance a WebSocket request id was last opened for
+// on this runner: bookkeeping for WSEvents only, not upstream.
+type wsOwner struct {
+	actor model.ActorID
+	gen   model.Generation
 }

@@ -1,0 +1,226 @@
+package guard
+
+import (
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Hibernation limits (GSS:18, 172-176; errata E4).
+const (
+	// MaxPendingMsgsSizePerReq bounds the hibernation buffer. The counter
+	// is cumulative: it never decreases on ack or resend.
+	MaxPendingMsgsSizePerReq = 1 << 20
+	// MaxPendingMsgs bounds the number of buffered messages.
+	MaxPendingMsgs = 65535
+	// envelopeOverhead approximates the serialized envelope around a
+	// message's data (request id, message id, kind, index).
+	envelopeOverhead = 40
+)
+
+// hibernationState is kept across attempts of one client WebSocket while
+// its in-flight entry survives (GSS:25-56, 103-108; errata E5).
+type hibernationState struct {
+	totalSize uint64
+	lastIndex uint16
+	pending   []pendingWSMsg
+}
+
+// pendingWSMsg is a buffered client message, kept as it was first sent:
+// same message id, same index.
+type pendingWSMsg struct {
+	msg    *model.ToClientTunnelMessage
+	sentAt sim.Time
+}
+
+// wrappingGT compares u16 indices with wrap-around (GSS:445-447).
+func wrappingGT(a, b uint16) bool { return a != b && a-b < 0xffff/2 }
+
+// toggleHibernation is GSS:289-310.
+func (s *sharedState) toggleHibernation(id model.RequestID, enable bool) error {
+	f := s.inFlight[id]
+	if f == nil {
+		return &internalError{"request not in flight"}
+	}
+	switch {
+	case f.hibernation != nil && !enable:
+		f.hibernation = nil
+	case f.hibernation == nil && enable:
+		f.hibernation = &hibernationState{}
+	}
+	return nil
+}
+
+// resendPending is GSS:312-369: resend buffered messages after
+// lastMsgIndex (all of them when it is negative), then drop the acked ones.
+func (s *sharedState) resendPending(id model.RequestID, lastMsgIndex int64) error {
+	f := s.inFlight[id]
+	if f == nil {
+		return &internalError{"request not in flight"}
+	}
+	hs := f.hibernation
+	if hs == nil || len(hs.pending) == 0 {
+		return nil
+	}
+	n := uint16(len(hs.pending))
+	first := hs.lastIndex - n + 1
+	for i, p := range hs.pending {
+		idx := first + uint16(i)
+		if lastMsgIndex < 0 || wrappingGT(idx, uint16(lastMsgIndex)) {
+			s.g.trace("gw.ws_resend", "rid", id, "idx", int(idx))
+			s.g.ups.Publish(f.receiverSubject, p.msg)
+		}
+	}
+	if lastMsgIndex >= 0 {
+		last := uint16(lastMsgIndex)
+		kept := hs.pending[:0]
+		for i, p := range hs.pending {
+			if wrappingGT(first+uint16(i), last) {
+				kept = append(kept, p)
+			}
+		}
+		hs.pending = kept
+		if len(hs.pending) == 0 {
+			hs.lastIndex = last
+		}
+	}
+	return nil
+}
+
+// ackPending is GSS:371-401.
+func (s *sharedState) ackPending(id model.RequestID, ack uint16) {
+	f := s.inFlight[id]
+	if f == nil || f.hibernation == nil {
+		return
+	}
+	hs := f.hibernation
+	first := hs.lastIndex - uint16(len(hs.pending)) + 1
+	kept := hs.pending[:0]
+	for i, p := range hs.pending {
+		if wrappingGT(first+uint16(i), ack) {
+			kept = append(kept, p)
+		}
+	}
+	hs.pending = kept
+}
+
+// lifecycle is the gateway WebSocket's LifecycleResult (GW:400-441).
+type lifecycle struct {
+	serverClose *model.ServerWebSocketClose
+	clientClose bool
+	clientCode  *uint16
+	clientWhy   string
+}
+
+// handleWebSocket is GW:180-482: one attempt for a client WebSocket, with
+// the request id shared by every attempt. done receives the close frame for
+// the client (nil for a bare close) or an error.
+func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id model.RequestID, att *Attempt, done func(*closeFrame, error)) {
+	g, s := p.g, p.g.gw
+	att.Request = id
+	opened, finished := false, false
+	var timer sim.Timer
+	var f *inFlight
+	canHibernate := false
+
+	// finish ends the attempt. After a successful open the runner always
+	// gets a close (GW:443-465), unless the entry was already GC'd.
+	finish := func(res lifecycle, err error) {
+		if finished {
+			return
+		}
+		finished = true
+		timer.Stop()
+		h.detach()
+		if opened {
+			code, reason := model.CloseNormal, ""
+			switch {
+			case err != nil:
+				code, reason = model.CloseError, "ws.downstream_closed"
+			case res.clientClose && res.clientCode != nil:
+				code, reason = *res.clientCode, res.clientWhy
+			}
+			if e := s.send(id, model.WebSocketClose{Code: model.Code(code), Reason: reason}); e != nil {
+				g.trace("gw.ws_close_failed", "rid", id, "err", e.Error()) // only logged (GW:459-465, errata E6)
+			}
+		}
+		f.closeChannel() // msg_rx is dropped when the handler returns
+		switch {
+		case err != nil:
+			done(nil, err)
+		case res.serverClose != nil && res.serverClose.Code != nil:
+			done(&closeFrame{*res.serverClose.Code, res.serverClose.Reason}, nil)
+		default:
+			done(nil, nil)
+		}
+	}
+	f = s.start(id, p.runner, func(ev tunnelEvent) {
+		if !opened { // the open wait (GW:226-262)
+			switch k := ev.kind.(type) {
+			case model.ServerWebSocketOpen:
+				opened = true
+				att.Opened = true
+				timer.Stop()
+				canHibernate = k.CanHibernate
+				g.trace("gw.ws_opened", "rid", id, "runner", p.runner, "hibernate", k.CanHibernate, "last", k.LastMsgIndex)
+				if err := s.toggleHibernation(id, k.CanHibernate); err != nil {
+					finish(lifecycle{}, err)
+					return
+				}
+				if err := s.resendPending(id, k.LastMsgIndex); err != nil {
+					finish(lifecycle{}, err)
+					return
+				}
+				// The ws→tunnel task starts reading the client stream.
+				h.attach(func(fr clientFrame) {
+					switch {
+					case fr.end:
+						finish(lifecycle{clientClose: true}, nil)
+					case fr.close:
+						finish(lifecycle{clientClose: true, clientCode: fr.code, clientWhy: fr.reason}, nil)
+					default:
+						if err := s.send(id, model.WebSocketMessage{Data: fr.data, Binary: fr.binary}); err != nil {
+							finish(lifecycle{}, err)
+						}
+					}
+				})
+			case model.ServerWebSocketClose: // any close before the open, retry flag ignored (GW:234-239)
+				g.trace("gw.ws_closed_before_open", "rid", id, "close", k.String())
+				finish(lifecycle{}, errWebSocketServiceUnavailable())
+			case nil:
+				if ev.timeout || ev.closed {
+					finish(lifecycle{}, errWebSocketServiceUnavailable())
+				}
+			}
+			return
+		}
+		switch k := ev.kind.(type) { // the tunnel→ws task (GW:280-338)
+		case model.ServerWebSocketMessage:
+			h.toClient(k.Data, k.Binary)
+		case model.ServerWebSocketMessageAck:
+			s.ackPending(id, k.Index)
+		case model.ServerWebSocketClose:
+			if canHibernate && k.Retry {
+				finish(lifecycle{}, errWebSocketServiceRetry())
+			} else {
+				finish(lifecycle{serverClose: &k}, nil)
+			}
+		case nil:
+			if ev.timeout {
+				finish(lifecycle{}, errWebSocketServiceTimeout())
+			} else if ev.closed {
+				finish(lifecycle{}, errWebSocketServiceRetry())
+			}
+		}
+	})
+	g.trace("gw.ws_open", "rid", id, "actor", p.actor, "runner", p.runner)
+	if err := s.send(id, model.WebSocketOpen{ActorID: p.actor, Path: p.path, Headers: req.Headers.Clone()}); err != nil {
+		finish(lifecycle{}, err)
+		return
+	}
+	timer = g.w.After(TunnelAckTimeout, func() { // GW:256-262
+		if !opened {
+			g.trace("gw.ws_open_timeout", "rid", id)
+			finish(lifecycle{}, errWebSocketServiceUnavailable())
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package properties
+
+import (
+	"github.com/guardsim/guardsim/guard"
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// WSClient is one client WebSocket through Guard and everything the client
+// saw: the 101, the actor's frames in order, and Guard's close.
+type WSClient struct {
+	Name        string
+	Actor       model.ActorID
+	Issued      sim.Time
+	Upgraded    bool
+	Protocol    string // sec-websocket-protocol of the 101
+	Received    []string
+	Closed      bool
+	CloseCode   uint16
+	CloseReason string
+	ClosedAt    sim.Time
+	Handle      *guard.WebSocketHandle
+	Log         *guard.Log
+	w           *World
+}
+
+
+// wsSink adapts a WSClient to guard.ClientWebSocket.
+type wsSink struct{ c *WSClient }
+
+func (s wsSink) Upgraded(h model.Headers) {
+	s.c.Upgraded, s.c.Protocol = true, h[model.SecWebSocketProtocol]
+	s.c.w.Sim.Trace("client", "client.ws_upgraded", "name", s.c.Name, "protocol", s.c.Protocol)
+}
+
+func (s wsSink) Message(data string, binary bool) {
+	s.c.Received = append(s.c.Received, data)
+	s.c.w.Sim.Trace("client", "client.ws_message", "name", s.c.Name, "data", data)
+}
+
+func (s wsSink) Closed(code uint16, reason string) {
+	s.c.Closed, s.c.CloseCode, s.c.CloseReason, s.c.ClosedAt = true, code, reason, s.c.w.Sim.Now()
+	s.c.w.Sim.Trace("client", "client.ws_closed", "name", s.c.Name, "code", int(code), "reason", reason)
+}
+
+// WebSocket opens a client WebSocket to the actor now, routed by the
+// rivet_target.actor and rivet_actor.<id> subprotocols.
+func (w *World) WebSocket(name string, a model.ActorID, path string) *WSClient {
+	c := &WSClient{Name: name, Actor: a, Issued: w.Sim.Now(), w: w}
+	w.Sockets = append(w.Sockets, c)
+	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path, Headers: model.Headers{
+		"upgrade": "websocket", model.SecWebSocketProtocol: "rivet, rivet_target.actor, rivet_actor." + string(a)}}
+	w.Sim.Trace("client", "client.ws_open", "name", name, "actor", a, "path", path)
+	c.Handle, c.Log = w.Guard.HandleWebSocket(req, wsSink{c})
+	return c
+}
+
+// Send sends a text frame from the client.
+func (c *WSClient) Send(data string) {
+	c.w.Sim.Trace("client", "client.ws_send", "name", c.Name, "data", data)
+	c.Handle.Send(data)
+}
+
+// Close sends the client's close frame.
+func (c *WSClient) Close(code uint16, reason string) {
+	c.w.Sim.Trace("client", "client.ws_close", "name", c.Name, "code", int(code), "reason", reason)
+	c.Handle.Close(code, reason)
+}
+
+// Opened reports whether any attempt of the socket reached the actor.
+func (c *WSClient) Opened() bool {
+	for _, a := range c.Log.Attempts {
+		if a.Opened {
+			return true
+		}
+	}
+	return false
+}
+
+// Socket returns the named client WebSocket, or nil.
+func (w *World) Socket(name string) *WSClient {
+	for _, c := range w.Sockets {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
