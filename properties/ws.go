@@ -24,7 +24,6 @@ type WSClient struct {
 	w           *World
 }
 
-
 // wsSink adapts a WSClient to guard.ClientWebSocket.
 type wsSink struct{ c *WSClient }
 
