@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -96,5 +97,29 @@ func TestScriptErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
+	}
+}
+
+// TestScenarioDeterminism runs every scenario twice, and once more under
+// GOMAXPROCS=1, and compares the whole traces.
+func TestScenarioDeterminism(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.txt"))
+	require.NoError(t, err)
+	trace := func(file string) []string {
+		w, err := RunScriptFile(file, ScriptOptions{})
+		require.NoError(t, err)
+		return w.Sim.TraceLines()
+	}
+	for _, file := range files {
+		first := trace(file)
+		if d := cmp.Diff(first, trace(file)); d != "" {
+			t.Errorf("%s: same seed, different trace:\n%s", file, d)
+		}
+		prev := runtime.GOMAXPROCS(1)
+		one := trace(file)
+		runtime.GOMAXPROCS(prev)
+		if d := cmp.Diff(first, one); d != "" {
+			t.Errorf("%s: GOMAXPROCS=1 changed the trace:\n%s", file, d)
+		}
 	}
 }
