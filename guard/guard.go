@@ -147,3 +147,6 @@ func (g *Guard) newRay() string {
 	g.rays++
 	return fmt.Sprintf("ray%d", g.rays)
 }
+
+// InFlight is the number of entries in the gateway's in-flight map.
+func (g *Guard) InFlight() int { return len(g.gw.inFlight) }

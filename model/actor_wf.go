@@ -123,12 +123,12 @@ func (e *Engine) intent(a *actorWF, i ActorIntent) {
 		a.sleeping = true
 		a.connectable, a.sleepTs = false, true // SetSleeping (ART:768-793)
 		e.record(a, "sleeping")
-		e.command(a.runner, &CommandStopActor{a.id, a.gen})
+		e.command(a.runner, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	case IntentStop: // AWF:332-350
 		e.gcTimeout(a, ActorStopThreshold)
 		a.connectable = false // SetNotConnectable (ART:397-413)
 		e.record(a, "not_connectable")
-		e.command(a.runner, &CommandStopActor{a.id, a.gen})
+		e.command(a.runner, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	}
 }
 
@@ -180,7 +180,7 @@ func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
 	a.connectable, a.runnerKey = false, ""
 	e.record(a, "deallocated")
 	if lost && old != "" { // kill the old actor in case it ended up allocating
-		e.command(old, &CommandStopActor{a.id, a.gen})
+		e.command(old, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	}
 	switch {
 	case force:
@@ -221,7 +221,7 @@ func (e *Engine) allocate(a *actorWF, r RunnerID) {
 	a.runner, a.runnerKey, a.sleepTs = r, r, false // ART:290-306
 	e.record(a, "allocated")
 	e.gcTimeout(a, ActorStartThreshold)
-	e.command(r, &CommandStartActor{a.id, a.gen})
+	e.command(r, &CommandStartActor{ActorID: a.id, Generation: a.gen})
 }
 
 // pickRunner chooses the preferred runner if it is eligible, otherwise the
@@ -260,6 +260,9 @@ func (e *Engine) destroy(a *actorWF, kill bool) {
 	a.runner, a.runnerKey = "", ""
 	e.record(a, "destroyed")
 	if kill && old != "" {
-		e.command(old, &CommandStopActor{a.id, a.gen})
+		e.command(old, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	}
 }
+
+// Actors lists every actor the engine knows, sorted.
+func (e *Engine) Actors() []ActorID { return sim.SortedKeys(e.actors) }

@@ -94,7 +94,7 @@ func (e *Engine) accept(c *sim.End) {
 	c.Handle(func(msg any) {
 		switch m := msg.(type) {
 		case *ToServerInit:
-			rw = e.runnerConnected(m.Runner, c)
+			rw = e.runnerConnected(m, c)
 		case ToServer:
 			if rw != nil && rw.conn == c {
 				e.fromRunner(rw, m)

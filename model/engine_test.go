@@ -24,10 +24,10 @@ func newFakeRunner(w *sim.World, id RunnerID) *fakeRunner {
 		switch m := msg.(type) {
 		case *CommandStartActor:
 			f.cmds = append(f.cmds, m.String())
-			f.conn.Send(&EventActorStateUpdate{m.ActorID, m.Generation, ActorRunning})
+			f.conn.Send(&EventActorStateUpdate{ActorID: m.ActorID, Generation: m.Generation, State: ActorRunning})
 		case *CommandStopActor:
 			f.cmds = append(f.cmds, m.String())
-			f.conn.Send(&EventActorStateUpdate{m.ActorID, m.Generation, ActorStopped})
+			f.conn.Send(&EventActorStateUpdate{ActorID: m.ActorID, Generation: m.Generation, State: ActorStopped})
 		}
 	}, nil)
 	f.conn.Send(&ToServerInit{Runner: id})
@@ -71,30 +71,30 @@ func TestActorWorkflow(t *testing.T) {
 		{"allocate then ready", CrashRestart, func(f *engineFixture) {},
 			ActorKeys{Found: true, Connectable: true, Runner: "r1"}, []string{"Ready{r1}"}},
 		{"sleep intent clears connectable and writes SleepTs", CrashRestart, func(f *engineFixture) {
-			f.runners["r1"].conn.Send(&EventActorIntent{"a1", 1, IntentSleep})
+			f.runners["r1"].conn.Send(&EventActorIntent{ActorID: "a1", Generation: 1, Intent: IntentSleep})
 		}, ActorKeys{Found: true, Sleeping: true}, []string{"Ready{r1}", "Stopped{}"}},
 		{"wake while sleeping reschedules", CrashRestart, func(f *engineFixture) {
-			f.runners["r1"].conn.Send(&EventActorIntent{"a1", 1, IntentSleep})
+			f.runners["r1"].conn.Send(&EventActorIntent{ActorID: "a1", Generation: 1, Intent: IntentSleep})
 			f.w.RunUntilQuiet()
 			f.e.Prefer("a1", "r2")
 			f.e.Wake("a1")
 		}, ActorKeys{Found: true, Connectable: true, Runner: "r2"}, []string{"Ready{r1}", "Stopped{}", "Ready{r2}"}},
 		{"wake while still stopping sets will_wake", CrashRestart, func(f *engineFixture) {
-			f.runners["r1"].conn.Send(&EventActorIntent{"a1", 1, IntentSleep})
+			f.runners["r1"].conn.Send(&EventActorIntent{ActorID: "a1", Generation: 1, Intent: IntentSleep})
 			f.w.RunFor(1500 * sim.Microsecond) // intent processed, stop not yet reported
 			f.e.Wake("a1")
 		}, ActorKeys{Found: true, Connectable: true, Runner: "r1"}, []string{"Ready{r1}", "Stopped{}", "Ready{r1}"}},
 		{"wake when not sleeping is ignored", CrashRestart, func(f *engineFixture) { f.e.Wake("a1") },
 			ActorKeys{Found: true, Connectable: true, Runner: "r1"}, []string{"Ready{r1}"}},
 		{"stop intent completes and destroys (errata E12)", CrashRestart, func(f *engineFixture) {
-			f.runners["r1"].conn.Send(&EventActorIntent{"a1", 1, IntentStop})
+			f.runners["r1"].conn.Send(&EventActorIntent{ActorID: "a1", Generation: 1, Intent: IntentStop})
 		}, ActorKeys{Found: true, Destroyed: true}, []string{"Ready{r1}", "DestroyStarted{}"}},
 		{"destroy signal", CrashRestart, func(f *engineFixture) { f.e.Destroy("a1") },
 			ActorKeys{Found: true, Destroyed: true, Connectable: true}, []string{"Ready{r1}", "DestroyStarted{}"}},
 		{"forced reschedule", CrashRestart, func(f *engineFixture) { f.e.Reschedule("a1", "r2") },
 			ActorKeys{Found: true, Connectable: true, Runner: "r2"}, []string{"Ready{r1}", "Stopped{}", "Ready{r2}"}},
 		{"stale generation event is ignored", CrashRestart, func(f *engineFixture) {
-			f.runners["r1"].conn.Send(&EventActorIntent{"a1", 7, IntentStop})
+			f.runners["r1"].conn.Send(&EventActorIntent{ActorID: "a1", Generation: 7, Intent: IntentStop})
 		}, ActorKeys{Found: true, Connectable: true, Runner: "r1"}, []string{"Ready{r1}"}},
 	}
 	for _, tt := range tests {

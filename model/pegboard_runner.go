@@ -9,8 +9,15 @@ type runnerWF struct {
 	conn      *sim.End // nil while disconnected
 	lost      bool
 	lostTimer sim.Timer
-	queued    []ToClient // commands for a disconnected runner, sent on reconnect
-	sub       Subscription
+	// incarnation numbers runner workflows: a lost runner that comes back
+	// gets a new one with an empty command log.
+	incarnation uint32
+	// commands is the workflow's command log; commands[i] has index i+1.
+	commands []ToClient
+	// lastEventIdx is the last runner event processed (duplicates after a
+	// reconnect are ignored).
+	lastEventIdx int64
+	sub          Subscription
 	// tunnel_active_requests (P2C:41-86)
 	active map[RequestID]activeRequest
 }
@@ -22,11 +29,16 @@ type activeRequest struct {
 
 func (r *runnerWF) eligible() bool { return r.conn != nil && !r.lost }
 
-func (e *Engine) runnerConnected(id RunnerID, c *sim.End) *runnerWF {
+func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
+	id := init.Runner
 	rw := e.runners[id]
 	if rw == nil {
-		rw = &runnerWF{id: id}
+		rw = &runnerWF{id: id, incarnation: 1}
 		e.runners[id] = rw
+	}
+	if rw.lost { // a new runner workflow (RWF): fresh logs
+		rw.incarnation++
+		rw.commands, rw.lastEventIdx = nil, 0
 	}
 	if rw.conn != nil && rw.conn != c {
 		rw.conn.Close()
@@ -37,11 +49,15 @@ func (e *Engine) runnerConnected(id RunnerID, c *sim.End) *runnerWF {
 	rw.active = map[RequestID]activeRequest{}
 	rw.sub = e.ups.Subscribe(RunnerReceiverSubject(id), func(msg any) { e.toRunner(rw, msg.(*ToClientTunnelMessage)) })
 	e.w.Trace(EngineNode, "pbr.connected", "runner", id)
-	c.Send(&ToClientInit{Runner: id, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold)})
-	for _, cmd := range rw.queued {
+	c.Send(&ToClientInit{Runner: id, Incarnation: rw.incarnation, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold), LastEventIdx: rw.lastEventIdx})
+	// Missed commands (RWF:123-128): those after the runner's last one.
+	from := int64(0)
+	if init.Incarnation == rw.incarnation {
+		from = min(init.LastCommandIdx, int64(len(rw.commands)))
+	}
+	for _, cmd := range rw.commands[from:] {
 		c.Send(cmd)
 	}
-	rw.queued = nil
 	// AllocatePendingActors: a slot is free now.
 	pending := e.pending
 	e.pending = nil
@@ -53,20 +69,25 @@ func (e *Engine) runnerConnected(id RunnerID, c *sim.End) *runnerWF {
 	return rw
 }
 
-// command sends a command to the runner, or queues it while the runner is
-// disconnected (the runner workflow keeps undelivered commands).
+// command appends a command to the runner workflow's log and sends it if
+// the runner is connected; a reconnecting runner gets the commands it
+// missed. A lost runner's workflow is over: its commands go nowhere.
 func (e *Engine) command(id RunnerID, cmd ToClient) {
 	rw := e.runners[id]
-	if rw == nil {
+	if rw == nil || rw.lost {
 		return
 	}
-	if rw.conn == nil {
-		if !rw.lost {
-			rw.queued = append(rw.queued, cmd)
-		}
-		return
+	idx := int64(len(rw.commands)) + 1
+	switch c := cmd.(type) {
+	case *CommandStartActor:
+		c.Index = idx
+	case *CommandStopActor:
+		c.Index = idx
 	}
-	rw.conn.Send(cmd)
+	rw.commands = append(rw.commands, cmd)
+	if rw.conn != nil {
+		rw.conn.Send(cmd)
+	}
 }
 
 // toRunner forwards a gateway message to the runner (P2C:15-110).
@@ -106,6 +127,9 @@ func (e *Engine) fromRunner(rw *runnerWF, m ToServer) {
 		}
 		e.ups.Publish(req.replyTo, m)
 	case *EventActorStateUpdate:
+		if !e.newEvent(rw, m.Index) {
+			return
+		}
 		gen, st := m.Generation, m.State
 		e.signal(m.ActorID, func(a *actorWF) {
 			e.event(a, gen, func() {
@@ -117,9 +141,26 @@ func (e *Engine) fromRunner(rw *runnerWF, m ToServer) {
 			})
 		})
 	case *EventActorIntent:
+		if !e.newEvent(rw, m.Index) {
+			return
+		}
 		gen, in := m.Generation, m.Intent
 		e.signal(m.ActorID, func(a *actorWF) { e.event(a, gen, func() { e.intent(a, in) }) })
 	}
+}
+
+// newEvent records an event index and reports whether it is new; an
+// unindexed event (0) is always new.
+func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
+	if idx == 0 {
+		return true
+	}
+	if idx <= rw.lastEventIdx {
+		e.w.Trace(EngineNode, "rwf.duplicate_event", "runner", rw.id, "idx", idx)
+		return false
+	}
+	rw.lastEventIdx = idx
+	return true
 }
 
 // runnerDisconnected is pegboard-runner's cleanup (PBR:129-194) and the
@@ -149,7 +190,6 @@ func (e *Engine) dropTunnel(rw *runnerWF) {
 // runnerLost signals Lost for every actor still allocated to the runner.
 func (e *Engine) runnerLost(rw *runnerWF) {
 	rw.lost = true
-	rw.queued = nil
 	e.w.Trace(EngineNode, "rwf.lost", "runner", rw.id)
 	for _, aid := range sim.SortedKeys(e.actors) {
 		a := e.actors[aid]

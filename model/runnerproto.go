@@ -13,26 +13,45 @@ type ToClient interface{ toClient() }
 // ToServer is a runner → engine message.
 type ToServer interface{ toServer() }
 
-// ToServerInit opens a runner session (RUN:528-560).
-type ToServerInit struct{ Runner RunnerID }
+// ToServerInit opens a runner session (RUN:478-501). LastCommandIdx is the
+// last command the runner processed in Incarnation, so the engine resends
+// only the commands after it (RUN:483, RWF:95-128).
+//
+// Indices are 1-based here, so that the zero value means "none" (upstream
+// uses -1).
+type ToServerInit struct {
+	Runner         RunnerID
+	Incarnation    uint32
+	LastCommandIdx int64
+}
 
 // ToClientInit answers it with the runner lost threshold that the runner uses
 // to stop all its actors after losing the engine (RWF:117, RUN:567-569).
+//
+// LastEventIdx is the last runner event the engine processed: the runner
+// resends the later ones (RUN:574-579, 1429-1445). Incarnation names the
+// runner workflow: a runner that was declared lost gets a new one, with a
+// fresh command log (upstream, a new runner workflow and runner id).
 type ToClientInit struct {
 	Runner              RunnerID
+	Incarnation         uint32
 	RunnerLostThreshold int64 // virtual nanoseconds; 0 means none
+	LastEventIdx        int64
 }
 
-// CommandStartActor allocates an actor generation to the runner.
+// CommandStartActor allocates an actor generation to the runner. Index is
+// the command's place in the runner workflow's log (CommandWrapper).
 type CommandStartActor struct {
 	ActorID    ActorID
 	Generation Generation
+	Index      int64
 }
 
 // CommandStopActor stops an actor generation (RUN:793-801).
 type CommandStopActor struct {
 	ActorID    ActorID
 	Generation Generation
+	Index      int64
 }
 
 // ToClientClose tells the runner to shut down its tunnel and close
@@ -64,6 +83,7 @@ type EventActorStateUpdate struct {
 	ActorID    ActorID
 	Generation Generation
 	State      ActorState
+	Index      int64 // EventWrapper index, 1-based
 }
 
 // ActorIntent is what an EventActorIntent asks for (RUN:141-160).
@@ -87,6 +107,7 @@ type EventActorIntent struct {
 	ActorID    ActorID
 	Generation Generation
 	Intent     ActorIntent
+	Index      int64 // EventWrapper index, 1-based
 }
 
 func (*ToClientInit) toClient()          {}

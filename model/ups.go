@@ -146,3 +146,7 @@ func (s Subscription) Unsubscribe() {
 func (c *UPSClient) Publish(subject string, msg any) {
 	c.conn.Send(&Publish{Subject: subject, Msg: msg})
 }
+
+// Subjects lists the subjects that have a subscriber, sorted: what is still
+// subscribed once a world is quiet.
+func (u *UPS) Subjects() []string { return sim.SortedKeys(u.subs) }

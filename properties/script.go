@@ -36,6 +36,10 @@ import (
 //	run [until=T | for=D]   (default: until quiet)
 //	expect NAME key=value ...
 //	expect_runner r1 actor=a1 handler_runs=N | stop_calls=N
+//	liveness                 heal everything, settle, probe every live actor, go quiet
+//	check [PROPERTY...]      the oracle: fail on any violation
+//	expect_violation PROPERTY  the oracle must find PROPERTY violated
+//	expect_hash HASH         the trace so far has this fingerprint
 //
 // Durations use Go syntax (100ms, 1.5s, 2m).
 
@@ -207,6 +211,35 @@ func (r *scriptRun) exec(f []string) error {
 		return r.behavior(f[1:])
 	case "latency":
 		return r.latency(f[1:])
+	case "liveness":
+		if err := r.w.Liveness(); err != nil {
+			return r.fail("liveness: %v", err)
+		}
+		return nil
+	case "check":
+		if vs := Check(r.w, f[1:]...); len(vs) > 0 {
+			return r.fail("check: %d violation(s):\n%s", len(vs), FormatViolations(vs))
+		}
+		return nil
+	case "expect_violation":
+		if len(f) != 2 {
+			return r.errf("expect_violation: expected 'expect_violation PROPERTY'")
+		}
+		if !slices.Contains(PropertyNames(), f[1]) {
+			return r.errf("expect_violation: unknown property %q (want one of %s)", f[1], strings.Join(PropertyNames(), ", "))
+		}
+		if vs := Check(r.w, f[1]); len(vs) == 0 {
+			return r.fail("expect_violation %s: the property holds", f[1])
+		}
+		return nil
+	case "expect_hash":
+		if len(f) != 2 {
+			return r.errf("expect_hash: expected 'expect_hash HASH'")
+		}
+		if got := r.w.Sim.TraceHash(); got != f[1] {
+			return r.fail("expect_hash: trace hash %s, want %s", got, f[1])
+		}
+		return nil
 	}
 	act, err := r.action(f)
 	if err != nil {
@@ -386,6 +419,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		}
 		verb := f[0]
 		return func() {
+			w.NoteLifecycle(model.ActorID(a), verb)
 			rn := w.hosting(model.ActorID(a))
 			if rn == nil {
 				w.Sim.Trace("script", "script.noop", "cmd", verb, "actor", a, "why", "no runner hosts it")
@@ -406,9 +440,9 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, err
 		}
 		if f[0] == "wake" {
-			return func() { w.Engine.Wake(model.ActorID(a)) }, nil
+			return func() { w.NoteLifecycle(model.ActorID(a), "wake"); w.Engine.Wake(model.ActorID(a)) }, nil
 		}
-		return func() { w.Engine.Destroy(model.ActorID(a)) }, nil
+		return func() { w.NoteLifecycle(model.ActorID(a), "destroy"); w.Engine.Destroy(model.ActorID(a)) }, nil
 	case "reschedule":
 		a, err := one("ACTOR to=RUNNER")
 		if err != nil {
@@ -418,7 +452,10 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		if _, err := r.runner(to); err != nil {
 			return nil, err
 		}
-		return func() { w.Engine.Reschedule(model.ActorID(a), model.RunnerID(to)) }, nil
+		return func() {
+			w.NoteLifecycle(model.ActorID(a), "reschedule")
+			w.Engine.Reschedule(model.ActorID(a), model.RunnerID(to))
+		}, nil
 	case "disconnect", "reconnect":
 		id, err := one("RUNNER")
 		if err != nil {
@@ -429,7 +466,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, err
 		}
 		if f[0] == "disconnect" {
-			return rn.Disconnect, nil
+			return func() { w.NoteFault("disconnect " + id); rn.Disconnect() }, nil
 		}
 		return rn.Reconnect, nil
 	case "autoreconnect":
@@ -441,7 +478,12 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, err
 		}
 		on := pos[1] == "on"
-		return func() { rn.SetAutoReconnect(on) }, nil
+		return func() {
+			if !on {
+				w.NoteFault("autoreconnect off " + pos[0])
+			}
+			rn.SetAutoReconnect(on)
+		}, nil
 	case "hold", "drop", "heal":
 		l, err := one("FROM->TO")
 		if err != nil {
@@ -454,9 +496,9 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		n := w.Sim.Net()
 		switch f[0] {
 		case "hold":
-			return func() { n.Hold(from, to) }, nil
+			return func() { w.NoteFault("hold " + l); n.Hold(from, to) }, nil
 		case "drop":
-			return func() { n.Drop(from, to) }, nil
+			return func() { w.NoteFault("drop " + l); n.Drop(from, to) }, nil
 		}
 		return func() { n.Heal(from, to) }, nil
 	case "workflow_delay":
@@ -482,7 +524,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		if f[0] == "peer_up" {
 			return func() { w.PeerUp(dc) }, nil
 		}
-		return func() { w.PeerDown(dc) }, nil
+		return func() { w.NoteFault("peer_down " + dc); w.PeerDown(dc) }, nil
 	}
 	return nil, r.errf("unknown command %q (want actor, behavior, http, ws, send, close, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, peer_down, peer_up, at, run, expect, expect_runner)", f[0])
 }

@@ -39,6 +39,10 @@ type World struct {
 	behaviors map[model.ActorID]runner.Behavior
 	Requests  []*HTTPRequest
 	Sockets   []*WSClient
+	Notes     []Note
+	Probes    []Probe
+	wire      wire
+	settled   bool // the liveness phase ran to the end
 }
 
 // HTTPRequest is one client HTTP request and what the client saw.
@@ -55,6 +59,7 @@ func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
 	s.Trace("world", "world.start", "seed", cfg.Seed, "profile", cfg.Profile.Name, "runners", fmt.Sprint(cfg.Runners))
+	w.tap()
 	w.UPS = model.NewUPS(s)
 	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold})
 	w.Guard = guard.New(s, w.UPS, guard.Config{Quirks: cfg.Profile.Quirks})
@@ -92,7 +97,7 @@ func (w *World) HTTP(name string, a model.ActorID, path string) *HTTPRequest {
 	r := &HTTPRequest{Name: name, Actor: a, Issued: w.Sim.Now()}
 	w.Requests = append(w.Requests, r)
 	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path,
-		Headers: model.Headers{"x-rivet-target": "actor", "x-rivet-actor": string(a)}}
+		Headers: model.Headers{"x-rivet-target": "actor", "x-rivet-actor": string(a), ClientTag: name}}
 	w.Sim.Trace("client", "client.http", "name", name, "actor", a, "path", path)
 	r.Log = w.Guard.HandleHTTP(req, func(resp *guard.Response) {
 		r.Response = resp
@@ -150,4 +155,77 @@ func (w *World) PeerUp(dc string) {
 func (w *World) PeerDown(dc string) {
 	w.Sim.Trace(peerNode(dc), "peer.down")
 	w.Sim.Net().Unlisten(peerNode(dc))
+}
+
+// hibernatable reports whether the actor's sockets can hibernate.
+func (w *World) hibernatable(a model.ActorID) bool { return w.behaviors[a].CanHibernate }
+
+// Probe is a request or socket the liveness phase issues.
+type Probe struct {
+	HTTP *HTTPRequest
+	WS   *WSClient
+}
+
+// Liveness phase timing.
+const (
+	// LivenessSettle is how long the healed world runs before probes: longer
+	// than the runner reconnect backoff cap (37.5 s), the actor stop and
+	// start thresholds (30 s) and any runner lost threshold a scenario uses.
+	LivenessSettle = 3 * sim.Minute
+	// LivenessProbe bounds how long a probe may take.
+	LivenessProbe = 30 * sim.Second
+	// LivenessQuiet is how long the world then runs with nothing to do:
+	// more than the gateway GC interval and the runner GC interval.
+	LivenessQuiet = 75 * sim.Second
+)
+
+// Liveness stops every fault and heals the world, lets it settle, then
+// probes every actor that is not destroyed with a fresh HTTP request and a
+// WebSocket that sends one message, and finally lets the world go quiet so
+// that leaks show (TigerBeetle's VOPR liveness mode).
+func (w *World) Liveness() error {
+	s := w.Sim
+	s.Trace("world", "liveness.start")
+	s.Net().HealAll()
+	w.Engine.SetWorkflowDelay(0)
+	for _, dc := range w.Cfg.Peers {
+		w.PeerUp(dc)
+	}
+	for _, id := range sim.SortedKeys(w.Runners) {
+		rn := w.Runners[id]
+		rn.SetAutoReconnect(true)
+		if !rn.Connected() {
+			rn.Reconnect()
+		}
+	}
+	for _, a := range sim.SortedKeys(w.behaviors) {
+		b := w.behaviors[a]
+		w.behaviors[a] = runner.Behavior{CanHibernate: b.CanHibernate, AckDelay: min(b.AckDelay, sim.Second)}
+	}
+	if err := s.RunFor(LivenessSettle); err != nil {
+		return err
+	}
+	for _, a := range w.Engine.Actors() {
+		if w.destroyedAt(a) >= 0 {
+			continue
+		}
+		h := w.HTTP("live-http-"+string(a), a, "/probe")
+		c := w.WebSocket("live-ws-"+string(a), a, "/probe")
+		w.Probes = append(w.Probes, Probe{HTTP: h}, Probe{WS: c})
+		s.After(5*sim.Second, func() { c.Send("probe") })
+	}
+	if err := s.RunFor(LivenessProbe); err != nil {
+		return err
+	}
+	for _, p := range w.Probes {
+		if p.WS != nil && !p.WS.Closed {
+			p.WS.Close(model.CloseNormal, "probe done")
+		}
+	}
+	if err := s.RunFor(LivenessQuiet); err != nil {
+		return err
+	}
+	w.settled = true
+	s.Trace("world", "liveness.end")
+	return nil
 }

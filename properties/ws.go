@@ -9,19 +9,22 @@ import (
 // WSClient is one client WebSocket through Guard and everything the client
 // saw: the 101, the actor's frames in order, and Guard's close.
 type WSClient struct {
-	Name        string
-	Actor       model.ActorID
-	Issued      sim.Time
-	Upgraded    bool
-	Protocol    string // sec-websocket-protocol of the 101
-	Received    []string
-	Closed      bool
-	CloseCode   uint16
-	CloseReason string
-	ClosedAt    sim.Time
-	Handle      *guard.WebSocketHandle
-	Log         *guard.Log
-	w           *World
+	Name     string
+	Actor    model.ActorID
+	Issued   sim.Time
+	Upgraded bool
+	Protocol string // sec-websocket-protocol of the 101
+	Received []string
+	Sent     []string
+	// ClientClosed: the client sent its close first.
+	ClientClosed bool
+	Closed       bool
+	CloseCode    uint16
+	CloseReason  string
+	ClosedAt     sim.Time
+	Handle       *guard.WebSocketHandle
+	Log          *guard.Log
+	w            *World
 }
 
 // wsSink adapts a WSClient to guard.ClientWebSocket.
@@ -48,7 +51,7 @@ func (w *World) WebSocket(name string, a model.ActorID, path string) *WSClient {
 	c := &WSClient{Name: name, Actor: a, Issued: w.Sim.Now(), w: w}
 	w.Sockets = append(w.Sockets, c)
 	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path, Headers: model.Headers{
-		"upgrade": "websocket", model.SecWebSocketProtocol: "rivet, rivet_target.actor, rivet_actor." + string(a)}}
+		"upgrade": "websocket", model.SecWebSocketProtocol: "rivet, rivet_target.actor, rivet_actor." + string(a), ClientTag: name}}
 	w.Sim.Trace("client", "client.ws_open", "name", name, "actor", a, "path", path)
 	c.Handle, c.Log = w.Guard.HandleWebSocket(req, wsSink{c})
 	return c
@@ -57,12 +60,18 @@ func (w *World) WebSocket(name string, a model.ActorID, path string) *WSClient {
 // Send sends a text frame from the client.
 func (c *WSClient) Send(data string) {
 	c.w.Sim.Trace("client", "client.ws_send", "name", c.Name, "data", data)
+	if !c.Closed && !c.ClientClosed {
+		c.Sent = append(c.Sent, data)
+	}
 	c.Handle.Send(data)
 }
 
 // Close sends the client's close frame.
 func (c *WSClient) Close(code uint16, reason string) {
 	c.w.Sim.Trace("client", "client.ws_close", "name", c.Name, "code", int(code), "reason", reason)
+	if !c.Closed {
+		c.ClientClosed = true
+	}
 	c.Handle.Close(code, reason)
 }
 

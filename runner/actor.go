@@ -82,8 +82,10 @@ func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
 	id, gen := cmd.ActorID, cmd.Generation
 	if old := r.actors[id]; old != nil {
 		r.trace("runner.actor_replace", "actor", id, "old_gen", int64(old.generation), "gen", int64(gen))
+		r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, old.generation, false})
 	}
 	r.actors[id] = newActorInstance(id, gen)
+	r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, gen, true})
 	r.trace("runner.actor_start", "actor", id, "gen", int64(gen))
 
 	r.sendActorStateUpdate(id, gen, model.ActorRunning)
@@ -134,6 +136,7 @@ func (r *Runner) removeActor(id model.ActorID, gen *model.Generation) *actorInst
 		return nil
 	}
 	delete(r.actors, id)
+	r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, actor.generation, false})
 	r.trace("runner.actor_stop", "actor", id, "gen", int64(actor.generation),
 		"requests", len(actor.requests), "websockets", len(actor.webSockets))
 	r.tunnel.unregisterActor(actor)

@@ -21,14 +21,13 @@ import (
 // when ToClientInit arrives: that is when ready becomes true. Until then
 // tunnel messages are dropped and events are buffered, as while down.
 //
-// Events. Upstream numbers every event, keeps it in #eventHistory until
-// ToClientAckEvents, and resends those past the init's lastEventIdx
-// (RUN:731-746, 1429-1445). The model's ToServerInit/ToClientInit carry no
-// index and there is no event ack, so this port numbers events and buffers
-// only those attempted while the connection is not ready; they are sent, in
-// index order, right after the next ToClientInit. An event sent on a
-// connection that then broke with the event still in flight is lost
-// (upstream would resend it).
+// Events and commands. Upstream numbers every event, keeps it in
+// #eventHistory, and after a reconnect resends those past the init's
+// lastEventIdx (RUN:731-746, 574-579, 1429-1445); the runner's init carries
+// its lastCommandIdx and the engine resends the commands it missed
+// (RUN:483-486, 703; RWF:95-128). Both are ported; indices are 1-based so
+// that zero means none. The history is trimmed at each init instead of on
+// ToClientAckEvents, which is not modelled.
 
 // recordedEvent is an EventWrapper (RUN:834-841) waiting to be resent.
 type recordedEvent struct {
@@ -113,7 +112,7 @@ func (r *Runner) openPegboardWebSocket() {
 	r.conn, r.ready = c, false
 	r.trace("runner.dial", "conn", c.ID(), "attempt", r.reconnectAttempt)
 	c.Handle(func(msg any) { r.onEngineMessage(c, msg) }, func(why sim.CloseReason) { r.onEngineClose(c, why) })
-	c.Send(&model.ToServerInit{Runner: r.cfg.ID}) // RUN:478-501
+	c.Send(&model.ToServerInit{Runner: r.cfg.ID, Incarnation: r.incarnation, LastCommandIdx: r.lastCommandIdx}) // RUN:478-501
 }
 
 // onEngineMessage is the WebSocket "message" listener (RUN:542-598).
@@ -125,9 +124,13 @@ func (r *Runner) onEngineMessage(c *sim.End, msg any) {
 	case *model.ToClientInit:
 		r.handleInit(m)
 	case *model.CommandStartActor:
-		r.handleCommandStartActor(m)
+		if r.newCommand(m.Index) {
+			r.handleCommandStartActor(m)
+		}
 	case *model.CommandStopActor:
-		r.handleCommandStopActor(m)
+		if r.newCommand(m.Index) {
+			r.handleCommandStopActor(m)
+		}
 	case *model.ToClientTunnelMessage:
 		// Dispatched without being awaited (RUN:590-591): requests run
 		// concurrently.
@@ -151,13 +154,27 @@ func (r *Runner) handleInit(m *model.ToClientInit) {
 		}
 		r.lostTimerSet = false
 	}
-	if r.runnerID != m.Runner { // RUN:559-564
-		r.runnerID = m.Runner
-		r.eventBuffer = nil
+	if r.runnerID != m.Runner || r.incarnation != m.Incarnation { // RUN:559-564: a new runner workflow
+		r.runnerID, r.incarnation = m.Runner, m.Incarnation
+		r.eventHistory, r.lastCommandIdx = nil, 0
 	}
 	r.lostThreshold = sim.Time(m.RunnerLostThreshold) // RUN:567-569
-	r.trace("runner.init", "conn", r.conn.ID(), "lost_threshold", r.lostThreshold, "resend", len(r.eventBuffer))
-	r.resendUnacknowledgedEvents()
+	r.trace("runner.init", "conn", r.conn.ID(), "lost_threshold", r.lostThreshold, "last_event", m.LastEventIdx)
+	r.resendUnacknowledgedEvents(m.LastEventIdx)
+}
+
+// newCommand records a command index (RUN:703) and reports whether the
+// command is new; an unindexed command (0) always is.
+func (r *Runner) newCommand(idx int64) bool {
+	if idx == 0 {
+		return true
+	}
+	if idx <= r.lastCommandIdx {
+		r.trace("runner.duplicate_command", "idx", idx)
+		return false
+	}
+	r.lastCommandIdx = idx
+	return true
 }
 
 // handleToClientClose (RUN:592-594): shut the tunnel down (which also stops
@@ -217,13 +234,19 @@ func (r *Runner) sendActorStateUpdate(id model.ActorID, gen model.Generation, st
 	r.sendEvent(&model.EventActorStateUpdate{ActorID: id, Generation: gen, State: state})
 }
 
-// sendEvent numbers an event (#nextEventIdx, RUN:834, 893) and sends it, or
-// buffers it for the next ToClientInit while the connection is not ready.
+// sendEvent numbers an event (#nextEventIdx, RUN:834, 893), records it in
+// the history and sends it when the connection is ready.
 func (r *Runner) sendEvent(msg model.ToServer) {
-	idx := r.nextEventIdx
 	r.nextEventIdx++
+	idx := r.nextEventIdx
+	switch m := msg.(type) {
+	case *model.EventActorStateUpdate:
+		m.Index = idx
+	case *model.EventActorIntent:
+		m.Index = idx
+	}
+	r.eventHistory = append(r.eventHistory, recordedEvent{index: idx, msg: msg})
 	if !r.ready {
-		r.eventBuffer = append(r.eventBuffer, recordedEvent{index: idx, msg: msg})
 		r.trace("runner.event_buffered", "idx", idx, "event", msg)
 		return
 	}
@@ -231,14 +254,18 @@ func (r *Runner) sendEvent(msg model.ToServer) {
 	r.conn.Send(msg)
 }
 
-// resendUnacknowledgedEvents (RUN:1429-1445), for the buffered events.
-func (r *Runner) resendUnacknowledgedEvents() {
-	buf := r.eventBuffer
-	r.eventBuffer = nil
-	for _, ev := range buf {
-		r.trace("runner.event_resend", "idx", ev.index, "event", ev.msg)
-		r.conn.Send(ev.msg)
+// resendUnacknowledgedEvents (RUN:1429-1445): resend the events the engine
+// has not processed, and forget the rest.
+func (r *Runner) resendUnacknowledgedEvents(lastEventIdx int64) {
+	kept := r.eventHistory[:0]
+	for _, ev := range r.eventHistory {
+		if ev.index > lastEventIdx {
+			kept = append(kept, ev)
+			r.trace("runner.event_resend", "idx", ev.index, "event", ev.msg)
+			r.conn.Send(ev.msg)
+		}
 	}
+	r.eventHistory = kept
 }
 
 // sendToServer (__sendToServer, RUN:1351-1372): drop unless ready.

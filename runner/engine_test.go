@@ -21,6 +21,7 @@ type fakeEngine struct {
 	accepts       int
 	got           []received
 	nextMID       model.MessageID
+	lastEvent     int64 // the last event index received, for ToClientInit
 }
 
 type received struct {
@@ -51,8 +52,13 @@ func (e *fakeEngine) listen() {
 			m, ok := msg.(model.ToServer)
 			require.True(t, ok, "runner sent a %T, not a model.ToServer", msg)
 			e.got = append(e.got, received{At: w.Now(), Conn: c.ID(), Msg: m})
-			if init, ok := m.(*model.ToServerInit); ok {
-				c.Send(&model.ToClientInit{Runner: init.Runner, RunnerLostThreshold: int64(e.lostThreshold)})
+			switch ev := m.(type) {
+			case *model.ToServerInit:
+				c.Send(&model.ToClientInit{Runner: ev.Runner, Incarnation: ev.Incarnation, RunnerLostThreshold: int64(e.lostThreshold), LastEventIdx: e.lastEvent})
+			case *model.EventActorStateUpdate:
+				e.lastEvent = max(e.lastEvent, ev.Index)
+			case *model.EventActorIntent:
+				e.lastEvent = max(e.lastEvent, ev.Index)
 			}
 		}, func(sim.CloseReason) {})
 	})

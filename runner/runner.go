@@ -142,13 +142,16 @@ type Runner struct {
 	backoffRand      *rand.Rand
 
 	// Events (RUN:105, 116); see conn.go for the simplification.
-	nextEventIdx int64
-	eventBuffer  []recordedEvent
+	nextEventIdx   int64
+	eventHistory   []recordedEvent
+	lastCommandIdx int64
+	incarnation    uint32
 
 	// store is the actors' persisted hibernation state (Config.Store).
 	store *Store
 
 	// Observability.
+	hosting     []HostingEvent
 	wsEvents    []WSEvent
 	handlerRuns []HandlerRun
 	stopCalls   []StopCall
@@ -226,3 +229,15 @@ func (r *Runner) behavior(id model.ActorID) Behavior {
 	}
 	return r.cfg.Behavior(id)
 }
+
+// HostingEvent is a change of what the runner really hosts: an actor
+// generation entering #actors (Up) or leaving it.
+type HostingEvent struct {
+	At         sim.Time
+	Actor      model.ActorID
+	Generation model.Generation
+	Up         bool
+}
+
+// Hosting is the runner's true hosting history, in order.
+func (r *Runner) Hosting() []HostingEvent { return slices.Clone(r.hosting) }

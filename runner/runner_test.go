@@ -238,7 +238,7 @@ func TestMessagesDroppedWhileDisconnected(t *testing.T) {
 	}
 	assert.Equal(t, []model.ToServer{
 		&model.ToServerInit{Runner: "r1"},
-		&model.EventActorIntent{ActorID: "a1", Generation: 1, Intent: model.IntentSleep},
+		&model.EventActorIntent{ActorID: "a1", Generation: 1, Intent: model.IntentSleep, Index: 2},
 	}, onNew)
 	assert.True(t, r.HasActor("a1"), "an intent does not remove the actor")
 }
@@ -435,10 +435,10 @@ func TestIntentsAndCrash(t *testing.T) {
 		got = append(got, ev.Msg)
 	}
 	assert.Equal(t, []model.ToServer{
-		&model.EventActorStateUpdate{ActorID: "a1", Generation: 4, State: model.ActorRunning},
-		&model.EventActorIntent{ActorID: "a1", Generation: 4, Intent: model.IntentSleep},
-		&model.EventActorIntent{ActorID: "a1", Generation: 4, Intent: model.IntentStop},
-		&model.EventActorStateUpdate{ActorID: "a1", Generation: 4, State: model.ActorStopped},
+		&model.EventActorStateUpdate{ActorID: "a1", Generation: 4, State: model.ActorRunning, Index: 1},
+		&model.EventActorIntent{ActorID: "a1", Generation: 4, Intent: model.IntentSleep, Index: 2},
+		&model.EventActorIntent{ActorID: "a1", Generation: 4, Intent: model.IntentStop, Index: 3},
+		&model.EventActorStateUpdate{ActorID: "a1", Generation: 4, State: model.ActorStopped, Index: 4},
 	}, got)
 	assert.Len(t, r.StopCalls(), 1)
 }

@@ -88,8 +88,10 @@ type direction struct {
 type Network struct {
 	w         *World
 	links     map[linkKey]*link
+	order     []*link // links in creation order
 	listeners map[string]func(*End)
 	nextID    uint64
+	observers []func(from, to string, msg any)
 	// TraceMessages traces every delivered message (default true).
 	TraceMessages bool
 }
@@ -108,9 +110,14 @@ func (n *Network) link(from, to string) *link {
 	if !ok {
 		l = &link{key: k, world: n.w, lat: DefaultLatency, rng: n.w.Rand("net/" + from + "->" + to)}
 		n.links[k] = l
+		n.order = append(n.order, l)
 	}
 	return l
 }
+
+// Observe calls fn with every message delivered, before its handler runs:
+// a tap on the wire for oracles, which must not change the world.
+func (n *Network) Observe(fn func(from, to string, msg any)) { n.observers = append(n.observers, fn) }
 
 // SetLatency sets the latency of the direction from → to.
 func (n *Network) SetLatency(from, to string, lat Latency) {
@@ -311,6 +318,9 @@ func (n *Network) deliverNext(d *direction) {
 		if n.TraceMessages && n.w.Tracing() {
 			n.w.Trace(to.node, "recv", "conn", to.conn.ID, "from", to.Peer(), "msg", f.msg)
 		}
+		for _, o := range n.observers {
+			o(to.Peer(), to.node, f.msg)
+		}
 		if to.onMessage != nil {
 			to.onMessage(f.msg)
 		}
@@ -348,6 +358,14 @@ func (n *Network) Drop(from, to string) {
 		if !d.dead {
 			n.breakConn(d.to.conn, Broken)
 		}
+	}
+}
+
+// HealAll heals every direction that is held or dropped, in the order the
+// links were first used.
+func (n *Network) HealAll() {
+	for _, l := range n.order {
+		n.Heal(l.key.from, l.key.to)
 	}
 }
 

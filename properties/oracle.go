@@ -1,0 +1,490 @@
+package properties
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// A Violation is one client operation (or the world) breaking a property.
+// Allowed and Saw describe, key by key, what the oracle allowed and what was
+// observed; a go-cmp diff of the two is the readable part of a report.
+type Violation struct {
+	Property string
+	Subject  string // the client operation or component
+	Msg      string
+	Allowed  map[string]string
+	Saw      map[string]string
+}
+
+func (v Violation) String() string { return fmt.Sprintf("%s: %s: %s", v.Property, v.Subject, v.Msg) }
+
+// Property is one invariant the oracle checks on a finished world.
+type Property struct {
+	Name string
+	Desc string
+	// Spec names the spec items it checks.
+	Spec  string
+	check func(w *World) []Violation
+}
+
+// Properties lists every property, in report order.
+var Properties = []Property{
+	{"attempts", "at most 3 runner attempts per HTTP request (RequestStart publishes, on the wire)", "H1", checkAttempts},
+	{"routing", "at most 4 routing calls per HTTP request", "H2", checkRouting},
+	{"backoff", "backoff exactly 100/200/400 ms, and each retry starts no earlier", "H3", checkBackoff},
+	{"outcome", "one terminal outcome from the allowed set; a 503 with x-rivet-error never reaches a client", "H5, H12", checkOutcome},
+	{"exhausted", "retry_attempts_exceeded only when every attempt really failed on the wire", "H4, H9, H10, H11", checkExhausted},
+	{"seed", "the runner's \"Actor not found\" never reaches a client while the actor is not destroyed", "H6, f", checkSeed},
+	{"destroyed", "a destroyed actor never answers a request issued after its destruction was committed", "L4, E13", checkDestroyed},
+	{"stop_once", "onActorStop exactly once per removal of an actor generation from a runner", "L2", checkStopOnce},
+	{"ws_upgrade", "every client WebSocket gets 101 with sec-websocket-protocol: rivet", "W1", checkWSUpgrade},
+	{"ws_one_id", "all opens of one client WebSocket use one request id", "W2", checkWSOneID},
+	{"ws_preopen", "at most 4 consecutive pre-open failures, backoff 100/200/400 ms, then 1011 websocket_service_unavailable", "W3, W4", checkWSPreOpen},
+	{"ws_hibernate", "a hibernatable actor's stop never closes its client socket", "W5, W6", checkWSHibernate},
+	{"ws_quiet", "with no fault and no lifecycle action, an open socket is never closed, reconnected or loses a reply", "W5, W7, i.6, i.7", checkWSQuiet},
+	{"liveness", "after faults stop and the world heals, every live actor answers HTTP and WebSocket probes", "design: liveness", checkLiveness},
+	{"quiescence", "nothing pending once the world is quiet: every request answered, no leaked subscription or in-flight entry", "design: lifecycle", checkQuiescence},
+}
+
+// PropertyNames lists the property names in order.
+func PropertyNames() []string {
+	names := make([]string, len(Properties))
+	for i, p := range Properties {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// Check evaluates the named properties (all when names is empty).
+func Check(w *World, names ...string) []Violation {
+	var out []Violation
+	for _, p := range Properties {
+		if len(names) == 0 || slices.Contains(names, p.Name) {
+			out = append(out, p.check(w)...)
+		}
+	}
+	return out
+}
+
+func viol(prop, subject, msg string, allowed, saw map[string]string) Violation {
+	return Violation{prop, subject, msg, allowed, saw}
+}
+
+// --- HTTP ---
+
+func distinctRequests(starts []wireStart, ws bool) []model.RequestID {
+	var ids []model.RequestID
+	for _, s := range starts {
+		if s.WS == ws && !slices.Contains(ids, s.Request) {
+			ids = append(ids, s.Request)
+		}
+	}
+	return ids
+}
+
+func checkAttempts(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		if n := len(distinctRequests(w.wire.starts[r.Name], false)); n > 3 {
+			out = append(out, viol("attempts", r.Name, "more than 3 runner attempts",
+				map[string]string{"attempts": "<=3"}, map[string]string{"attempts": fmt.Sprint(n)}))
+		}
+	}
+	return out
+}
+
+func checkRouting(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		if r.Log.RoutingCalls > 4 {
+			out = append(out, viol("routing", r.Name, "more than 4 routing calls",
+				map[string]string{"routing": "<=4"}, map[string]string{"routing": fmt.Sprint(r.Log.RoutingCalls)}))
+		}
+	}
+	return out
+}
+
+var schedule = []sim.Time{100 * sim.Millisecond, 200 * sim.Millisecond, 400 * sim.Millisecond}
+
+func durs(ds []sim.Time) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprint(d.Millis(), "ms")
+	}
+	return strings.Join(parts, ",")
+}
+
+func checkBackoff(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		if strings.Contains(string(r.Actor), "@") {
+			continue // peer-DC routes use the middleware's 150 ms schedule
+		}
+		b := r.Log.Backoffs
+		if len(b) > len(schedule) || !slices.Equal(b, schedule[:len(b)]) {
+			out = append(out, viol("backoff", r.Name, "backoff schedule differs",
+				map[string]string{"backoffs": "prefix of " + durs(schedule)}, map[string]string{"backoffs": durs(b)}))
+			continue
+		}
+		for k := 1; k < len(r.Log.Attempts); k++ {
+			gap := r.Log.Attempts[k].Start - r.Log.Attempts[k-1].End
+			if gap < b[k-1] {
+				out = append(out, viol("backoff", r.Name, fmt.Sprintf("attempt %d started %s after the failure", k+1, gap),
+					map[string]string{"gap": ">=" + b[k-1].String()}, map[string]string{"gap": gap.String()}))
+			}
+		}
+	}
+	return out
+}
+
+// guardCodes are the error codes a client may see from Guard itself.
+var guardCodes = map[string]bool{
+	"guard.retry_attempts_exceeded": true, "guard.actor_not_found": true, "guard.actor_destroyed": true,
+	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
+	"guard.upstream_error": true, "actor.destroyed_while_waiting_for_ready": true, "core.internal_error": true,
+}
+
+func responseSaw(r *HTTPRequest) map[string]string {
+	if r.Response == nil {
+		return map[string]string{"response": "none"}
+	}
+	m := map[string]string{"status": fmt.Sprint(r.Response.Status), "body": r.Response.Body}
+	if v, ok := r.Response.Headers[model.XRivetError]; ok {
+		m["x-rivet-error"] = v
+	}
+	if c := errorCode(r.Response.Body); c != "" {
+		m["code"] = c
+	}
+	return m
+}
+
+func checkOutcome(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		resp := r.Response
+		if resp == nil {
+			continue // quiescence reports unanswered requests
+		}
+		if _, ok := resp.Headers[model.XRivetError]; ok && resp.Status == 503 {
+			out = append(out, viol("outcome", r.Name, "a 503 with x-rivet-error reached the client",
+				map[string]string{"status": "not 503 with x-rivet-error"}, responseSaw(r)))
+			continue
+		}
+		if code := errorCode(resp.Body); code != "" && resp.Headers["content-type"] == "application/json" {
+			if !guardCodes[code] {
+				out = append(out, viol("outcome", r.Name, "unexpected Guard error",
+					map[string]string{"code": "one of Guard's routing/retry errors"}, responseSaw(r)))
+			}
+			continue
+		}
+		if strings.Contains(string(r.Actor), "@") {
+			continue // peer responses are not on this guard's tunnel
+		}
+		// A verbatim response must be what the last attempt's runner sent.
+		n := len(r.Log.Attempts)
+		if n == 0 {
+			out = append(out, viol("outcome", r.Name, "a non-Guard response without any attempt", nil, responseSaw(r)))
+			continue
+		}
+		rid := r.Log.Attempts[n-1].Request
+		var got *model.ResponseStart
+		for _, x := range w.wire.responses[rid] {
+			if rs, ok := x.Kind.(model.ResponseStart); ok && x.At <= r.Log.Done {
+				got = &rs
+			}
+		}
+		if got == nil || got.Status != resp.Status || got.Body != resp.Body {
+			allowed := map[string]string{"status": "the runner's response for " + rid.String()}
+			if got != nil {
+				allowed = map[string]string{"status": fmt.Sprint(got.Status), "body": got.Body}
+			}
+			out = append(out, viol("outcome", r.Name, "the client's response is not the runner's", allowed, responseSaw(r)))
+		}
+	}
+	return out
+}
+
+func checkExhausted(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		if r.Response == nil || errorCode(r.Response.Body) != "guard.retry_attempts_exceeded" || strings.Contains(string(r.Actor), "@") {
+			continue
+		}
+		for i, a := range r.Log.Attempts {
+			// An attempt failed for real if, on the wire, it got a retryable
+			// answer, an abort, or no answer at all before it ended.
+			for _, x := range w.wire.responses[a.Request] {
+				if x.At > a.End {
+					break
+				}
+				if rs, ok := x.Kind.(model.ResponseStart); ok && !x.Retry {
+					out = append(out, viol("exhausted", r.Name, fmt.Sprintf("attempt %d got a final response yet counted as failed", i+1),
+						map[string]string{"attempt": "503+x-rivet-error, abort, or no answer"},
+						map[string]string{"attempt": fmt.Sprintf("%d %q at %s", rs.Status, rs.Body, x.At)}))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// notFoundBody is the runner SDK's answer for an unknown actor.
+const notFoundBody = "Actor not found"
+
+func checkSeed(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		resp := r.Response
+		if resp == nil || resp.Body != notFoundBody || (resp.Status != 404 && resp.Status != 503) {
+			continue
+		}
+		if d := w.destroyedAt(r.Actor); d >= 0 && d <= r.Log.Done {
+			continue
+		}
+		runner := ""
+		if n := len(r.Log.Attempts); n > 0 {
+			runner = string(r.Log.Attempts[n-1].Runner)
+		}
+		where, gen := w.Engine.ActorRunner(r.Actor)
+		out = append(out, viol("seed", r.Name,
+			fmt.Sprintf("the runner's %q reached the client after %d attempt(s) while %s was alive (engine: on %q gen %d)", notFoundBody, len(r.Log.Attempts), r.Actor, where, gen),
+			map[string]string{"outcome": "success after retry, or a Guard error"},
+			map[string]string{"outcome": fmt.Sprintf("%d %q from %s", resp.Status, resp.Body, runner)}))
+	}
+	return out
+}
+
+func checkDestroyed(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		d := w.destroyedAt(r.Actor)
+		if d < 0 || r.Issued < d || r.Response == nil {
+			continue
+		}
+		if rn, _, ok := servedBy(r.Response.Body); ok {
+			out = append(out, viol("destroyed", r.Name, "a destroyed actor answered",
+				map[string]string{"outcome": "guard.actor_destroyed or another error"},
+				map[string]string{"outcome": fmt.Sprintf("%d served by %s", r.Response.Status, rn)}))
+		}
+	}
+	return out
+}
+
+// --- lifecycle ---
+
+func checkStopOnce(w *World) []Violation {
+	var out []Violation
+	type key struct {
+		a model.ActorID
+		g model.Generation
+	}
+	for _, id := range sim.SortedKeys(w.Runners) {
+		rn := w.Runners[id]
+		calls := map[key]int{}
+		for _, s := range rn.StopCalls() {
+			calls[key{s.Actor, s.Generation}]++
+		}
+		removals := map[key]int{}
+		for _, h := range rn.Hosting() {
+			if !h.Up {
+				removals[key{h.Actor, h.Generation}]++
+			}
+		}
+		keys := map[key]bool{}
+		for k := range calls {
+			keys[k] = true
+		}
+		for k := range removals {
+			keys[k] = true
+		}
+		sorted := make([]key, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		slices.SortFunc(sorted, func(x, y key) int {
+			if c := strings.Compare(string(x.a), string(y.a)); c != 0 {
+				return c
+			}
+			return int(x.g) - int(y.g)
+		})
+		for _, k := range sorted {
+			if calls[k] != removals[k] {
+				out = append(out, viol("stop_once", string(id), fmt.Sprintf("%s gen %d removed %d time(s), onActorStop called %d time(s)", k.a, k.g, removals[k], calls[k]),
+					map[string]string{"onActorStop": fmt.Sprint(removals[k])}, map[string]string{"onActorStop": fmt.Sprint(calls[k])}))
+			}
+		}
+	}
+	return out
+}
+
+// --- WebSocket ---
+
+func checkWSUpgrade(w *World) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if !c.Upgraded || c.Protocol != "rivet" {
+			out = append(out, viol("ws_upgrade", c.Name, "no 101 with sec-websocket-protocol: rivet",
+				map[string]string{"upgraded": "true", "protocol": "rivet"},
+				map[string]string{"upgraded": fmt.Sprint(c.Upgraded), "protocol": c.Protocol}))
+		}
+	}
+	return out
+}
+
+func checkWSOneID(w *World) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if ids := distinctRequests(w.wire.starts[c.Name], true); len(ids) > 1 {
+			out = append(out, viol("ws_one_id", c.Name, "opens used several request ids",
+				map[string]string{"request ids": "1"}, map[string]string{"request ids": fmt.Sprint(ids)}))
+		}
+	}
+	return out
+}
+
+func checkWSPreOpen(w *World) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		run, longest := 0, 0
+		for _, a := range c.Log.Attempts {
+			if a.Opened {
+				run = 0
+				continue
+			}
+			run++
+			longest = max(longest, run)
+		}
+		if longest > 4 {
+			out = append(out, viol("ws_preopen", c.Name, "more than 4 consecutive pre-open failures",
+				map[string]string{"consecutive pre-open failures": "<=4"}, map[string]string{"consecutive pre-open failures": fmt.Sprint(longest)}))
+		}
+		for _, b := range c.Log.Backoffs {
+			if !slices.Contains(schedule, b) {
+				out = append(out, viol("ws_preopen", c.Name, "a backoff outside 100/200/400 ms",
+					map[string]string{"backoff": durs(schedule)}, map[string]string{"backoff": b.String()}))
+			}
+		}
+		if strings.HasPrefix(c.CloseReason, "guard.websocket_service_unavailable#") && (run != 4 || c.CloseCode != model.CloseError) {
+			out = append(out, viol("ws_preopen", c.Name, "closed as unavailable without 4 consecutive pre-open failures",
+				map[string]string{"final pre-open failures": "4", "code": "1011"},
+				map[string]string{"final pre-open failures": fmt.Sprint(run), "code": fmt.Sprint(c.CloseCode)}))
+		}
+	}
+	return out
+}
+
+func checkWSHibernate(w *World) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if c.Closed && c.CloseReason == "Actor stopped" && w.hibernatable(c.Actor) {
+			out = append(out, viol("ws_hibernate", c.Name, "a hibernatable actor's stop closed the client socket",
+				map[string]string{"close": "none: Guard reconnects"}, map[string]string{"close": fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)}))
+		}
+	}
+	return out
+}
+
+func checkWSQuiet(w *World) []Violation {
+	var out []Violation
+	end := w.Sim.Now()
+	for _, c := range w.Sockets {
+		if !c.Opened() || !w.faultFree(end) || !w.untouched(c.Actor, 0, end) || w.destroyedAt(c.Actor) >= 0 {
+			continue
+		}
+		allowed := map[string]string{"closed by": "client or never", "reconnects": "0", "received": strings.Join(echoes(c.Sent), ",")}
+		saw := map[string]string{"closed by": "client or never", "reconnects": fmt.Sprint(c.Log.Reconnects), "received": strings.Join(c.Received, ",")}
+		if c.Closed && !c.ClientClosed {
+			saw["closed by"] = fmt.Sprintf("guard: %d %s at %s", c.CloseCode, c.CloseReason, c.ClosedAt)
+		}
+		if fmt.Sprint(allowed) != fmt.Sprint(saw) {
+			out = append(out, viol("ws_quiet", c.Name, "a healthy socket was disturbed", allowed, saw))
+		}
+	}
+	return out
+}
+
+func echoes(sent []string) []string {
+	out := make([]string, len(sent))
+	for i, s := range sent {
+		out[i] = "echo:" + s
+	}
+	return out
+}
+
+// --- liveness and quiescence ---
+
+func checkLiveness(w *World) []Violation {
+	var out []Violation
+	for _, p := range w.Probes {
+		switch {
+		case p.HTTP != nil:
+			r := p.HTTP
+			if r.Response == nil || r.Response.Status != 200 {
+				out = append(out, viol("liveness", r.Name, fmt.Sprintf("%s did not answer after the world healed", r.Actor),
+					map[string]string{"status": "200"}, responseSaw(r)))
+			}
+		case p.WS != nil:
+			c := p.WS
+			want := map[string]string{"opened": "true", "received": strings.Join(echoes(c.Sent), ",")}
+			saw := map[string]string{"opened": fmt.Sprint(c.Opened()), "received": strings.Join(c.Received, ",")}
+			if fmt.Sprint(want) != fmt.Sprint(saw) {
+				if c.Closed && !c.ClientClosed {
+					saw["closed"] = fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)
+				}
+				out = append(out, viol("liveness", c.Name, fmt.Sprintf("%s's socket did not work after the world healed", c.Actor), want, saw))
+			}
+		}
+	}
+	return out
+}
+
+func checkQuiescence(w *World) []Violation {
+	if !w.settled {
+		return nil // only meaningful after the liveness phase let the world go quiet
+	}
+	var out []Violation
+	for _, r := range w.Requests {
+		if r.Response == nil {
+			out = append(out, viol("quiescence", r.Name, "never answered", map[string]string{"response": "one"}, map[string]string{"response": "none"}))
+		}
+	}
+	open := 0
+	for _, c := range w.Sockets {
+		if !c.Closed {
+			open++
+		}
+	}
+	if n := w.Guard.InFlight(); n > open {
+		out = append(out, viol("quiescence", "gateway", "in-flight entries left after the world went quiet",
+			map[string]string{"in-flight": fmt.Sprintf("<=%d (open sockets)", open)}, map[string]string{"in-flight": fmt.Sprint(n)}))
+	}
+	for _, s := range w.UPS.Subjects() {
+		if strings.HasPrefix(s, "actor.") {
+			out = append(out, viol("quiescence", "ups", "a routing subscription leaked: "+s,
+				map[string]string{"subscriptions": "none for actors"}, map[string]string{"subscriptions": s}))
+		}
+	}
+	return out
+}
+
+// FormatViolations renders violations with a go-cmp diff of what the oracle
+// allowed (-) against what was observed (+).
+func FormatViolations(vs []Violation) string {
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "  %s\n", v)
+		if v.Allowed != nil || v.Saw != nil {
+			d := cmp.Diff(v.Allowed, v.Saw)
+			for _, l := range strings.Split(strings.TrimRight(d, "\n"), "\n") {
+				fmt.Fprintf(&b, "      %s\n", l)
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,192 @@
+package properties
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// ExploreConfig configures one exploration: rapid checks of one profile
+// against a set of properties.
+type ExploreConfig struct {
+	Profile model.Profile
+	// Properties to check; all when empty.
+	Properties []string
+	// Checks is rapid's budget of scenarios.
+	Checks int
+	// Seed is rapid's seed; 0 draws one (and reports it).
+	Seed uint64
+	// Name names the run for rapid: its fail files go to
+	// testdata/rapid/<Name>/ (relative to the working directory) and are
+	// replayed first on every later run of the same name.
+	Name string
+	// FailFile, when set, replays only that rapid fail file.
+	FailFile string
+	// NoFailFile stops rapid from writing a fail file.
+	NoFailFile bool
+	// Progress, when set, is called after every scenario.
+	Progress func(Stats)
+}
+
+// Stats measure an exploration.
+type Stats struct {
+	Scenarios int
+	Virtual   sim.Time // virtual time covered by all scenarios
+	Events    int64
+	Wall      time.Duration
+}
+
+// Failure is a property violation found by an exploration, shrunk.
+type Failure struct {
+	Property   string
+	Violations []Violation
+	Options    Options
+	Script     []string // the minimal scenario, replayable with RunScript
+	Actions    int
+	Trace      string
+	Hash       string
+	FailFile   string
+	Seed       uint64 // rapid's seed
+	Checks     int    // scenarios run before the failure was found
+	Replay     string // the exact command that replays it
+	RapidLog   string
+}
+
+// Result is the outcome of an exploration.
+type Result struct {
+	Config  ExploreConfig
+	Stats   Stats
+	Failure *Failure // nil when every property held
+	Err     error    // the harness itself failed (e.g. a no-progress watchdog)
+}
+
+// recorder is a rapid.TB that records instead of failing a Go test, so an
+// exploration can run inside a test that expects a failure, or in a command.
+type recorder struct {
+	name   string
+	log    strings.Builder
+	failed bool
+}
+
+type stopRecorder struct{}
+
+func (r *recorder) Helper()                           {}
+func (r *recorder) Name() string                      { return r.name }
+func (r *recorder) Logf(format string, args ...any)   { fmt.Fprintf(&r.log, format+"\n", args...) }
+func (r *recorder) Log(args ...any)                   { fmt.Fprintln(&r.log, args...) }
+func (r *recorder) Skipf(format string, args ...any)  { r.Logf(format, args...); panic(stopRecorder{}) }
+func (r *recorder) Skip(args ...any)                  { r.Log(args...); panic(stopRecorder{}) }
+func (r *recorder) SkipNow()                          { panic(stopRecorder{}) }
+func (r *recorder) Errorf(format string, args ...any) { r.failed = true; r.Logf(format, args...) }
+func (r *recorder) Error(args ...any)                 { r.failed = true; r.Log(args...) }
+func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...); panic(stopRecorder{}) }
+func (r *recorder) Fatal(args ...any)                 { r.Error(args...); panic(stopRecorder{}) }
+func (r *recorder) FailNow()                          { r.failed = true; panic(stopRecorder{}) }
+func (r *recorder) Fail()                             { r.failed = true }
+func (r *recorder) Failed() bool                      { return r.failed }
+
+// setRapidFlag sets one of rapid's command-line flags, which is how rapid
+// takes its budget, seed and fail file.
+func setRapidFlag(name, value string) {
+	if err := flag.Set("rapid."+name, value); err != nil {
+		panic(err)
+	}
+}
+
+var failedAfter = regexp.MustCompile(`failed after (\d+) tests`)
+
+// Explore runs rapid over generated scenarios of one profile and returns
+// the first property violation, shrunk, or nil. It is deterministic given
+// a non-zero Seed.
+func Explore(cfg ExploreConfig) (res Result) {
+	res.Config = cfg
+	if cfg.Name == "" {
+		cfg.Name = "Explore_" + cfg.Profile.Name
+	}
+	setRapidFlag("checks", strconv.Itoa(cfg.Checks))
+	setRapidFlag("seed", strconv.FormatUint(cfg.Seed, 10))
+	setRapidFlag("failfile", cfg.FailFile)
+	setRapidFlag("nofailfile", strconv.FormatBool(cfg.NoFailFile))
+	start := time.Now()
+	var last *Failure
+	prop := func(t *rapid.T) {
+		o, script := drawScenario(t, cfg.Profile)
+		t.Logf("options: %s", o)
+		w, err := RunScript("generated", strings.Join(script, "\n"), ScriptOptions{})
+		if w != nil {
+			res.Stats.Scenarios++
+			res.Stats.Virtual += w.Sim.Now()
+			res.Stats.Events += w.Sim.Steps()
+			if cfg.Progress != nil {
+				res.Stats.Wall = time.Since(start)
+				cfg.Progress(res.Stats)
+			}
+		}
+		if err != nil {
+			var np *sim.NoProgressError
+			if errors.As(err, &np) {
+				t.Fatalf("no progress: %v\nscript:\n%s", np, strings.Join(script, "\n"))
+			}
+			t.Fatalf("scenario failed to run: %v", err)
+		}
+		vs := Check(w, cfg.Properties...)
+		if len(vs) == 0 {
+			return
+		}
+		last = &Failure{Property: vs[0].Property, Violations: vs, Options: o, Script: script,
+			Actions: actionCount(script), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}
+		t.Fatalf("property %q violated:\n%s", vs[0].Property, FormatViolations(vs))
+	}
+	rec := &recorder{name: cfg.Name}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(stopRecorder); !ok {
+					panic(r)
+				}
+			}
+		}()
+		rapid.Check(rec, prop)
+	}()
+	res.Stats.Wall = time.Since(start)
+	if !rec.failed {
+		return res
+	}
+	out := rec.log.String()
+	if last == nil {
+		res.Err = fmt.Errorf("exploration failed outside the oracle:\n%s", out)
+		return res
+	}
+	// rapid replays the minimal case last, so last holds it.
+	last.RapidLog = out
+	if m := failedAfter.FindStringSubmatch(out); m != nil {
+		last.Checks, _ = strconv.Atoi(m[1])
+		last.Checks++
+	}
+	if m := regexp.MustCompile(`-rapid\.failfile="([^"]+)"`).FindStringSubmatch(out); m != nil {
+		last.FailFile = m[1]
+	}
+	if m := regexp.MustCompile(`-rapid\.seed=(\d+)`).FindStringSubmatch(out); m != nil {
+		last.Seed, _ = strconv.ParseUint(m[1], 10, 64)
+	}
+	last.Replay = replayCommand(cfg, last)
+	res.Failure = last
+	return res
+}
+
+func replayCommand(cfg ExploreConfig, f *Failure) string {
+	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Name, f.Property)
+	if f.FailFile != "" {
+		return cmd + fmt.Sprintf(" -failfile=%s", f.FailFile)
+	}
+	return cmd + fmt.Sprintf(" -seed=%d -checks=%d", f.Seed, f.Checks)
+}
