@@ -125,17 +125,31 @@ func New(w *sim.World, ups *model.UPS, cfg Config) *Guard {
 	g := &Guard{w: w, node: cfg.Node, quirks: cfg.Quirks, rng: w.Rand(cfg.Node + "/guard"),
 		ups: ups.Client(cfg.Node), reads: map[uint64]func(*model.ActorKeys){}}
 	g.cache = newRouteCache(w)
-	g.engine = w.Net().Dial(cfg.Node, model.EngineNode)
-	g.engine.Handle(func(msg any) {
+	g.dialEngine()
+	g.gw = newSharedState(g)
+	return g
+}
+
+// EngineRedialWait is how long Guard waits before redialling the engine
+// (its database and workflow signals) after losing the connection. Reads
+// in flight on the lost connection never answer; their routing calls end at
+// the 15 s routing cap.
+const EngineRedialWait = 1 * sim.Second
+
+func (g *Guard) dialEngine() {
+	c := g.w.Net().Dial(g.node, model.EngineNode)
+	g.engine = c
+	c.Handle(func(msg any) {
 		if k, ok := msg.(*model.ActorKeys); ok {
 			if cb := g.reads[k.ID]; cb != nil {
 				delete(g.reads, k.ID)
 				cb(k)
 			}
 		}
-	}, nil)
-	g.gw = newSharedState(g)
-	return g
+	}, func(why sim.CloseReason) {
+		g.trace("guard.engine_lost", "why", why)
+		g.w.After(EngineRedialWait, g.dialEngine)
+	})
 }
 
 // Node is the guard's node name.

@@ -1,6 +1,10 @@
 package model
 
-import "github.com/guardsim/guardsim/sim"
+import (
+	"slices"
+
+	"github.com/guardsim/guardsim/sim"
+)
 
 // actorWF is one actor's workflow (AWF:105-490) with the UDB keys it owns.
 type actorWF struct {
@@ -22,6 +26,16 @@ type actorWF struct {
 	preferred RunnerID
 	// signals are processed in order, WorkflowDelay after they arrive
 	lastAt sim.Time
+	// reschedule_state (ART:612-700)
+	retryCount int
+	lastRetry  sim.Time // 0: never
+	// blocked: the workflow waits (reschedule backoff, pending allocation)
+	// and listens only for Destroy; other signals wait in deferred.
+	blocked  bool
+	deferred []func()
+	backoff  sim.Timer
+	// resume runs once a pending allocation is served.
+	resume func()
 }
 
 // CreateActor creates an actor workflow and allocates it, on preferred if
@@ -30,7 +44,7 @@ func (e *Engine) CreateActor(id ActorID, crash CrashPolicy, preferred RunnerID) 
 	a := &actorWF{id: id, crash: crash, preferred: preferred}
 	e.actors[id] = a
 	e.w.Trace(EngineNode, "wf.create", "actor", id, "crash", crash, "prefer", preferred)
-	e.reschedule(a)
+	e.spawn(a, func() {})
 }
 
 func (c CrashPolicy) String() string {
@@ -57,23 +71,68 @@ func (e *Engine) signal(id ActorID, fn func(a *actorWF)) {
 	}
 	a.lastAt = at
 	e.w.At(at, func() {
-		if !a.done {
+		switch {
+		case a.done:
+		case a.blocked:
+			a.deferred = append(a.deferred, func() { fn(a) })
+		default:
 			fn(a)
 		}
 	})
 }
 
+// unblock resumes the workflow and runs the signals that waited, in order,
+// until one blocks it again.
+func (e *Engine) unblock(a *actorWF) {
+	a.blocked = false
+	for len(a.deferred) > 0 && !a.blocked && !a.done {
+		fn := a.deferred[0]
+		a.deferred = a.deferred[1:]
+		fn()
+	}
+}
+
 // Wake sends the Wake signal, as Guard does.
 func (e *Engine) Wake(id ActorID) { e.signal(id, e.wake) }
 
-// Destroy sends the Destroy signal.
-func (e *Engine) Destroy(id ActorID) { e.signal(id, func(a *actorWF) { e.destroy(a, true) }) }
+// Destroy sends the Destroy signal. A workflow blocked in a reschedule
+// backoff or a pending allocation is destroyed early (ART:651-659,
+// 531-565); otherwise the lifecycle loop ends and the destroy workflow runs.
+func (e *Engine) Destroy(id ActorID) {
+	a := e.actors[id]
+	if a == nil {
+		e.w.Trace(EngineNode, "wf.no_workflow", "actor", id)
+		return
+	}
+	e.w.At(max(e.w.Now()+e.cfg.WorkflowDelay, a.lastAt), func() {
+		if a.done {
+			return
+		}
+		if a.blocked {
+			e.w.Trace(EngineNode, "wf.destroy_early", "actor", a.id)
+			a.backoff.Stop()
+			e.pending = slices.DeleteFunc(e.pending, func(x ActorID) bool { return x == a.id })
+			a.deferred, a.resume = nil, nil
+			e.destroy(a, false)
+			return
+		}
+		e.destroy(a, true)
+	})
+}
 
 // Reschedule moves the actor to runner as the runner workflow's Lost
 // signal with force_reschedule does (RWF:243-268): the old generation is
 // deallocated and killed, and a new one is allocated on runner.
+//
+// Upstream this signal follows a start command that met a draining runner,
+// so the actor is allocated and not sleeping; the lever is ignored
+// otherwise, so that it never builds states upstream cannot reach.
 func (e *Engine) Reschedule(id ActorID, runner RunnerID) {
 	e.signal(id, func(a *actorWF) {
+		if a.runner == "" || a.sleeping {
+			e.w.Trace(EngineNode, "wf.reschedule_ignored", "actor", a.id, "runner", a.runner, "sleeping", a.sleeping)
+			return
+		}
 		a.preferred = runner
 		e.handleStopped(a, true, true)
 	})
@@ -145,7 +204,7 @@ func (e *Engine) wake(a *actorWF) { // AWF:387-430
 		e.w.Trace(EngineNode, "wf.wake_ignored", "actor", a.id, "why", "not sleeping")
 	case a.runner == "":
 		a.sleeping, a.willWake = false, false
-		e.reschedule(a)
+		e.reschedule(a, false, func() {})
 	case !a.willWake:
 		a.willWake = true
 		e.w.Trace(EngineNode, "wf.will_wake", "actor", a.id)
@@ -173,6 +232,9 @@ func (e *Engine) lost(a *actorWF, gen Generation, force bool) { // AWF:432-444
 // handleStopped is AWF:492-656 for a stop with code Ok (lost=false) or a
 // Lost signal (lost=true, code None).
 func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
+	if !lost { // reset the retry count on a successful exit
+		a.retryCount, a.lastRetry = 0, 0
+	}
 	a.gc.Stop()
 	old := a.runner
 	a.runner = ""
@@ -182,14 +244,20 @@ func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
 	if lost && old != "" { // kill the old actor in case it ended up allocating
 		e.command(old, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	}
+	finish := func() {
+		a.willWake = false
+		e.publish(a, &Stopped{})
+	}
 	switch {
 	case force:
-		e.reschedule(a)
+		e.reschedule(a, false, finish)
+		return
 	case !a.sleeping:
 		failed := lost // the runner always reports code Ok (RUN:876-882, errata E12)
 		switch {
 		case a.crash == CrashRestart && failed:
-			e.reschedule(a)
+			e.reschedule(a, false, finish)
+			return
 		case a.crash == CrashSleep && failed:
 			a.sleeping, a.sleepTs = true, true
 			e.record(a, "sleeping")
@@ -199,29 +267,68 @@ func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
 		}
 	case a.willWake:
 		a.sleeping = false
-		e.reschedule(a)
+		e.reschedule(a, false, finish)
+		return
 	}
-	a.willWake = false
-	e.publish(a, &Stopped{})
+	finish()
 }
 
-// reschedule allocates a new generation (ART reschedule_actor, allocate).
-func (e *Engine) reschedule(a *actorWF) {
-	a.gen++
+// Reschedule backoff (ART:612-700, util backoff.rs): the n-th consecutive
+// retry within RETRY_RESET_DURATION waits 2 s·2^min(n, 8) + U[0, 500) ms.
+const (
+	BaseRetryTimeout     = 2 * sim.Second  // AWF:14
+	RetryResetDuration   = 10 * sim.Minute // AWF:21
+	retryBackoffMaxExp   = 8
+	retryBackoffJitterMs = 500
+)
+
+// reschedule is reschedule_actor: count the retry, back off (listening only
+// for Destroy), then spawn a new generation; then runs once it is allocated.
+func (e *Engine) reschedule(a *actorWF, resetRescheduling bool, then func()) {
+	now := e.w.Now()
+	reset := a.lastRetry == 0 || now-a.lastRetry > RetryResetDuration
+	if reset || resetRescheduling {
+		a.retryCount = 0
+	} else {
+		a.retryCount++
+	}
+	a.lastRetry = max(now, 1)
+	if a.retryCount == 0 {
+		e.spawn(a, then)
+		return
+	}
+	d := BaseRetryTimeout<<min(a.retryCount, retryBackoffMaxExp) + sim.Time(e.rng.IntN(retryBackoffJitterMs))*sim.Millisecond
+	e.w.Trace(EngineNode, "wf.reschedule_backoff", "actor", a.id, "retry", a.retryCount, "delay", d)
+	a.blocked = true
+	a.backoff = e.w.After(d, func() { e.spawn(a, then) })
+}
+
+// spawn is spawn_actor: allocate the next generation on a runner, or wait
+// in the pending queue (blocked) until a runner connects.
+func (e *Engine) spawn(a *actorWF, then func()) {
+	a.blocked = true
+	a.resume = then
 	r := e.pickRunner(a)
 	if r == "" {
 		e.pending = append(e.pending, a.id)
-		e.w.Trace(EngineNode, "wf.pending", "actor", a.id, "gen", a.gen)
+		e.w.Trace(EngineNode, "wf.pending", "actor", a.id, "gen", a.gen+1)
 		return
 	}
 	e.allocate(a, r)
 }
 
 func (e *Engine) allocate(a *actorWF, r RunnerID) {
+	a.gen++
 	a.runner, a.runnerKey, a.sleepTs = r, r, false // ART:290-306
 	e.record(a, "allocated")
 	e.gcTimeout(a, ActorStartThreshold)
 	e.command(r, &CommandStartActor{ActorID: a.id, Generation: a.gen})
+	then := a.resume
+	a.resume = nil
+	if then != nil {
+		then()
+	}
+	e.unblock(a)
 }
 
 // pickRunner chooses the preferred runner if it is eligible, otherwise the
@@ -266,3 +373,15 @@ func (e *Engine) destroy(a *actorWF, kill bool) {
 
 // Actors lists every actor the engine knows, sorted.
 func (e *Engine) Actors() []ActorID { return sim.SortedKeys(e.actors) }
+
+// Busy reports whether some actor workflow is still working through
+// earlier signals: blocked in a reschedule backoff or a pending allocation,
+// or with signals waiting behind one.
+func (e *Engine) Busy() bool {
+	for _, id := range sim.SortedKeys(e.actors) {
+		if a := e.actors[id]; !a.done && (a.blocked || len(a.deferred) > 0) {
+			return true
+		}
+	}
+	return false
+}

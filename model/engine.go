@@ -1,6 +1,8 @@
 package model
 
 import (
+	"math/rand/v2"
+
 	"github.com/guardsim/guardsim/sim"
 )
 
@@ -47,6 +49,8 @@ type Placement struct {
 	Generation Generation
 	Runner     RunnerID
 	Event      string // allocated, ready, not_connectable, sleeping, deallocated, destroyed
+	// Asleep: SleepTsKey is set after this event, so Guard would wake it.
+	Asleep bool
 }
 
 // Engine is the engine's actor workflows, runner workflows, UDB keys and
@@ -63,6 +67,7 @@ type Engine struct {
 	pending []ActorID
 	// msgID numbers engine-originated tunnel messages (offset 1<<48).
 	msgID MessageID
+	rng   *rand.Rand
 }
 
 // NewEngine starts the engine on EngineNode.
@@ -70,7 +75,7 @@ func NewEngine(w *sim.World, ups *UPS, cfg EngineConfig) *Engine {
 	if cfg.RunnerLostThreshold == 0 {
 		cfg.RunnerLostThreshold = RunnerLostThreshold
 	}
-	e := &Engine{w: w, cfg: cfg, ups: ups.Client(EngineNode), actors: map[ActorID]*actorWF{},
+	e := &Engine{w: w, cfg: cfg, ups: ups.Client(EngineNode), rng: w.Rand("engine"), actors: map[ActorID]*actorWF{},
 		runners: map[RunnerID]*runnerWF{}, guards: map[string]*sim.End{}}
 	w.Net().Listen(EngineNode, e.accept)
 	return e
@@ -83,7 +88,7 @@ func (e *Engine) SetWorkflowDelay(d sim.Time) { e.cfg.WorkflowDelay = d }
 func (e *Engine) History() []Placement { return e.history }
 
 func (e *Engine) record(a *actorWF, ev string) {
-	e.history = append(e.history, Placement{e.w.Now(), a.id, a.gen, a.runner, ev})
+	e.history = append(e.history, Placement{e.w.Now(), a.id, a.gen, a.runner, ev, a.sleepTs})
 	e.w.Trace(EngineNode, "wf."+ev, "actor", a.id, "gen", a.gen, "runner", a.runner)
 }
 

@@ -63,7 +63,11 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	e.pending = nil
 	for _, aid := range pending {
 		if a := e.actors[aid]; a != nil && !a.done && a.runner == "" {
-			e.allocate(a, e.pickRunner(a))
+			if r := e.pickRunner(a); r != "" {
+				e.allocate(a, r)
+			} else {
+				e.pending = append(e.pending, aid)
+			}
 		}
 	}
 	return rw

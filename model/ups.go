@@ -46,7 +46,12 @@ func NewUPS(w *sim.World) *UPS {
 	w.Net().Listen(UPSNode, func(e *sim.End) {
 		node := e.Peer()
 		u.conns[node] = e
-		e.Handle(func(msg any) { u.route(msg.(*Publish)) }, func(sim.CloseReason) { delete(u.conns, node) })
+		e.Send(&upsHello{})
+		e.Handle(func(msg any) { u.route(msg.(*Publish)) }, func(sim.CloseReason) {
+			if u.conns[node] == e {
+				delete(u.conns, node)
+			}
+		})
 	})
 	return u
 }
@@ -98,13 +103,42 @@ type UPSClient struct {
 	conn     *sim.End
 	handlers map[string][]handler
 	nextID   uint64
+	up       bool       // connected: UPS said hello on the current connection
+	buffered []*Publish // publishes waiting for the connection
 }
 
-// Client connects node to UPS.
+// upsHello tells a client its connection is up.
+type upsHello struct{}
+
+func (upsHello) String() string { return "Hello{}" }
+
+// UPSReconnectWait is how long a client waits before redialling UPS after
+// losing its connection (the NATS client's default ReconnectWait).
+const UPSReconnectWait = 2 * sim.Second
+
+// Client connects node to UPS. Like a NATS client, it redials after losing
+// the connection and buffers publishes while it is down, flushing them once
+// it is connected again; its subscriptions stay registered (UPS delivers to
+// the new connection). Publishes written into a connection that broke
+// before the client noticed are lost.
 func (u *UPS) Client(node string) *UPSClient {
 	c := &UPSClient{ups: u, node: node, handlers: map[string][]handler{}}
-	c.conn = u.w.Net().Dial(node, UPSNode)
-	c.conn.Handle(func(msg any) {
+	c.dial()
+	return c
+}
+
+func (c *UPSClient) dial() {
+	conn := c.ups.w.Net().Dial(c.node, UPSNode)
+	c.conn = conn
+	conn.Handle(func(msg any) {
+		if _, ok := msg.(*upsHello); ok {
+			c.up = true
+			for _, p := range c.buffered {
+				conn.Send(p)
+			}
+			c.buffered = nil
+			return
+		}
 		d := msg.(*Delivery)
 		// Copy: a handler may unsubscribe while we iterate.
 		for _, h := range slices.Clone(c.handlers[d.Subject]) {
@@ -112,8 +146,11 @@ func (u *UPS) Client(node string) *UPSClient {
 				h.fn(d.Msg)
 			}
 		}
-	}, nil)
-	return c
+	}, func(why sim.CloseReason) {
+		c.up = false
+		c.ups.w.Trace(c.node, "ups.client_lost", "why", why)
+		c.ups.w.After(UPSReconnectWait, c.dial)
+	})
 }
 
 func (c *UPSClient) active(subject string, id uint64) bool {
@@ -144,7 +181,12 @@ func (s Subscription) Unsubscribe() {
 
 // Publish sends msg to subject, fire-and-forget.
 func (c *UPSClient) Publish(subject string, msg any) {
-	c.conn.Send(&Publish{Subject: subject, Msg: msg})
+	p := &Publish{Subject: subject, Msg: msg}
+	if !c.up {
+		c.buffered = append(c.buffered, p)
+		return
+	}
+	c.conn.Send(p)
 }
 
 // Subjects lists the subjects that have a subscriber, sorted: what is still

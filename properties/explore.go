@@ -21,7 +21,7 @@ var ActionKinds = []string{
 	"advance", "http", "behavior", "ws_open", "ws_send", "ws_close",
 	"sleep", "wake", "crash", "stop", "destroy", "reschedule",
 	"disconnect", "reconnect", "lose", "hold", "heal", "drop",
-	"latency", "stale_pin", "workflow_delay", "expire_cache", "peer_http", "peer_down",
+	"latency", "stale_pin", "stale_race", "workflow_delay", "expire_cache", "peer_http", "peer_down",
 }
 
 // Options are a scenario's swarm options, drawn up front and printed first,
@@ -68,8 +68,12 @@ func runnerID(i int) model.RunnerID { return model.RunnerID(fmt.Sprintf("r%d", i
 var (
 	smallDelays   = []sim.Time{0, sim.Millisecond, 5 * sim.Millisecond, 20 * sim.Millisecond, 50 * sim.Millisecond, 200 * sim.Millisecond}
 	lostThreshold = []sim.Time{10 * sim.Second, 30 * sim.Second, 60 * sim.Second}
-	advances      = []sim.Time{sim.Millisecond, 3 * sim.Millisecond, 10 * sim.Millisecond, 30 * sim.Millisecond,
+	// advances favour short steps, where races live; long ones let timers
+	// (2 s ack, 10 s ready, 15 s GC, lost thresholds) fire.
+	advances = []sim.Time{sim.Millisecond, sim.Millisecond, 3 * sim.Millisecond, 3 * sim.Millisecond,
+		10 * sim.Millisecond, 10 * sim.Millisecond, 30 * sim.Millisecond, 30 * sim.Millisecond,
 		100 * sim.Millisecond, 300 * sim.Millisecond, sim.Second, 3 * sim.Second, 10 * sim.Second, 40 * sim.Second}
+	raceGaps      = []sim.Time{sim.Millisecond, 2 * sim.Millisecond, 3 * sim.Millisecond, 5 * sim.Millisecond, 20 * sim.Millisecond}
 	handlerDelays = []sim.Time{0, 10 * sim.Millisecond, 500 * sim.Millisecond, 1900 * sim.Millisecond, 2500 * sim.Millisecond}
 	statuses      = []int{200, 200, 500, 503, 404}
 )
@@ -144,138 +148,189 @@ func (o Options) header() []string {
 	return append(lines, "run")
 }
 
-// scenarioGen draws the actions of one scenario as script lines.
-type scenarioGen struct {
-	o       Options
-	kinds   []string // weighted: a kind appears once per unit of weight
-	lines   []string
-	http    int
-	sockets []string
-	held    []string
-	actions int
+// action is one drawn action. Actions are drawn as the steps of a rapid
+// state machine (t.Repeat), so that rapid can delete them while shrinking,
+// and rendered into script lines afterwards, when names are known.
+type action struct {
+	kind    string
+	actor   int
+	runner  int
+	link    int
+	pick    int // which socket or held link
+	dur     sim.Time
+	status  int
+	xRivet  bool
+	upState bool
 }
 
-func (g *scenarioGen) actor(t *rapid.T) ActorOptions {
-	return g.o.Actors[rapid.IntRange(0, len(g.o.Actors)-1).Draw(t, "actor")]
+// drawAction draws the parameters of one action of the given kind.
+func drawAction(t *rapid.T, o Options, kind string) action {
+	{
+		a := action{kind: kind}
+		actor := func() { a.actor = rapid.IntRange(0, len(o.Actors)-1).Draw(t, "actor") }
+		runner := func() { a.runner = rapid.IntRange(0, o.Runners-1).Draw(t, "runner") }
+		switch a.kind {
+		case "advance":
+			a.dur = rapid.SampledFrom(advances).Draw(t, "advance")
+		case "http", "ws_open", "sleep", "wake", "crash", "stop", "destroy", "peer_http":
+			actor()
+		case "behavior":
+			actor()
+			a.dur = rapid.SampledFrom(handlerDelays).Draw(t, "handler_delay")
+			a.status = rapid.SampledFrom(statuses).Draw(t, "handler_status")
+			a.xRivet = a.status == 503 && rapid.Bool().Draw(t, "handler_x_rivet_error")
+		case "ws_send", "ws_close", "heal":
+			a.pick = rapid.IntRange(0, 7).Draw(t, "pick")
+		case "reschedule":
+			actor()
+			runner()
+		case "disconnect", "reconnect", "lose":
+			runner()
+		case "hold", "drop":
+			runner()
+			a.link = rapid.IntRange(0, 7).Draw(t, "link")
+		case "latency":
+			runner()
+			a.link = rapid.IntRange(0, 7).Draw(t, "link")
+			a.dur = rapid.SampledFrom(smallDelays).Draw(t, "latency")
+		case "stale_pin", "workflow_delay":
+			a.dur = rapid.SampledFrom(smallDelays).Draw(t, "delay")
+		case "stale_race":
+			actor()
+			runner()
+			a.dur = rapid.SampledFrom(raceGaps).Draw(t, "race_gap")
+			a.pick = rapid.IntRange(0, 2).Draw(t, "race_removal")
+		case "peer_down":
+			a.upState = rapid.Bool().Draw(t, "peer_up")
+		}
+		return a
+	}
 }
 
-func (g *scenarioGen) runner(t *rapid.T) string {
-	return string(runnerID(rapid.IntRange(0, g.o.Runners-1).Draw(t, "runner")))
-}
-
-// links are the directions a partition can hit.
-func (g *scenarioGen) link(t *rapid.T) string {
-	r := g.runner(t)
-	return rapid.SampledFrom([]string{
-		"guard->ups", "ups->guard", "ups->engine", "engine->ups", r + "->engine", "engine->" + r,
-	}).Draw(t, "link")
-}
-
-func (g *scenarioGen) emit(format string, args ...any) {
-	g.lines = append(g.lines, fmt.Sprintf(format, args...))
-}
-
-// step draws one action.
-func (g *scenarioGen) step(t *rapid.T) {
-	g.actions++
-	switch kind := rapid.SampledFrom(g.kinds).Draw(t, "action"); kind {
-	case "advance":
-		g.emit("run for=%s", dur(rapid.SampledFrom(advances).Draw(t, "advance")))
-	case "http":
-		g.http++
-		g.emit("http c%d actor=%s", g.http, g.actor(t).ID)
-	case "behavior":
-		a := g.actor(t)
-		d := rapid.SampledFrom(handlerDelays).Draw(t, "handler_delay")
-		st := rapid.SampledFrom(statuses).Draw(t, "handler_status")
-		line := fmt.Sprintf("behavior %s delay=%s status=%d", a.ID, dur(d), st)
-		if st == 503 && rapid.Bool().Draw(t, "handler_x_rivet_error") {
-			line += " header=x-rivet-error:user.busy"
-		}
-		if a.Hibernate {
-			line += fmt.Sprintf(" hibernate ack_delay=%s", dur(a.AckDelay))
-		}
-		g.emit("%s", line)
-	case "ws_open":
-		name := fmt.Sprintf("w%d", len(g.sockets)+1)
-		g.sockets = append(g.sockets, name)
-		g.emit("ws %s actor=%s", name, g.actor(t).ID)
-	case "ws_send", "ws_close":
-		if len(g.sockets) == 0 {
-			g.actions--
-			return
-		}
-		s := rapid.SampledFrom(g.sockets).Draw(t, "socket")
-		if kind == "ws_send" {
-			g.emit("send %s m%d", s, g.actions)
-		} else {
-			g.emit("close %s", s)
-		}
-	case "sleep", "wake", "crash", "stop", "destroy":
-		g.emit("%s %s", kind, g.actor(t).ID)
-	case "reschedule":
-		g.emit("reschedule %s to=%s", g.actor(t).ID, g.runner(t))
-	case "disconnect", "reconnect":
-		g.emit("%s %s", kind, g.runner(t))
-	case "lose": // a runner that stays away: the engine will declare it lost
-		r := g.runner(t)
-		g.emit("autoreconnect %s off", r)
-		g.emit("disconnect %s", r)
-	case "hold", "drop":
-		l := g.link(t)
-		g.held = append(g.held, l)
-		g.emit("%s %s", kind, l)
-	case "heal":
-		if len(g.held) == 0 {
-			g.actions--
-			return
-		}
-		g.emit("heal %s", rapid.SampledFrom(g.held).Draw(t, "healed"))
-	case "latency":
-		g.emit("latency %s base=%s", g.link(t), dur(rapid.SampledFrom(smallDelays).Draw(t, "latency")))
-	case "stale_pin":
-		g.emit("latency ups->engine base=%s", dur(rapid.SampledFrom(smallDelays).Draw(t, "pin_delay")))
-	case "workflow_delay":
-		g.emit("workflow_delay %s", dur(rapid.SampledFrom(smallDelays).Draw(t, "workflow_delay")))
-	case "expire_cache":
-		g.emit("expire_route_cache")
-	case "peer_http":
-		if !g.o.Peer {
-			g.actions--
-			return
-		}
-		g.http++
-		g.emit("http c%d actor=%s@dc2", g.http, g.actor(t).ID)
-	case "peer_down":
-		if !g.o.Peer {
-			g.actions--
-			return
-		}
-		if rapid.Bool().Draw(t, "peer_state") {
-			g.emit("peer_down dc2")
-		} else {
-			g.emit("peer_up dc2")
+// render writes actions as script lines, naming requests and sockets in
+// order; an action that cannot apply (a send with no socket yet) is dropped.
+func render(o Options, acts []action) []string {
+	var lines, sockets, held []string
+	http := 0
+	link := func(a action) string {
+		r := string(runnerID(a.runner))
+		links := []string{"guard->ups", "ups->guard", "ups->engine", "engine->ups", "guard->engine", "engine->guard", r + "->engine", "engine->" + r}
+		return links[a.link%len(links)]
+	}
+	emit := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	for i, a := range acts {
+		actor := o.Actors[a.actor%len(o.Actors)]
+		runner := runnerID(a.runner % o.Runners)
+		switch a.kind {
+		case "advance":
+			emit("run for=%s", dur(a.dur))
+		case "http":
+			http++
+			emit("http c%d actor=%s", http, actor.ID)
+		case "peer_http":
+			if o.Peer {
+				http++
+				emit("http c%d actor=%s@dc2", http, actor.ID)
+			}
+		case "behavior":
+			line := fmt.Sprintf("behavior %s delay=%s status=%d", actor.ID, dur(a.dur), a.status)
+			if a.xRivet {
+				line += " header=x-rivet-error:user.busy"
+			}
+			if actor.Hibernate {
+				line += fmt.Sprintf(" hibernate ack_delay=%s", dur(actor.AckDelay))
+			}
+			emit("%s", line)
+		case "ws_open":
+			name := fmt.Sprintf("w%d", len(sockets)+1)
+			sockets = append(sockets, name)
+			emit("ws %s actor=%s", name, actor.ID)
+		case "ws_send":
+			if len(sockets) > 0 {
+				emit("send %s m%d", sockets[a.pick%len(sockets)], i+1)
+			}
+		case "ws_close":
+			if len(sockets) > 0 {
+				emit("close %s", sockets[a.pick%len(sockets)])
+			}
+		case "sleep", "wake", "crash", "stop", "destroy":
+			emit("%s %s", a.kind, actor.ID)
+		case "reschedule":
+			emit("reschedule %s to=%s", actor.ID, runner)
+		case "disconnect", "reconnect":
+			emit("%s %s", a.kind, runner)
+		case "lose": // a runner that stays away: the engine will declare it lost
+			emit("autoreconnect %s off", runner)
+			emit("disconnect %s", runner)
+		case "hold", "drop":
+			l := link(a)
+			held = append(held, l)
+			emit("%s %s", a.kind, l)
+		case "heal":
+			if len(held) > 0 {
+				emit("heal %s", held[a.pick%len(held)])
+			}
+		case "latency":
+			emit("latency %s base=%s", link(a), dur(a.dur))
+		case "stale_pin":
+			emit("latency ups->engine base=%s", dur(a.dur))
+		case "stale_race": // a request, then its actor leaves while the route is pinned
+			http++
+			emit("http c%d actor=%s", http, actor.ID)
+			emit("run for=%s", dur(a.dur))
+			switch a.pick {
+			case 0:
+				emit("sleep %s", actor.ID)
+			case 1:
+				emit("reschedule %s to=%s", actor.ID, runner)
+			default:
+				emit("crash %s", actor.ID)
+			}
+		case "workflow_delay":
+			emit("workflow_delay %s", dur(a.dur))
+		case "expire_cache":
+			emit("expire_route_cache")
+		case "peer_down":
+			if o.Peer {
+				if a.upState {
+					emit("peer_up dc2")
+				} else {
+					emit("peer_down dc2")
+				}
+			}
 		}
 	}
+	return lines
 }
 
 // MaxActions bounds the actions of one scenario.
 const MaxActions = 40
 
-// drawScenario draws options and actions and returns the whole script.
+// maxWeight is the largest swarm weight of an action kind.
+const maxWeight = 8
+
+// drawScenario draws options, then actions as a rapid state machine, and
+// returns the whole script. Swarm testing on top of rapid's uniform choice
+// of action: each kind has maxWeight keys, and key k of a kind only runs
+// when k <= the kind's weight in this scenario (otherwise it is skipped and
+// rapid draws again), so a kind's share follows its weight. Scenarios have
+// about -rapid.steps (default 30) actions on average.
 func drawScenario(t *rapid.T, p model.Profile) (Options, []string) {
 	o := drawOptions(t, p)
-	g := &scenarioGen{o: o}
+	var acts []action
+	steps := map[string]func(*rapid.T){}
 	for _, k := range ActionKinds {
-		for range o.Weights[k] {
-			g.kinds = append(g.kinds, k)
+		for i := 1; i <= maxWeight; i++ {
+			steps[fmt.Sprintf("%s#%d", k, i)] = func(t *rapid.T) {
+				if i > o.Weights[k] {
+					t.Skip("disabled in this scenario")
+				}
+				acts = append(acts, drawAction(t, o, k))
+			}
 		}
 	}
-	n := rapid.IntRange(1, MaxActions).Draw(t, "actions")
-	for range n {
-		g.step(t)
-	}
-	lines := append(o.header(), g.lines...)
+	t.Repeat(steps)
+	lines := append(o.header(), render(o, acts)...)
 	return o, append(lines, "liveness")
 }
 

@@ -88,11 +88,14 @@ func (r *recorder) Skip(args ...any)                  { r.Log(args...); panic(st
 func (r *recorder) SkipNow()                          { panic(stopRecorder{}) }
 func (r *recorder) Errorf(format string, args ...any) { r.failed = true; r.Logf(format, args...) }
 func (r *recorder) Error(args ...any)                 { r.failed = true; r.Log(args...) }
-func (r *recorder) Fatalf(format string, args ...any) { r.Errorf(format, args...); panic(stopRecorder{}) }
-func (r *recorder) Fatal(args ...any)                 { r.Error(args...); panic(stopRecorder{}) }
-func (r *recorder) FailNow()                          { r.failed = true; panic(stopRecorder{}) }
-func (r *recorder) Fail()                             { r.failed = true }
-func (r *recorder) Failed() bool                      { return r.failed }
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	panic(stopRecorder{})
+}
+func (r *recorder) Fatal(args ...any) { r.Error(args...); panic(stopRecorder{}) }
+func (r *recorder) FailNow()          { r.failed = true; panic(stopRecorder{}) }
+func (r *recorder) Fail()             { r.failed = true }
+func (r *recorder) Failed() bool      { return r.failed }
 
 // setRapidFlag sets one of rapid's command-line flags, which is how rapid
 // takes its budget, seed and fail file.

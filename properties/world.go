@@ -170,8 +170,13 @@ type Probe struct {
 const (
 	// LivenessSettle is how long the healed world runs before probes: longer
 	// than the runner reconnect backoff cap (37.5 s), the actor stop and
-	// start thresholds (30 s) and any runner lost threshold a scenario uses.
-	LivenessSettle = 3 * sim.Minute
+	// start thresholds (30 s), any runner lost threshold a scenario uses,
+	// and the longest reschedule backoff (2 s·2^8 + 0.5 s, ART:612-700).
+	LivenessSettle = 10 * sim.Minute
+	// LivenessBacklog bounds the wait for the engine to work through the
+	// signals the fault phase left (a storm of reschedules backs off
+	// exponentially, each step up to 512 s).
+	LivenessBacklog = 4 * sim.Hour
 	// LivenessProbe bounds how long a probe may take.
 	LivenessProbe = 30 * sim.Second
 	// LivenessQuiet is how long the world then runs with nothing to do:
@@ -201,6 +206,12 @@ func (w *World) Liveness() error {
 	for _, a := range sim.SortedKeys(w.behaviors) {
 		b := w.behaviors[a]
 		w.behaviors[a] = runner.Behavior{CanHibernate: b.CanHibernate, AckDelay: min(b.AckDelay, sim.Second)}
+	}
+	// Let the engine drain what the fault phase queued, then settle.
+	for deadline := s.Now() + LivenessBacklog; w.Engine.Busy() && s.Now() < deadline; {
+		if err := s.RunFor(10 * sim.Second); err != nil {
+			return err
+		}
 	}
 	if err := s.RunFor(LivenessSettle); err != nil {
 		return err

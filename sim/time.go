@@ -13,6 +13,7 @@ const (
 	Millisecond      = 1000 * Microsecond
 	Second           = 1000 * Millisecond
 	Minute           = 60 * Second
+	Hour             = 60 * Minute
 )
 
 // String renders t as seconds with microsecond precision, e.g. "12.000345s".
