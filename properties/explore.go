@@ -49,8 +49,8 @@ type ActorOptions struct {
 
 func (o Options) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "profile=%s seed=%d runners=%d actors=%d peer=%t pin_delay=%s workflow_delay=%s lost_threshold=%s\n",
-		o.Profile.Name, o.Seed, o.Runners, len(o.Actors), o.Peer, o.PinDelay, o.WorkflowDelay, o.LostThreshold)
+	fmt.Fprintf(&b, "profile=%s%s seed=%d runners=%d actors=%d peer=%t pin_delay=%s workflow_delay=%s lost_threshold=%s\n",
+		o.Profile.Name, quirkArgs(o.Profile), o.Seed, o.Runners, len(o.Actors), o.Peer, o.PinDelay, o.WorkflowDelay, o.LostThreshold)
 	for _, a := range o.Actors {
 		fmt.Fprintf(&b, "  actor %s on=%s crash=%s hibernate=%t ack_delay=%s\n", a.ID, a.On, a.Crash, a.Hibernate, a.AckDelay)
 	}
@@ -135,6 +135,7 @@ func (o Options) header() []string {
 	if o.Peer {
 		world += " peers=dc2"
 	}
+	world += quirkArgs(o.Profile)
 	lines := []string{world}
 	if o.PinDelay > 0 {
 		lines = append(lines, "latency ups->engine base="+dur(o.PinDelay))
@@ -345,4 +346,30 @@ func actionCount(script []string) int {
 		}
 	}
 	return n
+}
+
+// quirkArgs renders the quirks where p differs from its named profile, as
+// world-line arguments.
+func quirkArgs(p model.Profile) string {
+	base, err := model.ProfileByName(p.Name)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, q := range []struct {
+		name      string
+		on, based bool
+	}{
+		{"runner_not_found_404", p.RunnerNotFound404, base.RunnerNotFound404},
+		{"gateway_fresh_ack_id", p.GatewayFreshAckID, base.GatewayFreshAckID},
+		{"gateway_inverted_gc", p.GatewayInvertedGC, base.GatewayInvertedGC},
+	} {
+		switch {
+		case q.on && !q.based:
+			b.WriteString(" quirk=" + q.name)
+		case !q.on && q.based:
+			b.WriteString(" quirk=-" + q.name)
+		}
+	}
+	return b.String()
 }

@@ -105,6 +105,22 @@ func setRapidFlag(name, value string) {
 	}
 }
 
+var rapidFlags = []string{"checks", "seed", "failfile", "nofailfile"}
+
+func saveRapidFlags() map[string]string {
+	m := map[string]string{}
+	for _, name := range rapidFlags {
+		m[name] = flag.Lookup("rapid." + name).Value.String()
+	}
+	return m
+}
+
+func restoreRapidFlags(m map[string]string) {
+	for _, name := range rapidFlags {
+		setRapidFlag(name, m[name])
+	}
+}
+
 var failedAfter = regexp.MustCompile(`failed after (\d+) tests`)
 
 // Explore runs rapid over generated scenarios of one profile and returns
@@ -115,6 +131,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 	if cfg.Name == "" {
 		cfg.Name = "Explore_" + cfg.Profile.Name
 	}
+	defer restoreRapidFlags(saveRapidFlags())
 	setRapidFlag("checks", strconv.Itoa(cfg.Checks))
 	setRapidFlag("seed", strconv.FormatUint(cfg.Seed, 10))
 	setRapidFlag("failfile", cfg.FailFile)
@@ -192,4 +209,44 @@ func replayCommand(cfg ExploreConfig, f *Failure) string {
 		return cmd + fmt.Sprintf(" -failfile=%s", f.FailFile)
 	}
 	return cmd + fmt.Sprintf(" -seed=%d -checks=%d", f.Seed, f.Checks)
+}
+
+// Report renders a failure for a user: what broke, how to replay it, the
+// shrunk scenario, what the oracle allowed against what was seen, and the
+// trace of the minimal case up to the liveness phase (the whole trace is
+// Failure.Trace).
+func (f *Failure) Report() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "property %q violated under profile %s%s\n", f.Property, f.Options.Profile.Name, quirkArgs(f.Options.Profile))
+	for _, p := range Properties {
+		if p.Name == f.Property {
+			fmt.Fprintf(&b, "  %s (%s)\n", p.Desc, p.Spec)
+		}
+	}
+	fmt.Fprintf(&b, "  found after %d scenario(s); rapid seed %d; fail file %s\n", f.Checks, f.Seed, orNone(f.FailFile))
+	fmt.Fprintf(&b, "  replay: %s\n", f.Replay)
+	fmt.Fprintf(&b, "options: %s\n", f.Options)
+	fmt.Fprintf(&b, "shrunk scenario (%d actions, trace hash %s):\n", f.Actions, f.Hash)
+	for _, l := range f.Script {
+		fmt.Fprintf(&b, "  %s\n", l)
+	}
+	fmt.Fprintf(&b, "violations (- what the oracle allowed, + what was observed):\n%s", FormatViolations(f.Violations))
+	b.WriteString("trace of the minimal case, up to the liveness phase:\n")
+	for _, l := range strings.Split(f.Trace, "\n") {
+		if strings.Contains(l, "liveness.start") {
+			b.WriteString("  ... (liveness phase: see the full trace)\n")
+			break
+		}
+		if l != "" {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }

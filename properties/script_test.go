@@ -18,7 +18,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden traces under testdata/")
 
-const scenarioDir = "../testdata/scenarios"
+const scenarioDir = "testdata/scenarios"
 
 // flips returns the profiles named on '# flip: p1 p2' lines: under them the
 // scenario's expectations must fail.

@@ -28,3 +28,11 @@ func (t Time) String() string {
 
 // Millis returns t as a whole number of milliseconds (truncated).
 func (t Time) Millis() int64 { return int64(t / Millisecond) }
+
+// Truncate rounds t down to a multiple of m.
+func (t Time) Truncate(m Time) Time {
+	if m <= 0 {
+		return t
+	}
+	return t - t%m
+}
