@@ -1,21 +1,32 @@
 # guardsim: the two commands a user needs are `make sim` and `make test`.
 GO ?= go
 
-.PHONY: sim test bench race
+.PHONY: sim test bench race keep explore
 
-# The main job.
+# The main job: explore every profile against every property (about a
+# minute), print the profile × property table and every violation with its
+# shrunk scenario and replay command. Override with CHECKS=20000 or ARGS=...
+CHECKS ?= 5000
 sim:
-	$(GO) run ./cmd/guardsim
+	$(GO) run ./cmd/guardsim -checks=$(CHECKS) $(ARGS)
 
-# The CI gate: vet, then every test.
+# The CI gate: vet, then every test (the properties under fixed at the
+# gate's budget, the known findings, the kept failures, the scenarios).
 test:
 	$(GO) vet ./...
 	$(GO) test ./...
 
-# Benchmarks with custom metrics (events/s, msgs/s, ...).
+# Benchmarks with custom metrics: events/s, msgs/s, scenarios/s,
+# virtual-s/s, checks to find the parent's bug.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
 
-# The kernel under the race detector.
+# Everything under the race detector (determinism must not depend on it).
 race:
-	$(GO) test -race ./sim/...
+	$(GO) test -race ./...
+
+# Regenerate the kept failures (testdata/kept/) and their rapid fail files
+# after the generators or the model change.
+keep:
+	rm -rf testdata/rapid/Keep_*
+	$(GO) run ./cmd/guardsim -keep

@@ -50,9 +50,9 @@ type ActorOptions struct {
 func (o Options) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile=%s%s seed=%d runners=%d actors=%d peer=%t pin_delay=%s workflow_delay=%s lost_threshold=%s\n",
-		o.Profile.Name, quirkArgs(o.Profile), o.Seed, o.Runners, len(o.Actors), o.Peer, o.PinDelay, o.WorkflowDelay, o.LostThreshold)
+		o.Profile.Name, quirkArgs(o.Profile), o.Seed, o.Runners, len(o.Actors), o.Peer, dur(o.PinDelay), dur(o.WorkflowDelay), dur(o.LostThreshold))
 	for _, a := range o.Actors {
-		fmt.Fprintf(&b, "  actor %s on=%s crash=%s hibernate=%t ack_delay=%s\n", a.ID, a.On, a.Crash, a.Hibernate, a.AckDelay)
+		fmt.Fprintf(&b, "  actor %s on=%s crash=%s hibernate=%t ack_delay=%s\n", a.ID, a.On, a.Crash, a.Hibernate, dur(a.AckDelay))
 	}
 	b.WriteString("  actions:")
 	for _, k := range ActionKinds {

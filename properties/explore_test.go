@@ -128,4 +128,3 @@ func TestExplorationDeterminism(t *testing.T) {
 		}
 	})
 }
-

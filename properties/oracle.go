@@ -40,7 +40,7 @@ var Properties = []Property{
 	{"backoff", "backoff exactly 100/200/400 ms, and each retry starts no earlier", "H3", checkBackoff},
 	{"outcome", "one terminal outcome from the allowed set; a 503 with x-rivet-error never reaches a client", "H5, H12", checkOutcome},
 	{"exhausted", "retry_attempts_exceeded only when every attempt really failed on the wire", "H4, H9, H10, H11", checkExhausted},
-	{"seed", "the runner's \"Actor not found\" never reaches a client while the actor is not destroyed", "H6, f", checkSeed},
+	{"seed", "the runner's \"Actor not found\" never reaches a client when a retry would have reached the actor (ready again, or asleep and woken by the retry, within the retry window)", "H6, f", checkSeed},
 	{"destroyed", "a destroyed actor never answers a request issued after its destruction was committed", "L4, E13", checkDestroyed},
 	{"stop_once", "onActorStop exactly once per removal of an actor generation from a runner", "L2", checkStopOnce},
 	{"ws_upgrade", "every client WebSocket gets 101 with sec-websocket-protocol: rivet", "W1", checkWSUpgrade},

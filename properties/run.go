@@ -39,6 +39,10 @@ type ExploreConfig struct {
 
 // Stats measure an exploration.
 type Stats struct {
+	// Checks counts the scenarios rapid checked before stopping (the budget,
+	// or up to and including the first failure).
+	Checks int
+	// Scenarios counts every scenario run, shrinking included.
 	Scenarios int
 	Virtual   sim.Time // virtual time covered by all scenarios
 	Events    int64
@@ -179,6 +183,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 	}()
 	res.Stats.Wall = time.Since(start)
 	if !rec.failed {
+		res.Stats.Checks = cfg.Checks
 		return res
 	}
 	out := rec.log.String()
@@ -200,11 +205,15 @@ func Explore(cfg ExploreConfig) (res Result) {
 	}
 	last.Replay = replayCommand(cfg, last)
 	res.Failure = last
+	res.Stats.Checks = last.Checks
 	return res
 }
 
 func replayCommand(cfg ExploreConfig, f *Failure) string {
 	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Name, f.Property)
+	if q := quirkArgs(cfg.Profile); q != "" {
+		cmd += " -quirks='" + strings.TrimSpace(q) + "'"
+	}
 	if f.FailFile != "" {
 		return cmd + fmt.Sprintf(" -failfile=%s", f.FailFile)
 	}

@@ -30,22 +30,27 @@ func main() {
 	var (
 		profiles = flag.String("profiles", "parent,seed,fixed", "profiles to explore")
 		props    = flag.String("properties", strings.Join(properties.PropertyNames(), ","), "properties to check")
-		checks   = flag.Int("checks", 1500, "scenarios per profile × property")
+		checks   = flag.Int("checks", 5000, "scenarios per profile")
+		shrink   = flag.Duration("shrinktime", 15*time.Second, "rapid's limit on minimising one failure")
 		seed     = flag.Uint64("seed", 0, "rapid seed (0: a fresh one, printed)")
 		profile  = flag.String("profile", "", "with -failfile: the profile to replay under")
 		property = flag.String("property", "", "with -failfile: the property to check")
+		quirks   = flag.String("quirks", "", "with -failfile: quirk switches on top of -profile, e.g. 'quirk=-gateway_inverted_gc'")
 		failfile = flag.String("failfile", "", "replay one rapid fail file")
 		replay   = flag.String("replay", "", "replay one scenario script and print its trace")
 		keep     = flag.Bool("keep", false, "regenerate the kept failures under testdata/kept/")
 		verbose  = flag.Bool("v", false, "print whole traces of violations")
 	)
 	flag.Parse()
+	if err := flag.Set("rapid.shrinktime", shrink.String()); err != nil {
+		panic(err)
+	}
 	var err error
 	switch {
 	case *replay != "":
 		err = replayScript(*replay)
 	case *failfile != "":
-		err = replayFailFile(*profile, *property, *failfile, *verbose)
+		err = replayFailFile(*profile, *quirks, *property, *failfile, *verbose)
 	case *keep:
 		err = keepFindings()
 	default:
@@ -60,70 +65,131 @@ func main() {
 	}
 }
 
+// cell is one profile × property result.
 type cell struct {
 	profile, property string
-	res               properties.Result
+	failure           *properties.Failure // nil: held for every scenario of the profile
+}
+
+// profileRun is one profile's exploration: every property is checked in
+// every scenario; when some are violated they are recorded and the
+// exploration goes on with the others, for the rest of the budget.
+type profileRun struct {
+	name  string
+	stats properties.Stats
+	cells []cell
 }
 
 func explore(profiles, props []string, checks int, seed uint64, verbose bool) error {
-	fmt.Printf("guardsim: exploring %d profile(s) × %d propert(ies), %d scenarios each, rapid seed %d\n", len(profiles), len(props), checks, seed)
-	fmt.Printf("swarm: 1-4 runners, 1-6 actors, random subsets of %d action kinds; each scenario ends with a liveness phase\n\n", len(properties.ActionKinds))
-	var cells []cell
+	fmt.Printf("guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile, rapid seed %d\n",
+		len(profiles), len(props), checks, seed)
+	fmt.Printf("swarm: 1-4 runners, 1-6 actors, a random weighting of %d action kinds, ~30 actions per scenario, then a liveness phase\n",
+		len(properties.ActionKinds))
+	fmt.Printf("rapid fail files: testdata/rapid/Explore_<profile>/ (replayed first on the next run)\n\n")
+	for _, prop := range props {
+		if !slices.Contains(properties.PropertyNames(), prop) {
+			return fmt.Errorf("unknown property %q (want one of %s)", prop, strings.Join(properties.PropertyNames(), ", "))
+		}
+	}
+	var runs []profileRun
 	start := time.Now()
 	for _, pn := range profiles {
 		p, err := model.ProfileByName(pn)
 		if err != nil {
 			return err
 		}
-		for _, prop := range props {
-			if !slices.Contains(properties.PropertyNames(), prop) {
-				return fmt.Errorf("unknown property %q (want one of %s)", prop, strings.Join(properties.PropertyNames(), ", "))
-			}
-			fmt.Printf("  %-7s %-12s ", pn, prop)
-			res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: []string{prop}, Checks: checks, Seed: seed,
-				Name: "Explore_" + pn + "_" + prop})
+		run := profileRun{name: pn}
+		remaining := slices.Clone(props)
+		failures := map[string]*properties.Failure{}
+		for round := uint64(0); len(remaining) > 0 && run.stats.Checks < checks; round++ {
+			done := run.stats
+			res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: remaining, Checks: checks - run.stats.Checks,
+				Seed: seed + round, Name: "Explore_" + pn,
+				Progress: func(st properties.Stats) {
+					if n := done.Scenarios + st.Scenarios; n%2500 == 0 {
+						fmt.Printf("  %-7s %6d scenarios run (shrinking included), %d propert(ies) violated so far\n", pn, n, len(failures))
+					}
+				}})
 			if res.Err != nil {
 				var np *sim.NoProgressError
 				if errors.As(res.Err, &np) {
-					fmt.Println("NO PROGRESS")
+					return fmt.Errorf("%s: the harness made no progress: %w", pn, res.Err)
 				}
-				return fmt.Errorf("%s/%s: %w", pn, prop, res.Err)
+				return fmt.Errorf("%s: %w", pn, res.Err)
 			}
-			status := "holds"
-			if res.Failure != nil {
-				status = fmt.Sprintf("VIOLATED after %d, shrunk to %d actions", res.Failure.Checks, res.Failure.Actions)
+			run.stats.Checks += res.Stats.Checks
+			run.stats.Scenarios += res.Stats.Scenarios
+			run.stats.Virtual += res.Stats.Virtual
+			run.stats.Events += res.Stats.Events
+			run.stats.Wall += res.Stats.Wall
+			f := res.Failure
+			if f == nil {
+				break
 			}
-			fmt.Printf("%s (%s)\n", status, res.Stats.Wall.Round(time.Millisecond))
-			cells = append(cells, cell{pn, prop, res})
+			f.Checks += done.Checks
+			for _, v := range f.Violations {
+				if failures[v.Property] == nil {
+					failures[v.Property] = f
+					fmt.Printf("  %-7s %-12s VIOLATED after %d scenarios, shrunk to %d actions\n", pn, v.Property, f.Checks, f.Actions)
+				}
+			}
+			remaining = slices.DeleteFunc(remaining, func(q string) bool { return failures[q] != nil })
 		}
-	}
-	fmt.Printf("\n%-8s %-12s %-9s %9s %14s %12s %14s\n", "profile", "property", "result", "scenarios", "virtual time", "scenarios/s", "virtual s/s")
-	var total properties.Stats
-	for _, c := range cells {
-		st := c.res.Stats
-		total.Scenarios += st.Scenarios
-		total.Virtual += st.Virtual
-		total.Events += st.Events
-		result := "holds"
-		if c.res.Failure != nil {
-			result = "VIOLATED"
+		for _, prop := range props {
+			run.cells = append(run.cells, cell{pn, prop, failures[prop]})
 		}
-		fmt.Printf("%-8s %-12s %-9s %9d %14s %12.0f %14.0f\n", c.profile, c.property, result, st.Scenarios,
-			st.Virtual.Truncate(sim.Second), rate(float64(st.Scenarios), st.Wall), rate(float64(st.Virtual)/float64(sim.Second), st.Wall))
+		fmt.Printf("  %-7s done: %d scenarios checked (%d run) in %s\n", pn, run.stats.Checks, run.stats.Scenarios, run.stats.Wall.Round(time.Millisecond))
+		runs = append(runs, run)
 	}
-	wall := time.Since(start)
-	fmt.Printf("\ntotal: %d scenarios, %d events, %s virtual in %s wall: %.0f scenarios/s, %.0f events/s, %.0f virtual s per wall s\n",
-		total.Scenarios, total.Events, total.Virtual.Truncate(sim.Second), wall.Round(time.Millisecond),
-		rate(float64(total.Scenarios), wall), rate(float64(total.Events), wall), rate(float64(total.Virtual)/float64(sim.Second), wall))
-	for _, c := range cells {
-		if f := c.res.Failure; f != nil {
-			fmt.Printf("\n=== %s / %s ===\n%s", c.profile, c.property, f.Report())
-			if verbose {
-				fmt.Printf("full trace:\n%s", f.Trace)
+	printTable(runs, time.Since(start))
+	printed := map[*properties.Failure]bool{}
+	for _, r := range runs {
+		for _, c := range r.cells {
+			if f := c.failure; f != nil && !printed[f] {
+				printed[f] = true
+				fmt.Printf("\n=== %s / %s ===\n%s", c.profile, c.property, f.Report())
+				if verbose {
+					fmt.Printf("full trace:\n%s", f.Trace)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+func hours(t sim.Time) string { return fmt.Sprintf("%.1fh", float64(t)/float64(sim.Hour)) }
+
+func printTable(runs []profileRun, wall time.Duration) {
+	fmt.Printf("\n%-12s", "property")
+	for _, r := range runs {
+		fmt.Printf(" %-26s", r.name)
+	}
+	fmt.Println()
+	for i, p := range runs[0].cells {
+		fmt.Printf("%-12s", p.property)
+		for _, r := range runs {
+			c := r.cells[i]
+			s := fmt.Sprintf("holds (%d checked)", r.stats.Checks)
+			if c.failure != nil {
+				s = fmt.Sprintf("VIOLATED (found at %d)", c.failure.Checks)
+			}
+			fmt.Printf(" %-26s", s)
+		}
+		fmt.Println()
+	}
+	fmt.Printf("\n%-8s %9s %10s %10s %12s %14s %14s\n", "profile", "checked", "run", "virtual", "scenarios/s", "events/s", "virtual s/s")
+	var total properties.Stats
+	for _, r := range runs {
+		st := r.stats
+		total.Checks += st.Checks
+		total.Scenarios += st.Scenarios
+		total.Virtual += st.Virtual
+		total.Events += st.Events
+		fmt.Printf("%-8s %9d %10d %10s %12.0f %14.0f %14.0f\n", r.name, st.Checks, st.Scenarios, hours(st.Virtual), rate(float64(st.Scenarios), st.Wall),
+			rate(float64(st.Events), st.Wall), rate(float64(st.Virtual)/float64(sim.Second), st.Wall))
+	}
+	fmt.Printf("%-8s %9d %10d %10s %12.0f %14.0f %14.0f   (wall %s)\n", "total", total.Checks, total.Scenarios, hours(total.Virtual),
+		rate(float64(total.Scenarios), wall), rate(float64(total.Events), wall), rate(float64(total.Virtual)/float64(sim.Second), wall), wall.Round(time.Millisecond))
 }
 
 func rate(n float64, d time.Duration) float64 {
@@ -147,10 +213,16 @@ func replayScript(path string) error {
 	return err
 }
 
-func replayFailFile(profile, property, failfile string, verbose bool) error {
+func replayFailFile(profile, quirks, property, failfile string, verbose bool) error {
 	p, err := model.ProfileByName(profile)
 	if err != nil {
 		return err
+	}
+	for _, q := range strings.Fields(quirks) {
+		q = strings.TrimPrefix(q, "quirk=")
+		if err := p.Set(strings.TrimLeft(q, "+-"), !strings.HasPrefix(q, "-")); err != nil {
+			return err
+		}
 	}
 	var props []string
 	if property != "" {

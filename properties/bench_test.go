@@ -1,0 +1,84 @@
+package properties
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// BenchmarkScenario measures the reference exploration's unit of work: one
+// generated scenario of profile fixed (about 30 actions, then the liveness
+// phase), drawn, run and judged by the oracle. It reports scenarios/s,
+// simulated events/s and virtual seconds per wall second.
+func BenchmarkScenario(b *testing.B) {
+	// Draw a fixed sample of scenarios once, outside the timer.
+	var scripts []string
+	rapid.Check(b, func(t *rapid.T) {
+		_, s := drawScenario(t, model.Fixed)
+		scripts = append(scripts, strings.Join(s, "\n"))
+	})
+	var events int64
+	var virtual sim.Time
+	b.ResetTimer()
+	for i := range b.N {
+		w, err := RunScript("bench", scripts[i%len(scripts)], ScriptOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if vs := Check(w); len(vs) > 0 {
+			b.Fatalf("fixed violated: %s", vs[0])
+		}
+		events += w.Sim.Steps()
+		virtual += w.Sim.Now()
+	}
+	b.StopTimer()
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/secs, "scenarios/s")
+	b.ReportMetric(float64(events)/secs, "events/s")
+	b.ReportMetric(float64(virtual)/float64(sim.Second)/secs, "virtual-s/s")
+}
+
+// BenchmarkExploreFixed measures a whole reference exploration (profile
+// fixed, rapid seed 1, 200 scenarios, every property) as the main job runs
+// it, generation and rapid's bookkeeping included.
+func BenchmarkExploreFixed(b *testing.B) {
+	var st Stats
+	for range b.N {
+		res := Explore(ExploreConfig{Profile: model.Fixed, Checks: 200, Seed: 1, Name: "Bench", NoFailFile: true})
+		if res.Err != nil || res.Failure != nil {
+			b.Fatalf("reference exploration failed: %v %v", res.Err, res.Failure)
+		}
+		st.Scenarios += res.Stats.Scenarios
+		st.Virtual += res.Stats.Virtual
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(st.Scenarios)/secs, "scenarios/s")
+	b.ReportMetric(float64(st.Virtual)/float64(sim.Second)/secs, "virtual-s/s")
+}
+
+// BenchmarkChecksToFindParentBug reports how many scenarios the exploration
+// needs to find the parent's 404 (the seed property), as the median and the
+// worst over nine rapid seeds.
+func BenchmarkChecksToFindParentBug(b *testing.B) {
+	var med, worst float64
+	for range b.N {
+		var checks []int
+		for seed := uint64(1); seed <= 9; seed++ {
+			res := Explore(ExploreConfig{Profile: model.Parent, Properties: []string{"seed"}, Checks: 3000, Seed: seed, Name: "Bench", NoFailFile: true})
+			if res.Failure == nil {
+				b.Fatalf("seed %d: the parent bug was not found in 3000 scenarios", seed)
+			}
+			checks = append(checks, res.Failure.Checks)
+		}
+		slices.Sort(checks)
+		med, worst = float64(checks[len(checks)/2]), float64(checks[len(checks)-1])
+	}
+	b.ReportMetric(med, "checks-median")
+	b.ReportMetric(worst, "checks-worst")
+	b.ReportMetric(0, "ns/op")
+}
