@@ -4,6 +4,7 @@ import (
 	"flag"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,19 +18,47 @@ import (
 
 // The gate's budget: scenarios per exploration in `go test`. `make sim`
 // explores far more.
-var gateChecks = flag.Int("guardsim.checks", 2000, "scenarios per exploration in the property tests")
+var gateChecks = flag.Int("guardsim.checks", 5000, "scenarios per exploration in the property tests")
 
 // TestPropertiesHoldUnderFixed is the gate: under profile fixed every
 // property holds. A failure prints the seed, the rapid fail file, the
 // replay command, the shrunk scenario, the oracle's diff and the trace; the
 // fail file is written under testdata/rapid/ and replayed first next time.
+//
+// Quirks upstream never fixed break properties under fixed too; they are
+// known findings (TestKnownFindings, testdata/kept/). If the gate meets one,
+// it says so and goes on checking the other properties for the rest of its
+// budget; any other violation fails it.
 func TestPropertiesHoldUnderFixed(t *testing.T) {
-	res := Explore(ExploreConfig{Profile: model.Fixed, Checks: *gateChecks, Seed: 1, Name: t.Name()})
-	require.NoError(t, res.Err)
-	if f := res.Failure; f != nil {
-		t.Fatalf("%s", f.Report())
+	props := PropertyNames()
+	checked := 0
+	for round := uint64(0); checked < *gateChecks; round++ {
+		res := Explore(ExploreConfig{Profile: model.Fixed, Properties: props, Checks: *gateChecks - checked, Seed: 1 + round, Name: t.Name()})
+		require.NoError(t, res.Err)
+		checked += res.Stats.Checks
+		f := res.Failure
+		if f == nil {
+			break
+		}
+		known := knownUnfixed(f)
+		if known == "" {
+			t.Fatalf("%s", f.Report())
+		}
+		t.Logf("known finding reproduced after %d scenarios: %s (%s)", f.Checks, f.Property, known)
+		props = slices.DeleteFunc(props, func(p string) bool { return p == f.Property })
 	}
-	t.Logf("%d scenarios, %s virtual, %s wall", res.Stats.Scenarios, res.Stats.Virtual, res.Stats.Wall)
+	t.Logf("%d scenarios checked", checked)
+}
+
+// knownUnfixed names the kept finding a violation is, if it is one of the
+// quirks upstream never fixed.
+func knownUnfixed(f *Failure) string {
+	v := FormatViolations(f.Violations)
+	switch {
+	case f.Property == "ws_close" && strings.Contains(v, "1011 Actor not found"):
+		return "testdata/kept/stale_preopen_close_reaches_client.txt"
+	}
+	return ""
 }
 
 // TestKnownFindings runs the exploration per profile and asserts that it
@@ -54,6 +83,11 @@ func TestKnownFindings(t *testing.T) {
 		{"seed fresh-id ack closes sockets", freshAckOnly, []string{"ws_quiet"}, 300, 6, []uint64{1, 2}, "Message acknowledgment timeout"},
 		// the inverted gateway GC (#3492) reconnects healthy sockets and drops replies.
 		{"seed inverted GC disturbs sockets", invertedGCOnly, []string{"ws_quiet", "liveness"}, 2000, 20, []uint64{1}, ""},
+		// (c) never fixed upstream: one request id for every WebSocket attempt
+		// lets a stale pre-open close (delayed > 2 s by a partition) close the
+		// reopened socket. Rare: rapid seed 5 finds it after 351 scenarios
+		// (over seeds 1-6 at 5000 scenarios, 2 of 6 find it).
+		{"stale pre-open close reaches the client", model.Fixed, []string{"ws_close"}, 600, 6, []uint64{5}, "1011 Actor not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

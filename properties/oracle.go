@@ -48,6 +48,8 @@ var Properties = []Property{
 	{"ws_preopen", "at most 4 consecutive pre-open failures, backoff 100/200/400 ms, then 1011 websocket_service_unavailable", "W3, W4", checkWSPreOpen},
 	{"ws_hibernate", "a hibernatable actor's stop never closes its client socket", "W5, W6", checkWSHibernate},
 	{"ws_delivery", "every message a client sends on a hibernatable socket that stays open reaches the actor", "W5, E5", checkWSDelivery},
+	{"ws_close", "a client socket closes only with a Guard error frame from the allowed set or a runner close Guard may pass through", "W6, W8, d.5", checkWSClose},
+	{"ws_runner_close", "the runner gets Guard's close at most once per attempt whose open succeeded", "W7, E6", checkWSRunnerClose},
 	{"ws_quiet", "with no fault and no lifecycle action, an open socket is never closed, reconnected or loses a reply", "W5, W7, i.6, i.7", checkWSQuiet},
 	{"liveness", "after faults stop and the world heals, every live actor answers HTTP and WebSocket probes", "design: liveness", checkLiveness},
 	{"quiescence", "nothing pending once the world is quiet: every request answered, no leaked subscription or in-flight entry", "design: lifecycle", checkQuiescence},
@@ -492,6 +494,71 @@ func checkWSDelivery(w *World) []Violation {
 		if len(lost) > 0 {
 			out = append(out, viol("ws_delivery", c.Name, fmt.Sprintf("%d message(s) never reached %s", len(lost), c.Actor),
 				map[string]string{"lost": ""}, map[string]string{"lost": strings.Join(lost, ",")}))
+		}
+	}
+	return out
+}
+
+// guardWSCodes are the errors Guard may close a client WebSocket with.
+var guardWSCodes = map[string]bool{
+	"guard.websocket_service_unavailable": true, "guard.websocket_service_timeout": true,
+	"guard.websocket_pending_limit_reached": true, "guard.actor_destroyed": true, "guard.actor_not_found": true,
+	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
+	"actor.destroyed_while_waiting_for_ready": true,
+}
+
+func checkWSClose(w *World) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if !c.Closed || c.ClientClosed {
+			continue
+		}
+		ok := false
+		if code, _, found := strings.Cut(c.CloseReason, "#"); found {
+			ok = c.CloseCode == model.CloseError && guardWSCodes[code] && strings.HasPrefix(c.CloseReason, code+"#"+c.Log.Ray)
+		} else {
+			// A runner close passed through: only when Guard may not
+			// reconnect, i.e. the actor cannot hibernate (GW:306-318).
+			switch fmt.Sprint(c.CloseCode, " ", c.CloseReason) {
+			case "1000 Actor stopped", "1000 Message acknowledgment timeout", "1011 ws.upstream_closed":
+				ok = !w.hibernatable(c.Actor)
+			case "1011 Server Error", "1005 ":
+				ok = true
+			}
+		}
+		if !ok {
+			out = append(out, viol("ws_close", c.Name, "the client saw a close Guard should not send",
+				map[string]string{"close": "1011 <allowed group.code>#" + c.Log.Ray + ", or a runner close of a non-hibernatable actor"},
+				map[string]string{"close": fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)}))
+		}
+	}
+	return out
+}
+
+func checkWSRunnerClose(w *World) []Violation {
+	var out []Violation
+	closes := map[model.RequestID]int{}
+	for _, id := range sim.SortedKeys(w.Runners) {
+		for _, e := range w.Runners[id].WebSocketEvents() {
+			if e.Kind == "close_received" {
+				closes[e.Request]++
+			}
+		}
+	}
+	for _, c := range w.Sockets {
+		ids := distinctRequests(w.wire.starts[c.Name], true)
+		if len(ids) != 1 {
+			continue // ws_one_id reports it
+		}
+		opened := 0
+		for _, a := range c.Log.Attempts {
+			if a.Opened {
+				opened++
+			}
+		}
+		if n := closes[ids[0]]; n > opened {
+			out = append(out, viol("ws_runner_close", c.Name, "the runner got more closes than there were opens",
+				map[string]string{"closes": fmt.Sprintf("<=%d", opened)}, map[string]string{"closes": fmt.Sprint(n)}))
 		}
 	}
 	return out
