@@ -40,6 +40,7 @@ var Properties = []Property{
 	{"backoff", "backoff exactly 100/200/400 ms, and each retry starts no earlier", "H3", checkBackoff},
 	{"outcome", "one terminal outcome from the allowed set; a 503 with x-rivet-error never reaches a client", "H5, H12", checkOutcome},
 	{"exhausted", "retry_attempts_exceeded only when every attempt really failed on the wire", "H4, H9, H10, H11", checkExhausted},
+	{"attempt_end", "an HTTP attempt ends when its outcome reaches Guard: the response or abort, else the 2 s timeout (or a gateway GC tick)", "H9, H10, H11, c.6", checkAttemptEnd},
 	{"seed", "the runner's \"Actor not found\" never reaches a client when a retry would have reached the actor (ready again, or asleep and woken by the retry, within the retry window)", "H6, f", checkSeed},
 	{"destroyed", "a destroyed actor never answers a request issued after its destruction was committed", "L4, E13", checkDestroyed},
 	{"stop_once", "onActorStop exactly once per removal of an actor generation from a runner", "L2", checkStopOnce},
@@ -240,6 +241,33 @@ func checkExhausted(w *World) []Violation {
 						map[string]string{"attempt": "503+x-rivet-error, abort, or no answer"},
 						map[string]string{"attempt": fmt.Sprintf("%d %q at %s", rs.Status, rs.Body, x.At)}))
 				}
+			}
+		}
+	}
+	return out
+}
+
+func checkAttemptEnd(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		if strings.Contains(string(r.Actor), "@") {
+			continue
+		}
+		for i, a := range r.Log.Attempts {
+			if a.End == 0 && r.Response == nil {
+				continue // still running
+			}
+			due := a.Start + 2*sim.Second // TUNNEL_ACK_TIMEOUT (GW:154-160)
+			for _, x := range w.wire.responses[a.Request] {
+				switch x.Kind.(type) {
+				case model.ResponseStart, model.ResponseAbort:
+					due = min(due, x.At)
+				}
+			}
+			gcTick := a.End%(15*sim.Second) == 0 // the gateway GC closes the channel (GSS:403-442)
+			if a.End > due || (a.End < due && !gcTick) {
+				out = append(out, viol("attempt_end", r.Name, fmt.Sprintf("attempt %d ended at %s", i+1, a.End),
+					map[string]string{"end": due.String() + " (or earlier at a GC tick)"}, map[string]string{"end": a.End.String()}))
 			}
 		}
 	}
