@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/runner"
 	"github.com/guardsim/guardsim/sim"
@@ -67,97 +68,121 @@ func (r *scriptRun) expect(f []string) error {
 	return nil
 }
 
-// splitOp splits key=value, key<=value, key>=value and key~=value.
-func splitOp(a string) (key, op, want string, ok bool) {
-	for _, o := range []string{"<=", ">=", "~=", "="} {
-		if k, v, found := strings.Cut(a, o); found {
-			return k, o, v, true
-		}
-	}
-	return "", "", "", false
+// expectation is one key=value (or <=, >=, ~=) of an expect line, with the
+// comparisons every kind of subject shares.
+type expectation struct {
+	r             *scriptRun
+	subject, arg  string
+	key, op, want string
 }
 
-// check evaluates one key=value (or key<=value, key>=value) against req.
+func (r *scriptRun) expectation(subject, a string) (*expectation, error) {
+	for _, o := range []string{"<=", ">=", "~=", "="} {
+		if k, v, found := strings.Cut(a, o); found {
+			return &expectation{r, subject, a, k, o, v}, nil
+		}
+	}
+	return nil, r.errf("expect: %q, expected key=value", a)
+}
+
+func (e *expectation) fail(got any) error {
+	return e.r.fail("expect %s %s: got %v", e.subject, e.arg, got)
+}
+
+func (e *expectation) num(got int) error {
+	n, err := strconv.Atoi(e.want)
+	if err != nil {
+		return e.r.errf("expect %s: %q is not a number", e.key, e.want)
+	}
+	if !cmpOp(e.op, int64(got), int64(n)) {
+		return e.fail(got)
+	}
+	return nil
+}
+
+func (e *expectation) dur(got sim.Time) error {
+	d, err := parseDur(e.want)
+	if err != nil {
+		return e.r.errf("expect %s: %v", e.key, err)
+	}
+	if !cmpOp(e.op, int64(got), int64(d)) {
+		return e.fail(got)
+	}
+	return nil
+}
+
+func (e *expectation) str(got string) error {
+	if (e.op == "~=" && !strings.Contains(got, e.want)) || (e.op == "=" && got != e.want) {
+		return e.fail(fmt.Sprintf("%q", got))
+	}
+	return nil
+}
+
+func (e *expectation) boolean(got bool) error {
+	if e.want != "true" && e.want != "false" {
+		return e.r.errf("expect %s: %q, expected true or false", e.key, e.want)
+	}
+	if got != (e.want == "true") {
+		return e.fail(got)
+	}
+	return nil
+}
+
+// gap checks gapN: from the end of attempt N-1 to the start of attempt N.
+func (e *expectation) gap(attempts []guard.Attempt) error {
+	n, err := strconv.Atoi(strings.TrimPrefix(e.key, "gap"))
+	if err != nil || n < 2 {
+		return e.r.errf("expect: %q, expected gapN with N >= 2", e.key)
+	}
+	if len(attempts) < n {
+		return e.fail(fmt.Sprintf("only %d attempts", len(attempts)))
+	}
+	return e.dur(attempts[n-1].Start - attempts[n-2].End)
+}
+
+// check evaluates one expectation on an HTTP request.
 func (r *scriptRun) check(req *HTTPRequest, a string) error {
-	key, op, want, ok := splitOp(a)
-	if !ok {
-		return r.errf("expect: %q, expected key=value", a)
+	e, err := r.expectation(req.Name, a)
+	if err != nil {
+		return err
 	}
 	resp, log := req.Response, req.Log
-	num := func(got int) error {
-		n, err := strconv.Atoi(want)
-		if err != nil {
-			return r.errf("expect %s: %q is not a number", key, want)
-		}
-		if !cmpOp(op, int64(got), int64(n)) {
-			return r.fail("expect %s %s: %s %s %d, got %d", req.Name, a, key, op, n, got)
-		}
-		return nil
-	}
-	dur := func(got sim.Time) error {
-		d, err := parseDur(want)
-		if err != nil {
-			return r.errf("expect %s: %v", key, err)
-		}
-		if !cmpOp(op, int64(got), int64(d)) {
-			return r.fail("expect %s %s: got %s", req.Name, a, got)
-		}
-		return nil
-	}
-	str := func(got string) error {
-		if (op == "~=" && !strings.Contains(got, want)) || (op == "=" && got != want) {
-			return r.fail("expect %s %s: got %q", req.Name, a, got)
-		}
-		return nil
-	}
-	switch {
+	switch key := e.key; {
 	case key == "status":
-		return num(resp.Status)
+		return e.num(resp.Status)
 	case key == "code":
-		return str(errorCode(resp.Body))
+		return e.str(errorCode(resp.Body))
 	case key == "body":
-		return str(resp.Body)
+		return e.str(resp.Body)
 	case key == "header":
-		h, v, _ := strings.Cut(want, ":")
+		h, v, _ := strings.Cut(e.want, ":")
 		if got, ok := resp.Headers[h]; !ok || (v != "" && got != v) {
-			return r.fail("expect %s header %s: got %q (present %t)", req.Name, want, got, ok)
+			return e.fail(fmt.Sprintf("%q (present %t)", got, ok))
 		}
 		return nil
 	case key == "no_header":
-		if got, ok := resp.Headers[want]; ok {
-			return r.fail("expect %s no_header=%s: present with %q", req.Name, want, got)
+		if got, ok := resp.Headers[e.want]; ok {
+			return e.fail(fmt.Sprintf("present with %q", got))
 		}
 		return nil
 	case key == "attempts":
-		return num(len(log.Attempts))
+		return e.num(len(log.Attempts))
 	case key == "routing":
-		return num(log.RoutingCalls)
+		return e.num(log.RoutingCalls)
 	case key == "served_by":
 		rn, _, _ := servedBy(resp.Body)
-		return str(rn)
+		return e.str(rn)
 	case key == "gen":
 		_, g, _ := servedBy(resp.Body)
-		return num(g)
+		return e.num(g)
 	case key == "latency":
-		return dur(log.Done - req.Issued)
+		return e.dur(log.Done - req.Issued)
 	case key == "backoffs":
-		parts := make([]string, len(log.Backoffs))
-		for i, b := range log.Backoffs {
-			parts[i] = fmt.Sprint(b.Millis()) + "ms"
-		}
-		return str(strings.Join(parts, ","))
+		return e.str(durs(log.Backoffs))
 	case strings.HasPrefix(key, "gap"):
-		// gapN: from the end of attempt N-1 to the start of attempt N.
-		n, err := strconv.Atoi(strings.TrimPrefix(key, "gap"))
-		if err != nil || n < 2 {
-			return r.errf("expect: %q, expected gapN with N >= 2", key)
-		}
-		if len(log.Attempts) < n {
-			return r.fail("expect %s %s: only %d attempts", req.Name, a, len(log.Attempts))
-		}
-		return dur(log.Attempts[n-1].Start - log.Attempts[n-2].End)
+		return e.gap(log.Attempts)
 	}
-	return r.errf("expect: unknown key %q (want status, code, body, header, no_header, attempts, routing, served_by, gen, latency, backoffs, gapN, pending)", key)
+	return r.errf("expect: unknown key %q (want status, code, body, header, no_header, attempts, routing, served_by, gen, latency, backoffs, gapN, pending)", e.key)
 }
 
 func cmpOp(op string, got, want int64) bool {
@@ -243,85 +268,41 @@ func (r *scriptRun) expectRunner(f []string) error {
 
 // checkWS evaluates one expectation on a client WebSocket.
 func (r *scriptRun) checkWS(c *WSClient, a string) error {
-	key, op, want, ok := splitOp(a)
-	if !ok {
-		return r.errf("expect: %q, expected key=value", a)
-	}
-	fail := func(got any) error { return r.fail("expect %s %s: got %v", c.Name, a, got) }
-	num := func(got int) error {
-		n, err := strconv.Atoi(want)
-		if err != nil {
-			return r.errf("expect %s: %q is not a number", key, want)
-		}
-		if !cmpOp(op, int64(got), int64(n)) {
-			return fail(got)
-		}
-		return nil
-	}
-	boolean := func(got bool) error {
-		if want != "true" && want != "false" {
-			return r.errf("expect %s: %q, expected true or false", key, want)
-		}
-		if got != (want == "true") {
-			return fail(got)
-		}
-		return nil
-	}
-	str := func(got string) error {
-		if (op == "~=" && !strings.Contains(got, want)) || (op == "=" && got != want) {
-			return fail(fmt.Sprintf("%q", got))
-		}
-		return nil
-	}
-	dur := func(got sim.Time) error {
-		d, err := parseDur(want)
-		if err != nil {
-			return r.errf("expect %s: %v", key, err)
-		}
-		if !cmpOp(op, int64(got), int64(d)) {
-			return fail(got)
-		}
-		return nil
+	e, err := r.expectation(c.Name, a)
+	if err != nil {
+		return err
 	}
 	log := c.Log
-	switch {
+	switch key := e.key; {
 	case key == "upgraded":
-		return boolean(c.Upgraded)
+		return e.boolean(c.Upgraded)
 	case key == "protocol":
-		return str(c.Protocol)
+		return e.str(c.Protocol)
 	case key == "opened":
-		return boolean(c.Opened())
+		return e.boolean(c.Opened())
 	case key == "opens":
-		return num(len(log.Attempts))
+		return e.num(len(log.Attempts))
 	case key == "reconnects":
-		return num(log.Reconnects)
+		return e.num(log.Reconnects)
 	case key == "routing":
-		return num(log.RoutingCalls)
+		return e.num(log.RoutingCalls)
 	case key == "request_ids":
-		ids := map[model.RequestID]bool{}
-		for _, at := range log.Attempts {
-			ids[at.Request] = true
-		}
-		return num(len(ids))
+		return e.num(len(distinctRequests(r.w.wire.starts[c.Name], true)))
 	case key == "closed":
-		return boolean(c.Closed)
+		return e.boolean(c.Closed)
 	case key == "close_code":
-		return num(int(c.CloseCode))
+		return e.num(int(c.CloseCode))
 	case key == "close_reason":
-		return str(c.CloseReason)
+		return e.str(c.CloseReason)
 	case key == "closed_at":
 		if !c.Closed {
-			return fail("still open")
+			return e.fail("still open")
 		}
-		return dur(c.ClosedAt)
+		return e.dur(c.ClosedAt)
 	case key == "received":
-		return str(strings.Join(c.Received, ","))
+		return e.str(strings.Join(c.Received, ","))
 	case key == "backoffs":
-		parts := make([]string, len(log.Backoffs))
-		for i, b := range log.Backoffs {
-			parts[i] = fmt.Sprint(b.Millis()) + "ms"
-		}
-		return str(strings.Join(parts, ","))
+		return e.str(durs(log.Backoffs))
 	case strings.HasPrefix(key, "open_at"):
 		// open_atN: when attempt N started, relative to the client's open.
 		n, err := strconv.Atoi(strings.TrimPrefix(key, "open_at"))
@@ -329,9 +310,9 @@ func (r *scriptRun) checkWS(c *WSClient, a string) error {
 			return r.errf("expect: %q, expected open_atN with N >= 1", key)
 		}
 		if len(log.Attempts) < n {
-			return fail(fmt.Sprintf("only %d opens", len(log.Attempts)))
+			return e.fail(fmt.Sprintf("only %d opens", len(log.Attempts)))
 		}
-		return dur(log.Attempts[n-1].Start - c.Issued)
+		return e.dur(log.Attempts[n-1].Start - c.Issued)
 	}
-	return r.errf("expect: unknown WebSocket key %q (want upgraded, protocol, opened, opens, reconnects, routing, request_ids, closed, close_code, close_reason, closed_at, received, backoffs, open_atN)", key)
+	return r.errf("expect: unknown WebSocket key %q (want upgraded, protocol, opened, opens, reconnects, routing, request_ids, closed, close_code, close_reason, closed_at, received, backoffs, open_atN)", e.key)
 }

@@ -89,7 +89,7 @@ func TestScriptErrors(t *testing.T) {
 		{"past at", "world runners=r1\nrun until=2s\nat 1s wake a1", "x.txt:3: at 1s is in the past"},
 		{"unterminated quote", "world runners=r1\nbehavior a1 body=\"oops", "x.txt:2: unterminated quote"},
 		{"expect unknown request", "world runners=r1\nexpect c9 status=200", "x.txt:2: expect: request \"c9\" was never issued"},
-		{"failed expectation", "world runners=r1\nactor a1 on=r1\nhttp c1 actor=a1\nrun\nexpect c1 status=418", "x.txt:5: expect c1 status=418: status = 418, got 200"},
+		{"failed expectation", "world runners=r1\nactor a1 on=r1\nhttp c1 actor=a1\nrun\nexpect c1 status=418", "x.txt:5: expect c1 status=418: got 200"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
