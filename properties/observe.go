@@ -121,26 +121,6 @@ func (w *World) untouched(a model.ActorID, from, to sim.Time) bool {
 	return true
 }
 
-// hostedAt reports whether runner r hosted actor a at time t, from the
-// runner's true hosting history. At the same instant, events up to and
-// including t count.
-func (w *World) hostedAt(r model.RunnerID, a model.ActorID, t sim.Time) bool {
-	rn := w.Runners[r]
-	if rn == nil {
-		return false
-	}
-	up := false
-	for _, e := range rn.Hosting() {
-		if e.At > t {
-			break
-		}
-		if e.Actor == a {
-			up = e.Up
-		}
-	}
-	return up
-}
-
 // destroyedAt is when the engine committed the actor's destruction, or -1.
 func (w *World) destroyedAt(a model.ActorID) sim.Time {
 	for _, p := range w.Engine.History() {

@@ -167,3 +167,44 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(to, b, 0o644))
 }
+
+// TestGuardPackageWithPlantedTimeNow copies the real sim, model and guard
+// packages into a scratch module, plants a time.Now() in guard/, and shows
+// that the check fails on it and passes without it.
+func TestGuardPackageWithPlantedTimeNow(t *testing.T) {
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("module github.com/guardsim/guardsim\n\ngo 1.26\n"), 0o644))
+	for _, pkg := range []string{"sim", "model", "guard"} {
+		src := filepath.Join("..", "..", pkg)
+		entries, err := os.ReadDir(src)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(root, pkg), 0o755))
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(src, name))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(root, pkg, name), b, 0o644))
+		}
+	}
+	guardDir := filepath.Join(root, "guard")
+	vs, err := CheckDirs(guardDir)
+	require.NoError(t, err)
+	require.Empty(t, vs, "the real guard package is clean")
+
+	planted := filepath.Join(guardDir, "planted.go")
+	require.NoError(t, os.WriteFile(planted, []byte("package guard\n\nimport \"time\"\n\nfunc plantedNow() int64 { return time.Now().UnixNano() }\n"), 0o644))
+	vs, err = CheckDirs(guardDir)
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Equal(t, "planted.go", filepath.Base(vs[0].File))
+	assert.Equal(t, 5, vs[0].Line)
+	assert.Equal(t, "wall-clock", vs[0].Rule)
+
+	require.NoError(t, os.Remove(planted))
+	vs, err = CheckDirs(guardDir)
+	require.NoError(t, err)
+	assert.Empty(t, vs)
+}
