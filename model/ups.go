@@ -192,3 +192,6 @@ func (c *UPSClient) Publish(subject string, msg any) {
 // Subjects lists the subjects that have a subscriber, sorted: what is still
 // subscribed once a world is quiet.
 func (u *UPS) Subjects() []string { return sim.SortedKeys(u.subs) }
+
+// Buffered returns the publishes waiting for the connection, for tests.
+func (c *UPSClient) Buffered() []*Publish { return c.buffered }
