@@ -21,7 +21,7 @@ var ActionKinds = []string{
 	"advance", "http", "behavior", "ws_open", "ws_send", "ws_close",
 	"sleep", "wake", "crash", "stop", "destroy", "reschedule",
 	"disconnect", "reconnect", "lose", "hold", "heal", "drop",
-	"latency", "stale_pin", "stale_race", "workflow_delay", "expire_cache", "peer_http", "peer_down",
+	"latency", "stale_pin", "stale_race", "stale_ws_race", "workflow_delay", "expire_cache", "peer_http", "peer_down",
 }
 
 // Options are a scenario's swarm options, drawn up front and printed first,
@@ -196,11 +196,14 @@ func drawAction(t *rapid.T, o Options, kind string) action {
 			a.dur = rapid.SampledFrom(smallDelays).Draw(t, "latency")
 		case "stale_pin", "workflow_delay":
 			a.dur = rapid.SampledFrom(smallDelays).Draw(t, "delay")
-		case "stale_race":
+		case "stale_race", "stale_ws_race":
 			actor()
 			runner()
 			a.dur = rapid.SampledFrom(raceGaps).Draw(t, "race_gap")
 			a.pick = rapid.IntRange(0, 2).Draw(t, "race_removal")
+			if kind == "stale_ws_race" {
+				a.link = rapid.IntRange(0, 7).Draw(t, "socket")
+			}
 		case "peer_down":
 			a.upState = rapid.Bool().Draw(t, "peer_up")
 		}
@@ -212,6 +215,7 @@ func drawAction(t *rapid.T, o Options, kind string) action {
 // order; an action that cannot apply (a send with no socket yet) is dropped.
 func render(o Options, acts []action) []string {
 	var lines, sockets, held []string
+	socketActor := map[string]int{}
 	http := 0
 	link := func(a action) string {
 		r := string(runnerID(a.runner))
@@ -245,6 +249,7 @@ func render(o Options, acts []action) []string {
 		case "ws_open":
 			name := fmt.Sprintf("w%d", len(sockets)+1)
 			sockets = append(sockets, name)
+			socketActor[name] = a.actor
 			emit("ws %s actor=%s", name, actor.ID)
 		case "ws_send":
 			if len(sockets) > 0 {
@@ -275,9 +280,20 @@ func render(o Options, acts []action) []string {
 			emit("latency %s base=%s", link(a), dur(a.dur))
 		case "stale_pin":
 			emit("latency ups->engine base=%s", dur(a.dur))
-		case "stale_race": // a request, then its actor leaves while the route is pinned
-			http++
-			emit("http c%d actor=%s", http, actor.ID)
+		case "stale_race", "stale_ws_race":
+			// a request (or a message on an open socket), then its actor
+			// leaves while the route is pinned or the message is in flight
+			if a.kind == "stale_race" {
+				http++
+				emit("http c%d actor=%s", http, actor.ID)
+			} else {
+				if len(sockets) == 0 {
+					continue
+				}
+				name := sockets[a.link%len(sockets)]
+				emit("send %s m%d", name, i+1)
+				actor = o.Actors[socketActor[name]%len(o.Actors)]
+			}
 			emit("run for=%s", dur(a.dur))
 			switch a.pick {
 			case 0:

@@ -3,6 +3,7 @@ package properties
 import (
 	"flag"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -50,6 +51,10 @@ func TestPropertiesHoldUnderFixed(t *testing.T) {
 	t.Logf("%d scenarios checked", checked)
 }
 
+// gcDroppedBuffer matches the gateway GC removing a closed entry that still
+// buffered hibernating messages (errata E5).
+var gcDroppedBuffer = regexp.MustCompile(`gw\.gc_remove_closed +rid=\S+ buffered=[1-9]`)
+
 // knownUnfixed names the kept finding a violation is, if it is one of the
 // quirks upstream never fixed.
 func knownUnfixed(f *Failure) string {
@@ -57,6 +62,8 @@ func knownUnfixed(f *Failure) string {
 	switch {
 	case f.Property == "ws_close" && strings.Contains(v, "1011 Actor not found"):
 		return "testdata/kept/stale_preopen_close_reaches_client.txt"
+	case f.Property == "ws_delivery" && gcDroppedBuffer.MatchString(f.Trace):
+		return "testdata/kept/gc_between_attempts_loses_message.txt"
 	}
 	return ""
 }
@@ -82,12 +89,17 @@ func TestKnownFindings(t *testing.T) {
 		// (b) the fresh-id ack (#3326) closes healthy sockets.
 		{"seed fresh-id ack closes sockets", freshAckOnly, []string{"ws_quiet"}, 300, 6, []uint64{1, 2}, "Message acknowledgment timeout"},
 		// the inverted gateway GC (#3492) reconnects healthy sockets and drops replies.
-		{"seed inverted GC disturbs sockets", invertedGCOnly, []string{"ws_quiet", "liveness"}, 2000, 20, []uint64{1}, ""},
+		{"seed inverted GC disturbs sockets", invertedGCOnly, []string{"ws_quiet"}, 1000, 8, []uint64{4}, ""},
 		// (c) never fixed upstream: one request id for every WebSocket attempt
 		// lets a stale pre-open close (delayed > 2 s by a partition) close the
-		// reopened socket. Rare: rapid seed 5 finds it after 351 scenarios
-		// (over seeds 1-6 at 5000 scenarios, 2 of 6 find it).
-		{"stale pre-open close reaches the client", model.Fixed, []string{"ws_close"}, 600, 6, []uint64{5}, "1011 Actor not found"},
+		// reopened socket. Rare: rapid seed 4 finds it after 188 scenarios;
+		// seeds 1-5 at 3000 scenarios find it once.
+		{"stale pre-open close reaches the client", model.Fixed, []string{"ws_close"}, 400, 6, []uint64{4}, "1011 Actor not found"},
+		// (c) never fixed upstream (errata E5): a gateway GC tick between two
+		// attempts of a hibernatable socket drops the in-flight entry with its
+		// buffer, so an un-acked message never reaches the actor while the
+		// socket stays open. Rare: rapid seed 3 finds it after 1122 scenarios.
+		{"GC between attempts loses a buffered message", model.Fixed, []string{"ws_delivery"}, 1500, 12, []uint64{3}, `"lost"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

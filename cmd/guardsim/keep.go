@@ -26,8 +26,9 @@ func knownFindings() []finding {
 	return []finding{
 		{"parent_404_seed_property", "Known finding (a): under parent (716db379f) the runner's 404 reaches the client although a retry would have found the actor (H6).", model.Parent, "seed", 300, 1},
 		{"seed_fresh_ack_closes_socket", "Known finding (b): under seed the gateway acks with a fresh message id (GSS:253, fixed in #3326); the runner GC closes a healthy socket.", freshAckOnly, "ws_quiet", 300, 1},
-		{"seed_inverted_gc_disturbs_socket", "Known finding: under seed the inverted gateway GC (GSS:420-432, fixed in #3492) reconnects a healthy socket and drops a reply.", invertedGCOnly, "ws_quiet", 2000, 1},
-		{"stale_preopen_close_reaches_client", "Known finding (c), never fixed upstream: every WebSocket attempt reuses one request id (PS:1823), so a delayed pre-open close of an earlier attempt reaches the reopened socket and closes the client with the runner's 1011 \"Actor not found\" (GW:306-318).", model.Fixed, "ws_close", 600, 5},
+		{"seed_inverted_gc_disturbs_socket", "Known finding: under seed the inverted gateway GC (GSS:420-432, fixed in #3492) reconnects a healthy socket and drops a reply.", invertedGCOnly, "ws_quiet", 1000, 4},
+		{"stale_preopen_close_reaches_client", "Known finding (c), never fixed upstream: every WebSocket attempt reuses one request id (PS:1823), so a delayed pre-open close of an earlier attempt reaches the reopened socket and closes the client with the runner's 1011 \"Actor not found\" (GW:306-318).", model.Fixed, "ws_close", 400, 4},
+		{"gc_between_attempts_loses_message", "Known finding (c), never fixed upstream (errata E5): a gateway GC tick between two attempts of a hibernatable socket removes the in-flight entry and its buffer (GSS:414-416), so an un-acked client message never reaches the actor while the socket stays open.", model.Fixed, "ws_delivery", 1500, 3},
 	}
 }
 
