@@ -160,13 +160,13 @@ func explore(profiles, props []string, checks int, seed uint64, verbose bool) er
 func hours(t sim.Time) string { return fmt.Sprintf("%.1fh", float64(t)/float64(sim.Hour)) }
 
 func printTable(runs []profileRun, wall time.Duration) {
-	fmt.Printf("\n%-12s", "property")
+	fmt.Printf("\n%-16s", "property")
 	for _, r := range runs {
 		fmt.Printf(" %-26s", r.name)
 	}
 	fmt.Println()
 	for i, p := range runs[0].cells {
-		fmt.Printf("%-12s", p.property)
+		fmt.Printf("%-16s", p.property)
 		for _, r := range runs {
 			c := r.cells[i]
 			s := fmt.Sprintf("holds (%d checked)", r.stats.Checks)
