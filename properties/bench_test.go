@@ -26,7 +26,7 @@ func BenchmarkScenario(b *testing.B) {
 	var virtual sim.Time
 	b.ResetTimer()
 	for i := range b.N {
-		w, err := RunScript("bench", scripts[i%len(scripts)], ScriptOptions{})
+		w, err := RunScript("bench", scripts[i%len(scripts)], ScriptOptions{Trace: sim.TraceHash})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -129,7 +129,8 @@ var failedAfter = regexp.MustCompile(`failed after (\d+) tests`)
 
 // Explore runs rapid over generated scenarios of one profile and returns
 // the first property violation, shrunk, or nil. It is deterministic given
-// a non-zero Seed.
+// a non-zero Seed. It is not safe for concurrent use: rapid takes its
+// budget, seed and fail file from process-wide flags.
 func Explore(cfg ExploreConfig) (res Result) {
 	res.Config = cfg
 	if cfg.Name == "" {
@@ -145,7 +146,9 @@ func Explore(cfg ExploreConfig) (res Result) {
 	prop := func(t *rapid.T) {
 		o, script := drawScenario(t, cfg.Profile)
 		t.Logf("options: %s", o)
-		w, err := RunScript("generated", strings.Join(script, "\n"), ScriptOptions{})
+		// Only the trace's hash is kept while exploring; the minimal case
+		// is run again below with its whole trace.
+		w, err := RunScript("generated", strings.Join(script, "\n"), ScriptOptions{Trace: sim.TraceHash})
 		if w != nil {
 			res.Stats.Scenarios++
 			res.Stats.Virtual += w.Sim.Now()
@@ -167,7 +170,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 			return
 		}
 		last = &Failure{Property: vs[0].Property, Violations: vs, Options: o, Script: script,
-			Actions: actionCount(script), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}
+			Actions: actionCount(script), Hash: w.Sim.TraceHash()}
 		t.Fatalf("property %q violated:\n%s", vs[0].Property, FormatViolations(vs))
 	}
 	rec := &recorder{name: cfg.Name}
@@ -191,8 +194,19 @@ func Explore(cfg ExploreConfig) (res Result) {
 		res.Err = fmt.Errorf("exploration failed outside the oracle:\n%s", out)
 		return res
 	}
-	// rapid replays the minimal case last, so last holds it.
+	// rapid replays the minimal case last, so last holds it. Run it again
+	// keeping the whole trace; determinism makes it the same run.
 	last.RapidLog = out
+	full, err := RunScript("minimal", strings.Join(last.Script, "\n"), ScriptOptions{})
+	switch {
+	case err != nil:
+		res.Err = fmt.Errorf("the minimal case does not run again: %w", err)
+		return res
+	case full.Sim.TraceHash() != last.Hash:
+		res.Err = fmt.Errorf("the minimal case ran differently the second time (trace %s, then %s): the simulation is not deterministic", last.Hash, full.Sim.TraceHash())
+		return res
+	}
+	last.Trace = full.Sim.TraceText()
 	if m := failedAfter.FindStringSubmatch(out); m != nil {
 		last.Checks, _ = strconv.Atoi(m[1])
 		last.Checks++

@@ -63,6 +63,9 @@ func (e *ScriptError) Error() string {
 type ScriptOptions struct {
 	// Profile, when set, overrides the script's profile.
 	Profile *model.Profile
+	// Trace selects how much trace the world keeps (default: all of it).
+	// A failed expectation prints the trace only when it is kept.
+	Trace sim.TraceMode
 }
 
 // RunScriptFile runs the scenario script at path.
@@ -301,6 +304,7 @@ func (r *scriptRun) world(f []string) error {
 		return r.errf("world: expected runners=r1[,r2...]")
 	}
 	slices.Sort(cfg.Runners)
+	cfg.Trace = r.opt.Trace
 	r.w = NewWorld(cfg)
 	return nil
 }
