@@ -31,7 +31,7 @@ func main() {
 		profiles = flag.String("profiles", "parent,seed,fixed", "profiles to explore")
 		props    = flag.String("properties", strings.Join(properties.PropertyNames(), ","), "properties to check")
 		checks   = flag.Int("checks", 5000, "scenarios per profile")
-		shrink   = flag.Duration("shrinktime", 15*time.Second, "rapid's limit on minimising one failure")
+		shrink   = flag.Duration("shrinktime", 5*time.Second, "rapid's limit on minimising one failure")
 		seed     = flag.Uint64("seed", 0, "rapid seed (0: a fresh one, printed)")
 		profile  = flag.String("profile", "", "with -failfile: the profile to replay under")
 		property = flag.String("property", "", "with -failfile: the property to check")
