@@ -33,6 +33,9 @@ type inFlight struct {
 	opened          bool
 	pending         []pendingMsg
 	hibernation     *hibernationState // kept across attempts (GSS:103-108)
+	// stopping is the GC's first-phase flag (GSS@5111b8e76:45); never set
+	// under gateway_gc_one_phase.
+	stopping bool
 }
 
 type pendingMsg struct {
@@ -63,13 +66,24 @@ func newSharedState(g *Guard) *sharedState {
 func (s *sharedState) newRequestID() model.RequestID { s.nextReq++; return s.nextReq }
 func (s *sharedState) newMessageID() model.MessageID { s.nextMsg++; return s.nextMsg }
 
-// start is start_in_flight_request (GSS:86-112): a new entry, or, for an
-// existing one, a new channel with opened and pending reset.
+// start is start_in_flight_request (GSS@f3105c779:86-112,
+// GSS@5111b8e76:98-133): a new entry, or, for an existing one, a new
+// channel with opened and pending reset. The hibernation buffer survives a
+// reuse, except that from 5111b8e76 an entry the GC flagged as stopping
+// loses it (and its flag).
 func (s *sharedState) start(id model.RequestID, runner model.RunnerID, recv func(tunnelEvent)) *inFlight {
 	f := s.inFlight[id]
 	if f == nil {
 		f = &inFlight{id: id}
 		s.inFlight[id] = f
+	} else if f.stopping {
+		buffered := 0
+		if f.hibernation != nil {
+			buffered = len(f.hibernation.pending)
+		}
+		s.g.trace("gw.reuse_stopping", "rid", id, "buffered", buffered)
+		f.hibernation = nil
+		f.stopping = false
 	}
 	f.receiverSubject = model.RunnerReceiverSubject(runner)
 	f.recv = recv
@@ -127,19 +141,35 @@ func (s *sharedState) receive(msg any) {
 		f.recv(tunnelEvent{kind: m.Kind})
 	}
 	ackID := m.MessageID
-	if s.g.quirks.GatewayFreshAckID { // GSS:253, fixed in 03965b331 (#3326)
+	if s.g.quirks.Has(model.GatewayFreshAckID) { // GSS:253, fixed in 03965b331 (#3326)
 		ackID = s.newMessageID()
 	}
 	s.g.ups.Publish(f.receiverSubject, &model.ToClientTunnelMessage{RequestID: m.RequestID, MessageID: ackID, Kind: model.TunnelAck{}})
 }
 
-// closeChannel drops the attempt's receiver: the entry stays until the GC
-// sees the closed channel (errata E8).
+// closeChannel drops the attempt's receiver when its handler returns:
+// msg_rx and drop_rx go with it, so the GC sees msg_tx.is_closed() and
+// drop_tx.is_closed(). The entry stays until the GC removes it (errata E8).
 func (f *inFlight) closeChannel() { f.recv = nil }
 
-// gc is the in-flight GC tick (GSS:403-442).
+// gc is the in-flight GC tick, every 15 s, the first at once (GSS:403-442).
+// Its Timeout send is an async send that is never awaited at every commit
+// of the timeline (GSS@f3105c779:434-436, GSS@5111b8e76:520): nothing
+// reaches the handler but, in one phase, the channel closing.
 func (s *sharedState) gc() {
-	now := s.g.w.Now()
+	if s.g.quirks.Has(model.GatewayGCOnePhase) {
+		s.gcOnePhase()
+	} else {
+		s.gcTwoPhase()
+	}
+	s.g.w.Daemon(GatewayGCInterval, s.gc)
+}
+
+// gcOnePhase is the seed's retain (GSS@f3105c779:403-442): an entry whose
+// handler is gone is removed whatever it still buffers (errata E5); an
+// entry the age checks flag is removed at once, which closes its live
+// handler's channel.
+func (s *sharedState) gcOnePhase() {
 	for _, id := range sim.SortedKeys(s.inFlight) {
 		f := s.inFlight[id]
 		if f.recv == nil { // msg_tx.is_closed(): the handler is gone
@@ -149,34 +179,76 @@ func (s *sharedState) gc() {
 			delete(s.inFlight, id)
 			continue
 		}
-		keep := true
-		if len(f.pending) > 0 {
-			keep = s.gcKeep(now - f.pending[0].sentAt)
-		}
-		if hs := f.hibernation; keep && hs != nil && len(hs.pending) > 0 {
-			keep = s.gcKeep(now - hs.pending[0].sentAt)
-		}
-		if keep {
+		reason := s.gcAgeReason(f)
+		if reason == "" {
 			continue
 		}
-		s.g.trace("gw.gc_remove", "rid", id, "pending", len(f.pending))
+		s.g.trace("gw.gc_remove", "rid", id, "reason", reason, "pending", len(f.pending))
 		recv := f.recv
 		delete(s.inFlight, id)
-		if !s.g.quirks.GatewayInvertedGC {
-			recv(tunnelEvent{timeout: true}) // delivered only once fixed
-		}
-		recv(tunnelEvent{closed: true}) // the entry and its channel are gone
+		recv(tunnelEvent{closed: true}) // the entry and its msg_tx are gone
 	}
-	s.g.w.Daemon(GatewayGCInterval, s.gc)
 }
 
-// gcKeep is the GC's verdict on an entry whose oldest un-acked message has
-// the given age.
-func (s *sharedState) gcKeep(age sim.Time) bool {
-	if s.g.quirks.GatewayInvertedGC {
-		return age > GatewayMessageAckTimeout // as written upstream: removes young entries
+// gcTwoPhase is 5111b8e76's GC (GSS@5111b8e76:424-547). Phase one flags
+// an entry as stopping when its handler is gone and nothing is buffered
+// (GatewayClosed, 481-490), or when the age checks flag it; nothing is
+// sent anywhere. Phase two removes a stopping entry once its handler has
+// returned (drop_tx.is_closed(), 535). A live handler is never disturbed.
+func (s *sharedState) gcTwoPhase() {
+	for _, id := range sim.SortedKeys(s.inFlight) {
+		f := s.inFlight[id]
+		if f.stopping {
+			continue
+		}
+		reason := ""
+		if f.recv == nil && len(f.pending) == 0 && (f.hibernation == nil || len(f.hibernation.pending) == 0) {
+			reason = "gateway_closed"
+		} else {
+			reason = s.gcAgeReason(f)
+		}
+		if reason == "" {
+			continue
+		}
+		f.stopping = true
+		buffered := 0
+		if f.hibernation != nil {
+			buffered = len(f.hibernation.pending)
+		}
+		s.g.trace("gw.gc_stopping", "rid", id, "reason", reason, "buffered", buffered)
 	}
-	return age <= GatewayMessageAckTimeout // 6b7ebbb0d (#3492)
+	for _, id := range sim.SortedKeys(s.inFlight) {
+		if f := s.inFlight[id]; f.stopping && f.recv == nil {
+			buffered := 0
+			if f.hibernation != nil {
+				buffered = len(f.hibernation.pending)
+			}
+			s.g.trace("gw.gc_remove_stopping", "rid", id, "buffered", buffered)
+			delete(s.inFlight, id)
+		}
+	}
+}
+
+// gcAgeReason is the GC's age checks on the oldest un-acked tunnel message,
+// then the oldest buffered hibernation message. As written upstream through
+// the whole timeline, both are inverted: an entry is flagged when that
+// message is at most 30 s old (GSS@f3105c779:418-432, GSS@5111b8e76:492-508).
+// Without gateway_gc_inverted_age (a what-if, never a profile of the
+// timeline) they are as 6b7ebbb0d wrote them: the tunnel check is deleted
+// and the buffer check flags a message older than 30 s.
+func (s *sharedState) gcAgeReason(f *inFlight) string {
+	now := s.g.w.Now()
+	inverted := s.g.quirks.Has(model.GatewayGCInvertedAge)
+	if inverted && len(f.pending) > 0 && now-f.pending[0].sentAt <= GatewayMessageAckTimeout {
+		return "message_not_acked"
+	}
+	if hs := f.hibernation; hs != nil && len(hs.pending) > 0 {
+		age := now - hs.pending[0].sentAt
+		if (inverted && age <= GatewayMessageAckTimeout) || (!inverted && age > GatewayMessageAckTimeout) {
+			return "websocket_message_not_acked"
+		}
+	}
+	return ""
 }
 
 // PegboardGateway forwards requests for one actor to the runner pinned
@@ -191,6 +263,18 @@ type PegboardGateway struct {
 // handleRequest is GW:71-177: one attempt with a fresh request id.
 func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*Response, error)) {
 	s := p.g.gw
+	if p.g.quirks.Has(model.GatewayCORS) && req.Method == "OPTIONS" { // GW@ecd4e0417:105-133
+		p.g.trace("gw.cors_preflight", "actor", p.actor)
+		h := corsHeaders(req)
+		h["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS, PATCH"
+		h["access-control-allow-headers"] = "*"
+		if v, ok := req.Headers["access-control-request-headers"]; ok {
+			h["access-control-allow-headers"] = v
+		}
+		h["access-control-max-age"] = "86400"
+		done(&Response{Status: 204, Headers: h}, nil)
+		return
+	}
 	id := s.newRequestID() // GW:102
 	att.Request = id
 	finished := false
@@ -208,7 +292,13 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*R
 	f = s.start(id, p.runner, func(ev tunnelEvent) {
 		switch k := ev.kind.(type) {
 		case model.ResponseStart: // GW:131-135, 164-176
-			finish(&Response{Status: k.Status, Headers: k.Headers.Clone(), Body: k.Body}, nil)
+			h := k.Headers.Clone()
+			if p.g.quirks.Has(model.GatewayCORS) { // GW@ecd4e0417:217-226 (appended upstream; one value per header here)
+				for _, name := range sim.SortedKeys(corsHeaders(req)) {
+					h[name] = corsHeaders(req)[name]
+				}
+			}
+			finish(&Response{Status: k.Status, Headers: h, Body: k.Body}, nil)
 		case model.ResponseAbort: // GW:136-139
 			finish(nil, errServiceUnavailable())
 		case nil:
@@ -227,4 +317,23 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*R
 		p.g.trace("gw.timeout", "rid", id)
 		finish(nil, errServiceUnavailable())
 	})
+}
+
+// corsHeaders are the CORS headers the gateway adds from ecd4e0417 on: the
+// request's Origin is echoed (with Vary), or "*" (GW@ecd4e0417:86-94,
+// 217-226).
+func corsHeaders(req *Request) model.Headers {
+	origin := "*"
+	if o, ok := req.Headers["origin"]; ok {
+		origin = o
+	}
+	h := model.Headers{
+		"access-control-allow-origin":      origin,
+		"access-control-allow-credentials": "true",
+		"access-control-expose-headers":    "*",
+	}
+	if origin != "*" {
+		h["vary"] = "Origin"
+	}
+	return h
 }

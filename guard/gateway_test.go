@@ -47,7 +47,7 @@ func TestHibernationBuffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newTestGateway(t, model.Quirks{})
+			g := newTestGateway(t, model.Newest().Quirks)
 			s := g.gw
 			s.start(7, "r1", func(tunnelEvent) {})
 			require.NoError(t, s.toggleHibernation(7, true))
@@ -74,7 +74,7 @@ func TestHibernationBuffer(t *testing.T) {
 }
 
 func TestHibernationSurvivesRetryOnlyWithTheEntry(t *testing.T) {
-	g := newTestGateway(t, model.Quirks{})
+	g := newTestGateway(t, model.Newest().Quirks)
 	s := g.gw
 	s.start(7, "r1", func(tunnelEvent) {})
 	require.NoError(t, s.toggleHibernation(7, true))
@@ -95,34 +95,87 @@ func TestHibernationSurvivesRetryOnlyWithTheEntry(t *testing.T) {
 }
 
 func TestGatewayGC(t *testing.T) {
+	seed, gc5111 := model.Seed.Quirks, model.Newest().Quirks
+	flipped := gc5111.With(model.GatewayGCInvertedAge, false) // what 6b7ebbb0d did to the checks
 	tests := []struct {
-		name     string
-		quirks   model.Quirks
-		age      sim.Time
-		wantKeep bool
+		name       string
+		quirks     model.Quirks
+		age        sim.Time
+		handlerRun bool // the handler still runs (else it returned)
+		buffered   bool // a hibernation message is buffered
+		ticks      int
+		wantKeep   bool
+		wantEvents []tunnelEvent // what the live handler saw
 	}{
-		{"inverted: a young un-acked message removes the entry", model.Quirks{GatewayInvertedGC: true}, 5 * sim.Second, false},
-		{"inverted: an old one keeps it", model.Quirks{GatewayInvertedGC: true}, 31 * sim.Second, true},
-		{"fixed: a young one keeps it", model.Quirks{}, 5 * sim.Second, true},
-		{"fixed: an old one removes it", model.Quirks{}, 31 * sim.Second, false},
+		{"seed: a young un-acked message removes a live entry, closing its channel", seed, 5 * sim.Second, true, false, 1, false, []tunnelEvent{{closed: true}}},
+		{"seed: an old one keeps it", seed, 31 * sim.Second, true, false, 1, true, nil},
+		{"seed: a closed entry goes whatever it buffers (E5)", seed, 31 * sim.Second, false, true, 1, false, nil},
+		{"5111b8e76: a young message flags a live entry, never disturbing it", gc5111, 5 * sim.Second, true, false, 3, true, nil},
+		{"5111b8e76: a closed entry that buffers a young message is flagged and removed", gc5111, 5 * sim.Second, false, true, 1, false, nil},
+		{"5111b8e76: a closed entry with an old un-acked message stays (no reason fires)", gc5111, 31 * sim.Second, false, false, 2, true, nil},
+		{"6b7ebbb0d's checks: a closed entry that buffers a young message stays", flipped, 5 * sim.Second, false, true, 2, true, nil},
+		{"6b7ebbb0d's checks: an old buffered message flags it", flipped, 31 * sim.Second, false, true, 1, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newTestGateway(t, tt.quirks)
 			s := g.gw
 			var got []tunnelEvent
-			s.start(7, "r1", func(ev tunnelEvent) { got = append(got, ev) })
-			require.NoError(t, s.send(7, model.RequestStart{ActorID: "a1"}))
-			s.inFlight[7].pending[0].sentAt = -tt.age
-			s.gc()
+			f := s.start(7, "r1", func(ev tunnelEvent) { got = append(got, ev) })
+			if tt.buffered {
+				require.NoError(t, s.toggleHibernation(7, true))
+				require.NoError(t, s.send(7, model.WebSocketMessage{Data: "m"}))
+				f.hibernation.pending[0].sentAt = -tt.age
+				f.pending = nil
+			} else {
+				require.NoError(t, s.send(7, model.RequestStart{ActorID: "a1"}))
+				f.pending[0].sentAt = -tt.age
+			}
+			if !tt.handlerRun {
+				f.closeChannel()
+			}
+			for range tt.ticks {
+				if tt.quirks.Has(model.GatewayGCOnePhase) {
+					s.gcOnePhase()
+				} else {
+					s.gcTwoPhase()
+				}
+			}
 			_, kept := s.inFlight[7]
 			assert.Equal(t, tt.wantKeep, kept)
-			if !kept && tt.quirks.GatewayInvertedGC {
-				assert.Equal(t, []tunnelEvent{{closed: true}}, got, "the Timeout is never delivered")
+			assert.Equal(t, tt.wantEvents, got, "the Timeout is never delivered")
+		})
+	}
+}
+
+// TestGatewayReuseOfStoppingEntry: from 5111b8e76 a retry that reuses an
+// entry the GC flagged loses its hibernation buffer (GSS@5111b8e76:125-128).
+func TestGatewayReuseOfStoppingEntry(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		quirks   model.Quirks
+		wantKept int
+	}{
+		{"seed keeps the buffer on reuse", model.Seed.Quirks, 1},
+		{"5111b8e76 resets a flagged entry's buffer", model.Newest().Quirks, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newTestGateway(t, tt.quirks)
+			s := g.gw
+			f := s.start(7, "r1", func(tunnelEvent) {})
+			require.NoError(t, s.toggleHibernation(7, true))
+			require.NoError(t, s.send(7, model.WebSocketMessage{Data: "m"}))
+			f.pending = nil
+			if !tt.quirks.Has(model.GatewayGCOnePhase) {
+				s.gcTwoPhase() // flagged: the live handler holds on
+				require.True(t, f.stopping)
 			}
-			if !kept && !tt.quirks.GatewayInvertedGC {
-				assert.Equal(t, []tunnelEvent{{timeout: true}, {closed: true}}, got)
+			f = s.start(7, "r2", func(tunnelEvent) {})
+			n := 0
+			if f.hibernation != nil {
+				n = len(f.hibernation.pending)
 			}
+			assert.Equal(t, tt.wantKept, n)
 		})
 	}
 }

@@ -111,6 +111,8 @@ type Guard struct {
 	engine *sim.End
 	reads  map[uint64]func(*model.ActorKeys)
 	readID uint64
+	// signals are the Wake signals awaiting their commit, by id.
+	signals map[uint64]func()
 	rays   uint64
 	cache  *routeCache
 	gw     *sharedState
@@ -123,7 +125,7 @@ func New(w *sim.World, ups *model.UPS, cfg Config) *Guard {
 		cfg.Node = "guard"
 	}
 	g := &Guard{w: w, node: cfg.Node, quirks: cfg.Quirks, rng: w.Rand(cfg.Node + "/guard"),
-		ups: ups.Client(cfg.Node), reads: map[uint64]func(*model.ActorKeys){}}
+		ups: ups.Client(cfg.Node), reads: map[uint64]func(*model.ActorKeys){}, signals: map[uint64]func(){}}
 	g.cache = newRouteCache(w)
 	g.dialEngine()
 	g.gw = newSharedState(g)
@@ -131,19 +133,26 @@ func New(w *sim.World, ups *model.UPS, cfg Config) *Guard {
 }
 
 // EngineRedialWait is how long Guard waits before redialling the engine
-// (its database and workflow signals) after losing the connection. Reads
-// in flight on the lost connection never answer; their routing calls end at
-// the 15 s routing cap.
+// (its database and workflow signals) after losing the connection. A read
+// in flight on the lost connection ends at get_for_gateway's 5 s operation
+// timeout; a Wake in flight has no timeout of its own and ends at the 15 s
+// routing cap (errata E22).
 const EngineRedialWait = 1 * sim.Second
 
 func (g *Guard) dialEngine() {
 	c := g.w.Net().Dial(g.node, model.EngineNode)
 	g.engine = c
 	c.Handle(func(msg any) {
-		if k, ok := msg.(*model.ActorKeys); ok {
-			if cb := g.reads[k.ID]; cb != nil {
-				delete(g.reads, k.ID)
-				cb(k)
+		switch m := msg.(type) {
+		case *model.ActorKeys:
+			if cb := g.reads[m.ID]; cb != nil {
+				delete(g.reads, m.ID)
+				cb(m)
+			}
+		case *model.SignalSent:
+			if cb := g.signals[m.ID]; cb != nil {
+				delete(g.signals, m.ID)
+				cb()
 			}
 		}
 	}, func(why sim.CloseReason) {

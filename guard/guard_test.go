@@ -99,7 +99,37 @@ func TestErrToCloseFrame(t *testing.T) {
 	assert.Len(t, long.Reason, closeReasonMax)
 }
 
-func TestParseActorPath(t *testing.T) {
+func TestParseGatewayPath(t *testing.T) {
+	tests := []struct {
+		path      string
+		wantActor model.ActorID
+		wantPath  string
+		ok        bool
+	}{
+		{"/gateway/a1/hello", "a1", "/hello", true},
+		{"/gateway/a1", "a1", "/", true},
+		{"/gateway/a1/", "a1", "/", true},
+		{"/gateway/a1@tok/x/y?q=1#f", "a1", "/x/y?q=1", true},
+		{"/gateway/a1?q=1", "a1", "/?q=1", true},
+		{"/gateway/@tok/x", "", "", false},
+		{"/gateway/a1@/x", "", "", false},
+		{"/gateway//a1/x", "", "", false},
+		{"/gateway", "", "", false},
+		{"/api/a1/x", "", "", false},
+		// the old format's URLs now name an actor "actors" (c6161fd4a)
+		{"/gateway/actors/a1/route/x", "actors", "/a1/route/x", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			a, p, ok := parseGatewayPath(tt.path)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.wantActor, a)
+			assert.Equal(t, tt.wantPath, p)
+		})
+	}
+}
+
+func TestParseActorsRoutePath(t *testing.T) {
 	tests := []struct {
 		path      string
 		wantActor model.ActorID
@@ -117,7 +147,7 @@ func TestParseActorPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			a, p, ok := parseActorPath(tt.path)
+			a, p, ok := parseActorsRoutePath(tt.path)
 			assert.Equal(t, tt.ok, ok)
 			assert.Equal(t, tt.wantActor, a)
 			assert.Equal(t, tt.wantPath, p)

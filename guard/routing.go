@@ -139,6 +139,7 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 type routingCall struct {
 	subs    []model.Subscription
 	timer   sim.Timer
+	stops   []func() // forget the call's pending read and signals
 	dropped bool
 }
 
@@ -150,6 +151,9 @@ func (c *routingCall) cancel() {
 	c.timer.Stop()
 	for _, s := range c.subs {
 		s.Unsubscribe()
+	}
+	for _, stop := range c.stops {
+		stop()
 	}
 }
 
@@ -164,7 +168,7 @@ func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
 		done(out, err)
 	}
 	ws := strings.EqualFold(req.Headers["upgrade"], "websocket")
-	if actor, path, ok := parseActorPath(req.Path); ok { // RMOD:55-72
+	if actor, path, ok := g.parseActorPath(req.Path); ok { // RMOD:55-72
 		g.routeActor(call, actor, path, finish)
 		return call
 	}
@@ -201,9 +205,20 @@ func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
 	return call
 }
 
-// parseActorPath parses /gateway/actors/{id}[/tokens/{t}]/route/{rest}
+// parseActorPath parses an actor path in the format of the profile's
+// commit: /gateway/actors/{id}[/tokens/{t}]/route/{rest} through
+// guard_actors_route_path (RMOD@f3105c779:147-237), /gateway/{id}[@{t}]/{rest}
+// from c6161fd4a (RMOD@c6161fd4a:147-225).
+func (g *Guard) parseActorPath(p string) (model.ActorID, string, bool) {
+	if g.quirks.Has(model.GuardActorsRoutePath) {
+		return parseActorsRoutePath(p)
+	}
+	return parseGatewayPath(p)
+}
+
+// parseActorsRoutePath parses /gateway/actors/{id}[/tokens/{t}]/route/{rest}
 // (PGR:48-76, RMOD:147-237).
-func parseActorPath(p string) (model.ActorID, string, bool) {
+func parseActorsRoutePath(p string) (model.ActorID, string, bool) {
 	rest, ok := strings.CutPrefix(p, "/gateway/actors/")
 	if !ok {
 		return "", "", false
@@ -217,6 +232,53 @@ func parseActorPath(p string) (model.ActorID, string, bool) {
 		return "", "", false
 	}
 	return model.ActorID(segs[0]), "/" + strings.Join(segs[i+1:], "/"), true
+}
+
+// parseGatewayPath parses /gateway/{id}[@{token}]/{rest}[?query]
+// (RMOD@c6161fd4a:147-225). Upstream then parses the id as an Id and a
+// failure is a 500; guardsim's actor ids are names, so the old format's
+// "actors" is simply an actor that does not exist (README, differences).
+// Percent-decoding of the id and token (1fb3c1a55) changes nothing for
+// guardsim's ids and is not modelled.
+func parseGatewayPath(p string) (model.ActorID, string, bool) {
+	base, query := p, ""
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		base = p[:i]
+		if p[i] == '?' {
+			query = p[i:]
+			if j := strings.IndexByte(query, '#'); j >= 0 {
+				query = query[:j]
+			}
+		}
+	}
+	if strings.Contains(base, "//") {
+		return "", "", false
+	}
+	var segs []string
+	for _, s := range strings.Split(base, "/") {
+		if s != "" {
+			segs = append(segs, s)
+		}
+	}
+	if len(segs) < 2 || segs[0] != "gateway" {
+		return "", "", false
+	}
+	actor := segs[1]
+	if at := strings.IndexByte(actor, '@'); at >= 0 {
+		if at == 0 || at == len(actor)-1 {
+			return "", "", false
+		}
+		actor = actor[:at] // the token is not checked by routing
+	}
+	prefix := len("/gateway/") + len(segs[1])
+	rest := "/"
+	if prefix < len(base) {
+		rest = base[prefix:]
+	}
+	if !strings.HasPrefix(rest, "/") {
+		rest = "/" + rest
+	}
+	return model.ActorID(actor), rest + query, true
 }
 
 // routeActor is route_request_inner (PGR:106-246).
@@ -245,11 +307,14 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 			wake()
 		}
 	}))
-	g.readKeys(actor, func(k *model.ActorKeys) {
+	g.readKeys(call, actor, func(k *model.ActorKeys, err error) {
 		if call.dropped {
 			return
 		}
 		switch {
+		case err != nil: // the op's timeout: a non-Rivet error (errata E22)
+			done(nil, err)
+			return
 		case !k.Found:
 			done(nil, errActorNotFound())
 			return
@@ -257,17 +322,11 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 			done(nil, errActorDestroyed())
 			return
 		}
-		if k.Sleeping { // PGR:169-176: Guard always wakes
-			g.signalWake(actor)
-		}
 		gw := func(r model.RunnerID) *PegboardGateway {
 			return &PegboardGateway{g: g, runner: r, actor: actor, path: path}
 		}
-		if k.Runner != "" && k.Connectable { // PGR:178
-			done(gw(k.Runner), nil)
-			return
-		}
 		rewakes := 0
+		waking := false // a Wake is being awaited: the select! is not polled
 		// The wait loop (PGR:183-231): tokio::select! picks uniformly among
 		// ready branches; the ready timer restarts on every pass.
 		var pass func()
@@ -296,8 +355,11 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 				}
 				rewakes++
 				g.trace("guard.rewake", "actor", actor, "n", rewakes)
-				g.signalWake(actor)
-				pass()
+				waking = true
+				g.signalWake(call, actor, func() { // awaited (PGR:199-206)
+					waking = false
+					pass()
+				})
 			case 2:
 				f := failed[0].(*model.Failed)
 				done(nil, rivetErr("actor", f.Error, "Actor failed."))
@@ -306,22 +368,66 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 			}
 		}
 		wake = func() {
-			if !call.dropped {
+			if !call.dropped && !waking {
 				pass()
 			}
 		}
-		pass()
+		afterWake := func() {
+			if k.Runner != "" && k.Connectable { // PGR:178
+				done(gw(k.Runner), nil)
+				return
+			}
+			pass()
+		}
+		if k.Sleeping { // PGR:169-176: Guard always wakes, and awaits the signal
+			waking = true
+			g.signalWake(call, actor, func() {
+				waking = false
+				afterWake()
+			})
+			return
+		}
+		afterWake()
 	})
 }
 
-// readKeys runs get_for_gateway against the engine (GFG:23-70).
-func (g *Guard) readKeys(actor model.ActorID, cb func(*model.ActorKeys)) {
+// GetForGatewayTimeout is get_for_gateway's operation timeout (GFG:21-22):
+// from the start of the op, over the whole transaction.
+const GetForGatewayTimeout = 5 * sim.Second
+
+// readKeys runs get_for_gateway against the engine (GFG:23-70), once per
+// routing call. Its 5 s operation timeout raises a non-Rivet
+// OperationTimeout (gasoline ctx/common.rs:108-110): 500
+// core.internal_error for HTTP, a 1011 core.internal_error#ray close for a
+// WebSocket (errata E22).
+func (g *Guard) readKeys(call *routingCall, actor model.ActorID, cb func(*model.ActorKeys, error)) {
 	g.readID++
-	g.reads[g.readID] = cb
-	g.engine.Send(&model.GetForGateway{ID: g.readID, Actor: actor})
+	id := g.readID
+	var timer sim.Timer
+	g.reads[id] = func(k *model.ActorKeys) {
+		timer.Stop()
+		cb(k, nil)
+	}
+	timer = g.w.After(GetForGatewayTimeout, func() {
+		delete(g.reads, id)
+		g.trace("guard.op_timeout", "op", "get_for_gateway", "actor", actor)
+		cb(nil, &internalError{"operation timed out: get_for_gateway"})
+	})
+	call.stops = append(call.stops, func() { timer.Stop(); delete(g.reads, id) })
+	g.engine.Send(&model.GetForGateway{ID: id, Actor: actor})
 }
 
-func (g *Guard) signalWake(actor model.ActorID) {
-	g.trace("guard.wake", "actor", actor)
-	g.engine.Send(&model.SignalWake{Actor: actor})
+// signalWake sends the Wake signal and calls sent once it is committed.
+// The send has no timeout of its own: only the routing cap bounds it.
+func (g *Guard) signalWake(call *routingCall, actor model.ActorID, sent func()) {
+	g.readID++
+	id := g.readID
+	g.trace("guard.wake", "actor", actor, "signal", id)
+	g.signals[id] = func() {
+		if !call.dropped {
+			sent()
+		}
+	}
+	call.stops = append(call.stops, func() { delete(g.signals, id) })
+	g.engine.Send(&model.SignalWake{ID: id, Actor: actor})
 }

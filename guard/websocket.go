@@ -118,9 +118,12 @@ func (h *WebSocketHandle) sendClose(f *closeFrame) bool {
 		return false
 	}
 	h.closed = true
-	code, reason := CloseNoStatus, ""
-	if f != nil {
+	code, reason := CloseNoStatus, "" // an empty close frame (PS@f3105c779:2489-2499)
+	switch {
+	case f != nil:
 		code, reason = f.Code, f.Reason
+	case !h.g.quirks.Has(model.GuardEmptyCloseFrame):
+		code, reason = model.CloseNormal, "ws.closed" // to_hyper_close(None), PS@aa4fc4cff:2566-2572
 	}
 	h.g.trace("guard.ws_close", "ray", h.log.Ray, "code", int(code), "reason", reason)
 	h.log.Done = h.g.w.Now()
@@ -183,7 +186,9 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 			att.End = g.w.Now()
 			if err == nil { // PS:1841-1854
 				att.Result = "closed"
-				if h.sendClose(frame) {
+				// From aa4fc4cff a failed send of the close is only logged and
+				// Guard lingers anyway (PS@aa4fc4cff:1864-1894).
+				if h.sendClose(frame) || !g.quirks.Has(model.GuardEmptyCloseFrame) {
 					linger()
 				}
 				return

@@ -14,9 +14,11 @@ const (
 	// ActorStopThreshold: an actor told to stop that does not report
 	// stopped in time is lost (AWF:18).
 	ActorStopThreshold = 30 * sim.Second
-	// RunnerLostThreshold: a runner silent this long is lost (RWF:18; 2 min
-	// at f3105c779, lowered to 15 s in 60fc116b7).
+	// RunnerLostThreshold: a runner silent this long is lost (RWF:18), 2 min
+	// through runner_lost_threshold_2m.
 	RunnerLostThreshold = 2 * sim.Minute
+	// RunnerLostThreshold15s is the threshold from 60fc116b7 (RWF@60fc116b7:20).
+	RunnerLostThreshold15s = 15 * sim.Second
 )
 
 // CrashPolicy is what the workflow does when an actor stops without
@@ -37,8 +39,10 @@ type EngineConfig struct {
 	// WorkflowDelay is how long the actor workflow takes to process each
 	// signal or event: the window in which the engine lags the runners.
 	WorkflowDelay sim.Time
-	// RunnerLostThreshold overrides RunnerLostThreshold when non-zero.
+	// RunnerLostThreshold overrides the profile's threshold when non-zero.
 	RunnerLostThreshold sim.Time
+	// Quirks are the profile's (runner_lost_threshold_2m).
+	Quirks Quirks
 }
 
 // Placement is one change of the true placement of an actor, as the engine
@@ -73,7 +77,10 @@ type Engine struct {
 // NewEngine starts the engine on EngineNode.
 func NewEngine(w *sim.World, ups *UPS, cfg EngineConfig) *Engine {
 	if cfg.RunnerLostThreshold == 0 {
-		cfg.RunnerLostThreshold = RunnerLostThreshold
+		cfg.RunnerLostThreshold = RunnerLostThreshold15s
+		if cfg.Quirks.Has(RunnerLostThreshold2m) {
+			cfg.RunnerLostThreshold = RunnerLostThreshold
+		}
 	}
 	e := &Engine{w: w, cfg: cfg, ups: ups.Client(EngineNode), rng: w.Rand("engine"), actors: map[ActorID]*actorWF{},
 		runners: map[RunnerID]*runnerWF{}, guards: map[string]*sim.End{}}
@@ -108,10 +115,11 @@ func (e *Engine) accept(c *sim.End) {
 			c.Send(e.getForGateway(m))
 		case *SignalWake:
 			e.signal(m.Actor, func(a *actorWF) { e.wake(a) })
+			c.Send(&SignalSent{ID: m.ID})
 		}
-	}, func(sim.CloseReason) {
+	}, func(why sim.CloseReason) {
 		if rw != nil && rw.conn == c {
-			e.runnerDisconnected(rw)
+			e.runnerDisconnected(rw, why)
 		}
 	})
 }

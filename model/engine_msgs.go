@@ -25,15 +25,24 @@ type ActorKeys struct {
 }
 
 // SignalWake is the Wake signal Guard sends to the actor workflow
-// (PGR:169-176).
-type SignalWake struct{ Actor ActorID }
+// (PGR:169-176). Guard awaits it (`.send().await?`): the engine answers
+// SignalSent once the signal is written (errata E22).
+type SignalWake struct {
+	ID    uint64
+	Actor ActorID
+}
+
+// SignalSent answers SignalWake: the signal is committed. A signal to a
+// workflow that has finished is committed too, and ignored.
+type SignalSent struct{ ID uint64 }
 
 func (m *GetForGateway) String() string { return fmt.Sprintf("GetForGateway{#%d %s}", m.ID, m.Actor) }
 func (m *ActorKeys) String() string {
 	return fmt.Sprintf("ActorKeys{#%d found=%t destroyed=%t sleeping=%t connectable=%t runner=%s}",
 		m.ID, m.Found, m.Destroyed, m.Sleeping, m.Connectable, m.Runner)
 }
-func (m *SignalWake) String() string { return fmt.Sprintf("Wake{%s}", m.Actor) }
+func (m *SignalWake) String() string { return fmt.Sprintf("Wake{#%d %s}", m.ID, m.Actor) }
+func (m *SignalSent) String() string { return fmt.Sprintf("SignalSent{#%d}", m.ID) }
 
 // Messages the actor workflow publishes on ActorSubject (AWF:664-675,
 // 705-706, ADS:25).

@@ -42,7 +42,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	}
 	if rw.conn != nil && rw.conn != c {
 		rw.conn.Close()
-		e.dropTunnel(rw)
+		e.dropTunnel(rw, false)
 	}
 	rw.lostTimer.Stop()
 	rw.conn, rw.lost = c, false
@@ -169,15 +169,18 @@ func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
 
 // runnerDisconnected is pegboard-runner's cleanup (PBR:129-194) and the
 // start of the runner workflow's lost timer (RWF:89, 323-329).
-func (e *Engine) runnerDisconnected(rw *runnerWF) {
+func (e *Engine) runnerDisconnected(rw *runnerWF, why sim.CloseReason) {
 	rw.conn = nil
-	e.w.Trace(EngineNode, "pbr.disconnected", "runner", rw.id)
-	e.dropTunnel(rw)
+	e.w.Trace(EngineNode, "pbr.disconnected", "runner", rw.id, "why", why)
+	e.dropTunnel(rw, why == sim.Closed)
 	rw.lostTimer = e.w.After(e.cfg.RunnerLostThreshold, func() { e.runnerLost(rw) })
 }
 
-// dropTunnel tells every gateway with an active request on rw that it ended.
-func (e *Engine) dropTunnel(rw *runnerWF) {
+// dropTunnel tells every gateway with an active request on rw that it
+// ended: an HTTP request is aborted; a WebSocket is closed with retry, 1000
+// and no reason when the runner's connection ended cleanly (its close
+// frame), else 1011 ws.upstream_closed (PBR:150-166, errata E24).
+func (e *Engine) dropTunnel(rw *runnerWF, clean bool) {
 	rw.sub.Unsubscribe()
 	for _, rid := range sim.SortedKeys(rw.active) {
 		req := rw.active[rid]
@@ -185,6 +188,9 @@ func (e *Engine) dropTunnel(rw *runnerWF) {
 		var kind TunnelKind = ResponseAbort{}
 		if req.ws {
 			kind = ServerWebSocketClose{Code: Code(CloseError), Reason: "ws.upstream_closed", Retry: true}
+			if clean {
+				kind = ServerWebSocketClose{Code: Code(CloseNormal), Retry: true}
+			}
 		}
 		e.ups.Publish(req.replyTo, &ToServerTunnelMessage{RequestID: rid, MessageID: 1<<48 + e.msgID, Kind: kind})
 	}

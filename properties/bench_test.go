@@ -19,7 +19,7 @@ func BenchmarkScenario(b *testing.B) {
 	// Draw a fixed sample of scenarios once, outside the timer.
 	var scripts []string
 	rapid.Check(b, func(t *rapid.T) {
-		_, s := drawScenario(t, model.Fixed)
+		_, s := drawScenario(t, model.Newest())
 		scripts = append(scripts, strings.Join(s, "\n"))
 	})
 	var events int64
@@ -49,7 +49,7 @@ func BenchmarkScenario(b *testing.B) {
 func BenchmarkExploreFixed(b *testing.B) {
 	var st Stats
 	for range b.N {
-		res := Explore(ExploreConfig{Profile: model.Fixed, Checks: 200, Seed: 1, Name: "Bench", NoFailFile: true})
+		res := Explore(ExploreConfig{Profile: model.Newest(), Checks: 200, Seed: 1, Name: "Bench", NoFailFile: true})
 		if res.Err != nil || res.Failure != nil {
 			b.Fatalf("reference exploration failed: %v %v", res.Err, res.Failure)
 		}

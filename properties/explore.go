@@ -50,7 +50,7 @@ type ActorOptions struct {
 func (o Options) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile=%s%s seed=%d runners=%d actors=%d peer=%t pin_delay=%s workflow_delay=%s lost_threshold=%s\n",
-		o.Profile.Name, quirkArgs(o.Profile), o.Seed, o.Runners, len(o.Actors), o.Peer, dur(o.PinDelay), dur(o.WorkflowDelay), dur(o.LostThreshold))
+		o.Profile.Commit.Name(), quirkArgs(o.Profile), o.Seed, o.Runners, len(o.Actors), o.Peer, dur(o.PinDelay), dur(o.WorkflowDelay), dur(o.LostThreshold))
 	for _, a := range o.Actors {
 		fmt.Fprintf(&b, "  actor %s on=%s crash=%s hibernate=%t ack_delay=%s\n", a.ID, a.On, a.Crash, a.Hibernate, dur(a.AckDelay))
 	}
@@ -131,7 +131,7 @@ func (o Options) header() []string {
 		runners[i] = string(runnerID(i))
 	}
 	world := fmt.Sprintf("world profile=%s seed=%d runners=%s workflow_delay=%s lost_threshold=%s",
-		o.Profile.Name, o.Seed, strings.Join(runners, ","), dur(o.WorkflowDelay), dur(o.LostThreshold))
+		o.Profile.Commit.Name(), o.Seed, strings.Join(runners, ","), dur(o.WorkflowDelay), dur(o.LostThreshold))
 	if o.Peer {
 		world += " peers=dc2"
 	}
@@ -364,28 +364,6 @@ func actionCount(script []string) int {
 	return n
 }
 
-// quirkArgs renders the quirks where p differs from its named profile, as
+// quirkArgs renders the quirks where p differs from its commit, as
 // world-line arguments.
-func quirkArgs(p model.Profile) string {
-	base, err := model.ProfileByName(p.Name)
-	if err != nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, q := range []struct {
-		name      string
-		on, based bool
-	}{
-		{"runner_not_found_404", p.RunnerNotFound404, base.RunnerNotFound404},
-		{"gateway_fresh_ack_id", p.GatewayFreshAckID, base.GatewayFreshAckID},
-		{"gateway_inverted_gc", p.GatewayInvertedGC, base.GatewayInvertedGC},
-	} {
-		switch {
-		case q.on && !q.based:
-			b.WriteString(" quirk=" + q.name)
-		case !q.on && q.based:
-			b.WriteString(" quirk=-" + q.name)
-		}
-	}
-	return b.String()
-}
+func quirkArgs(p model.Profile) string { return p.QuirkArgs() }

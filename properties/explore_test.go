@@ -3,9 +3,7 @@ package properties
 import (
 	"flag"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
@@ -21,101 +19,70 @@ import (
 // explores far more.
 var gateChecks = flag.Int("guardsim.checks", 5000, "scenarios per exploration in the property tests")
 
-// TestPropertiesHoldUnderFixed is the gate: under profile fixed every
-// property holds. A failure prints the seed, the rapid fail file, the
+// TestPropertiesHoldAtNewest is the gate: under the newest profile of the
+// timeline every property holds, except registered findings whose range
+// includes that commit. A failure prints the seed, the rapid fail file, the
 // replay command, the shrunk scenario, the oracle's diff and the trace; the
 // fail file is written under testdata/rapid/ and replayed first next time.
-//
-// Quirks upstream never fixed break properties under fixed too; they are
-// known findings (TestKnownFindings, testdata/kept/). If the gate meets one,
-// it says so and goes on checking the other properties for the rest of its
-// budget; any other violation fails it.
-func TestPropertiesHoldUnderFixed(t *testing.T) {
-	props := PropertyNames()
+// When the gate meets a registered finding it says so and goes on with a
+// new seed for the rest of its budget, still checking every property.
+func TestPropertiesHoldAtNewest(t *testing.T) {
+	p := model.Newest()
 	checked := 0
 	for round := uint64(0); checked < *gateChecks; round++ {
-		res := Explore(ExploreConfig{Profile: model.Fixed, Properties: props, Checks: *gateChecks - checked, Seed: 1 + round, Name: t.Name()})
+		res := Explore(ExploreConfig{Profile: p, Checks: *gateChecks - checked, Seed: 1 + round, Name: t.Name()})
 		require.NoError(t, res.Err)
 		checked += res.Stats.Checks
 		f := res.Failure
 		if f == nil {
 			break
 		}
-		known := knownUnfixed(f)
-		if known == "" {
+		k, ok := FindingFor(f)
+		if !ok {
 			t.Fatalf("%s", f.Report())
 		}
-		t.Logf("known finding reproduced after %d scenarios: %s (%s)", f.Checks, f.Property, known)
-		props = slices.DeleteFunc(props, func(p string) bool { return p == f.Property })
+		t.Logf("registered finding reproduced after %d scenarios: %s (%s, %s)", f.Checks, k.Slug, f.Property, k.Range())
 	}
-	t.Logf("%d scenarios checked", checked)
+	t.Logf("%s: %d scenarios checked", p.Commit, checked)
 }
 
-// gcDroppedBuffer matches the gateway GC removing a closed entry that still
-// buffered hibernating messages (errata E5).
-var gcDroppedBuffer = regexp.MustCompile(`gw\.gc_remove_closed +rid=\S+ buffered=[1-9]`)
-
-// knownUnfixed names the kept finding a violation is, if it is one of the
-// quirks upstream never fixed.
-func knownUnfixed(f *Failure) string {
-	v := FormatViolations(f.Violations)
-	switch {
-	case f.Property == "ws_close" && strings.Contains(v, "1011 Actor not found"):
-		return "testdata/kept/stale_preopen_close_reaches_client.txt"
-	case f.Property == "ws_delivery" && gcDroppedBuffer.MatchString(f.Trace):
-		return "testdata/kept/gc_between_attempts_loses_message.txt"
-	}
-	return ""
-}
-
-// TestKnownFindings runs the exploration per profile and asserts that it
-// finds what upstream got wrong, within a stated budget, shrunk.
+// TestKnownFindings asserts every registered finding's range: the
+// exploration finds it at a commit inside the range within its budget,
+// shrunk, and does not find it at the first commit after the range within
+// a larger budget (other findings met there are skipped with a new seed).
 func TestKnownFindings(t *testing.T) {
-	freshAckOnly := model.Seed
-	freshAckOnly.GatewayInvertedGC = false
-	invertedGCOnly := model.Seed
-	invertedGCOnly.GatewayFreshAckID = false
-	tests := []struct {
-		name       string
-		profile    model.Profile
-		properties []string
-		budget     int
-		maxActions int
-		seeds      []uint64
-		sawHas     string // a substring of what the violation observed
-	}{
-		// (a) the 404 of parent breaks the seed property (H6).
-		{"parent 404 breaks the seed property", model.Parent, []string{"seed"}, 300, 6, []uint64{1, 2, 3}, `404 "Actor not found"`},
-		// (b) the fresh-id ack (#3326) closes healthy sockets.
-		{"seed fresh-id ack closes sockets", freshAckOnly, []string{"ws_quiet"}, 300, 6, []uint64{1, 2}, "Message acknowledgment timeout"},
-		// the inverted gateway GC (#3492) reconnects healthy sockets and drops replies.
-		{"seed inverted GC disturbs sockets", invertedGCOnly, []string{"ws_quiet"}, 1000, 8, []uint64{4}, ""},
-		// (c) never fixed upstream: one request id for every WebSocket attempt
-		// lets a stale pre-open close (delayed > 2 s by a partition) close the
-		// reopened socket. Rare: rapid seed 4 finds it after 188 scenarios;
-		// seeds 1-5 at 3000 scenarios find it once.
-		{"stale pre-open close reaches the client", model.Fixed, []string{"ws_close"}, 400, 6, []uint64{4}, "1011 Actor not found"},
-		// (c) never fixed upstream (errata E5): a gateway GC tick between two
-		// attempts of a hibernatable socket drops the in-flight entry with its
-		// buffer, so an un-acked message never reaches the actor while the
-		// socket stays open. Rare: rapid seed 3 finds it after 1122 scenarios.
-		{"GC between attempts loses a buffered message", model.Fixed, []string{"ws_delivery"}, 1500, 12, []uint64{3}, `"lost"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for _, seed := range tt.seeds {
-				res := Explore(ExploreConfig{Profile: tt.profile, Properties: tt.properties, Checks: tt.budget, Seed: seed,
+	for _, k := range Findings {
+		t.Run(k.Slug, func(t *testing.T) {
+			p, err := model.ProfileByName(k.Search)
+			require.NoError(t, err)
+			require.True(t, k.Covers(p), "the search profile %s is outside the range %s", k.Search, k.Range())
+			for _, seed := range k.Seeds {
+				res := Explore(ExploreConfig{Profile: p, Properties: []string{k.Property}, Checks: k.Budget, Seed: seed,
 					Name: "Known", NoFailFile: true})
 				require.NoError(t, res.Err)
 				f := res.Failure
-				require.NotNil(t, f, "seed %d: not found within %d scenarios", seed, tt.budget)
-				t.Logf("seed %d: %s found after %d scenarios, shrunk to %d actions", seed, f.Property, f.Checks, f.Actions)
-				assert.LessOrEqual(t, f.Checks, tt.budget)
-				assert.LessOrEqual(t, f.Actions, tt.maxActions, "shrunk case:\n%s", f.Report())
-				if tt.sawHas != "" {
-					assert.Contains(t, FormatViolations(f.Violations), tt.sawHas)
-				}
+				require.NotNil(t, f, "%s, seed %d: not found within %d scenarios", p.Commit, seed, k.Budget)
+				t.Logf("%s, seed %d: found after %d scenarios, shrunk to %d actions", p.Commit, seed, f.Checks, f.Actions)
+				assert.True(t, k.Matches(f), "%s, seed %d: the violation found is not this finding:\n%s", p.Commit, seed, f.Report())
+				assert.LessOrEqual(t, f.Actions, k.MaxActions, "shrunk case:\n%s", f.Report())
 			}
+			after, ok := k.After()
+			if !ok {
+				t.Logf("range %s reaches the timeline's end", k.Range())
+				return
+			}
+			checked := 0
+			for round := uint64(0); checked < k.AbsentBudget; round++ {
+				res := Explore(ExploreConfig{Profile: after, Properties: []string{k.Property}, Checks: k.AbsentBudget - checked,
+					Seed: 100 + round, Name: "Known", NoFailFile: true})
+				require.NoError(t, res.Err)
+				checked += res.Stats.Checks
+				if res.Failure == nil {
+					break
+				}
+				require.False(t, k.Matches(res.Failure), "found at %s, after its range %s:\n%s", after.Commit, k.Range(), res.Failure.Report())
+			}
+			t.Logf("not found at %s in %d scenarios", after.Commit, checked)
 		})
 	}
 }

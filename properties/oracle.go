@@ -533,6 +533,18 @@ var guardWSCodes = map[string]bool{
 	"guard.websocket_pending_limit_reached": true, "guard.actor_destroyed": true, "guard.actor_not_found": true,
 	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
 	"actor.destroyed_while_waiting_for_ready": true,
+	// get_for_gateway's 5 s operation timeout (errata E22).
+	"core.internal_error": true,
+}
+
+// emptyClose is what the client sees when a gateway attempt ends without
+// a close frame: an empty frame (1005) through guard_empty_close_frame,
+// 1000 "ws.closed" from aa4fc4cff (PS@aa4fc4cff:2566-2572).
+func emptyClose(p model.Profile) string {
+	if p.Has(model.GuardEmptyCloseFrame) {
+		return "1005 "
+	}
+	return "1000 ws.closed"
 }
 
 func checkWSClose(w *World) []Violation {
@@ -547,10 +559,13 @@ func checkWSClose(w *World) []Violation {
 		} else {
 			// A runner close passed through: only when Guard may not
 			// reconnect, i.e. the actor cannot hibernate (GW:306-318).
-			switch fmt.Sprint(c.CloseCode, " ", c.CloseReason) {
-			case "1000 Actor stopped", "1000 Message acknowledgment timeout", "1011 ws.upstream_closed":
+			// pegboard-runner closes on a runner disconnect with 1011
+			// ws.upstream_closed, or 1000 and no reason after a clean close
+			// (errata E24).
+			switch got := fmt.Sprint(c.CloseCode, " ", c.CloseReason); got {
+			case "1000 Actor stopped", "1000 Message acknowledgment timeout", "1011 ws.upstream_closed", "1000 ":
 				ok = !w.hibernatable(c.Actor)
-			case "1011 Server Error", "1005 ":
+			case "1011 Server Error", emptyClose(w.Cfg.Profile):
 				ok = true
 			}
 		}

@@ -134,7 +134,7 @@ var failedAfter = regexp.MustCompile(`failed after (\d+) tests`)
 func Explore(cfg ExploreConfig) (res Result) {
 	res.Config = cfg
 	if cfg.Name == "" {
-		cfg.Name = "Explore_" + cfg.Profile.Name
+		cfg.Name = "Explore_" + cfg.Profile.Name()
 	}
 	defer restoreRapidFlags(saveRapidFlags())
 	setRapidFlag("checks", strconv.Itoa(cfg.Checks))
@@ -224,7 +224,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 }
 
 func replayCommand(cfg ExploreConfig, f *Failure) string {
-	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Name, f.Property)
+	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Name(), f.Property)
 	if q := quirkArgs(cfg.Profile); q != "" {
 		cmd += " -quirks='" + strings.TrimSpace(q) + "'"
 	}
@@ -240,7 +240,7 @@ func replayCommand(cfg ExploreConfig, f *Failure) string {
 // Failure.Trace).
 func (f *Failure) Report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "property %q violated under profile %s%s\n", f.Property, f.Options.Profile.Name, quirkArgs(f.Options.Profile))
+	fmt.Fprintf(&b, "property %q violated under profile %s%s\n", f.Property, f.Options.Profile.Commit.Name(), quirkArgs(f.Options.Profile))
 	for _, p := range Properties {
 		if p.Name == f.Property {
 			fmt.Fprintf(&b, "  %s (%s)\n", p.Desc, p.Spec)

@@ -58,10 +58,10 @@ type HTTPRequest struct {
 func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
-	s.Trace("world", "world.start", "seed", cfg.Seed, "profile", cfg.Profile.Name, "runners", fmt.Sprint(cfg.Runners))
+	s.Trace("world", "world.start", "seed", cfg.Seed, "profile", cfg.Profile.Name(), "runners", fmt.Sprint(cfg.Runners))
 	w.tap()
 	w.UPS = model.NewUPS(s)
-	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold})
+	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold, Quirks: cfg.Profile.Quirks})
 	w.Guard = guard.New(s, w.UPS, guard.Config{Quirks: cfg.Profile.Quirks})
 	store := runner.NewStore() // actor state (hibernation indices) follows the actor across runners
 	for _, id := range cfg.Runners {

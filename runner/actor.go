@@ -124,12 +124,18 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
 	r.after(r.cfg.StopDelay, func() {
 		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))
+		if !r.cfg.Quirks.Has(model.RunnerUnregisterBeforeStop) {
+			// From 53f4819a8: close the actor's requests and sockets after
+			// onActorStop, just before reporting stopped (RUN@53f4819a8:177-180).
+			r.tunnel.unregisterActor(actor)
+		}
 		r.sendActorStateUpdate(id, g, model.ActorStopped)
 	})
 }
 
-// removeActor (#removeActor, RUN:220-249): delete from #actors and
-// unregister the actor from the tunnel.
+// removeActor (#removeActor, RUN:220-249): delete from #actors and, through
+// runner_unregister_before_stop, unregister the actor from the tunnel
+// (closeActiveRequests after onActorStop from 53f4819a8).
 func (r *Runner) removeActor(id model.ActorID, gen *model.Generation) *actorInstance {
 	actor := r.getActor(id, gen)
 	if actor == nil {
@@ -139,7 +145,9 @@ func (r *Runner) removeActor(id model.ActorID, gen *model.Generation) *actorInst
 	r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, actor.generation, false})
 	r.trace("runner.actor_stop", "actor", id, "gen", int64(actor.generation),
 		"requests", len(actor.requests), "websockets", len(actor.webSockets))
-	r.tunnel.unregisterActor(actor)
+	if r.cfg.Quirks.Has(model.RunnerUnregisterBeforeStop) { // RUN@f3105c779:240-246
+		r.tunnel.unregisterActor(actor)
+	}
 	return actor
 }
 

@@ -135,6 +135,9 @@ func setup(t *testing.T, seed uint64, cfg Config, lostThreshold sim.Time) (*sim.
 	if cfg.ID == "" {
 		cfg.ID = "r1"
 	}
+	if cfg.Quirks == 0 {
+		cfg.Quirks = model.Seed.Quirks // the tests describe the seed unless they name a commit
+	}
 	r := New(w, cfg)
 	r.Start()
 	run(t, w, 100*sim.Millisecond)

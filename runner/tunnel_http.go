@@ -70,7 +70,7 @@ func (t *Tunnel) fetch(actorID model.ActorID, rid model.RequestID, done func(res
 	actor := r.getActor(actorID, nil)
 	r.trace("runner.fetch", "actor", actorID, "rid", rid, "found", actor != nil)
 	if actor == nil {
-		if r.cfg.Quirks.RunnerNotFound404 {
+		if r.cfg.Quirks.Has(model.RunnerNotFound404) {
 			done(newResponse(404, "Actor not found", nil), false)
 			return
 		}

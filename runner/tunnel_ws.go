@@ -27,6 +27,13 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 		return
 	}
 
+	// From 3d4e089d6 a duplicate open first closes the existing adapter
+	// locally, 1000 "ws.duplicate_open", sending nothing (TUN@3d4e089d6:575-592).
+	if old := t.actorWebSockets[webSocketID]; old != nil && !r.cfg.Quirks.Has(model.RunnerDuplicateOpenOrphans) {
+		r.trace("runner.ws_duplicate_open", "rid", rid, "actor", old.actor.actorID, "gen", int64(old.actor.generation))
+		old.closeWithoutCallback(model.Code(model.CloseNormal), "ws.duplicate_open")
+	}
+
 	// Track this WebSocket for the actor (TUN:502-505).
 	actor.webSockets[webSocketID] = struct{}{}
 
@@ -49,7 +56,7 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	// (PS:1823, GW:204): the entry is overwritten and the old adapter is
 	// orphaned, still OPEN, its handler's listeners still attached, never
 	// closed by the runner (spec (i).20).
-	if old := t.actorWebSockets[webSocketID]; old != nil {
+	if old := t.actorWebSockets[webSocketID]; old != nil && old.readyState != wsClosed {
 		r.recordWS(WSEvent{Actor: old.actor.actorID, Generation: old.actor.generation, Request: rid, Kind: WSOrphaned})
 		r.trace("runner.ws_orphaned", "rid", rid, "actor", old.actor.actorID, "gen", int64(old.actor.generation),
 			"state", old.readyState)

@@ -112,16 +112,28 @@ func (a *webSocketAdapter) closeWithRetry(code *uint16, reason string) {
 	a.closeInner(code, reason, true)
 }
 
+// closeWithoutCallback is __closeWithoutCallback (WSA@3d4e089d6:200-202):
+// the local close only, nothing sent through the tunnel.
+func (a *webSocketAdapter) closeWithoutCallback(code *uint16, reason string) {
+	a.closeInnerCb(code, reason, false, false)
+}
+
 // closeInner (WSA:196-221): nothing unless CONNECTING or OPEN; otherwise
 // CLOSING, the close callback (which sends ToServerWebSocketClose and
 // untracks the socket), CLOSED, then the close event.
 func (a *webSocketAdapter) closeInner(code *uint16, reason string, retry bool) {
+	a.closeInnerCb(code, reason, retry, true)
+}
+
+func (a *webSocketAdapter) closeInnerCb(code *uint16, reason string, retry, callback bool) {
 	if a.readyState == wsClosing || a.readyState == wsClosed { // WSA:197-202
 		a.r.trace("runner.ws_close_noop", "rid", a.webSocketID, "state", a.readyState, "reason", reason)
 		return
 	}
 	a.readyState = wsClosing
-	a.closeCallback(code, reason, retry)
+	if callback {
+		a.closeCallback(code, reason, retry)
+	}
 	a.readyState = wsClosed
 	a.fireEvent(wsEvent{typ: wsEventClose, code: codeOr1000(code), reason: reason, wasClean: true})
 }

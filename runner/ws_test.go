@@ -558,3 +558,59 @@ func TestWebSocketDeterminism(t *testing.T) {
 		assert.NotContains(t, l, "0x", "no addresses in the trace")
 	}
 }
+
+// TestWebSocketActorStopOrder: at the seed the actor's sockets close before
+// onActorStop runs; from 53f4819a8 after it resolves, just before stopped
+// (RUN@53f4819a8:162-181).
+func TestWebSocketActorStopOrder(t *testing.T) {
+	for _, tc := range []struct {
+		profile   model.Profile
+		wantClose sim.Time // after the stop command
+	}{
+		{model.Seed, 0},
+		{mustProfile(t, "53f4819a8"), sim.Second},
+	} {
+		t.Run(tc.profile.Name(), func(t *testing.T) {
+			w, e, r := setup(t, 24, Config{Quirks: tc.profile.Quirks, StopDelay: sim.Second, Behavior: behave(Behavior{})}, 0)
+			startActor(t, w, e, "a1", 1)
+			openWS(e, 5, "a1")
+			run(t, w, 10*sim.Millisecond)
+			stopAt := w.Now()
+			e.send(&model.CommandStopActor{ActorID: "a1", Generation: 1})
+			run(t, w, 2*sim.Second)
+			var closes []WSEvent
+			for _, ev := range r.WebSocketEvents() {
+				if ev.Kind == WSCloseSent {
+					closes = append(closes, ev)
+				}
+			}
+			require.Len(t, closes, 1)
+			assert.Equal(t, "Actor stopped", closes[0].Reason)
+			assert.InDelta(t, float64(tc.wantClose), float64(closes[0].At-stopAt), float64(5*sim.Millisecond))
+		})
+	}
+}
+
+// TestWebSocketDuplicateOpen: from 3d4e089d6 a duplicate open closes the
+// old adapter locally, 1000 "ws.duplicate_open", sending nothing
+// (TUN@3d4e089d6:575-592); before it the old adapter is orphaned, open.
+func TestWebSocketDuplicateOpen(t *testing.T) {
+	w, e, r := setup(t, 28, Config{Quirks: mustProfile(t, "3d4e089d6").Quirks, Behavior: behave(Behavior{})}, 0)
+	startActor(t, w, e, "a1", 1)
+	openWS(e, 5, "a1")
+	run(t, w, 10*sim.Millisecond)
+	old := r.tunnel.actorWebSockets[5]
+	openWS(e, 5, "a1")
+	run(t, w, 10*sim.Millisecond)
+	assert.Equal(t, wsClosed, old.readyState)
+	assert.Empty(t, eventsOf(r, WSOrphaned))
+	assert.Empty(t, eventsOf(r, WSCloseSent), "nothing is sent for the old adapter")
+	assert.Len(t, traceEvents(w, "runner.ws_duplicate_open"), 1)
+}
+
+func mustProfile(t *testing.T, name string) model.Profile {
+	t.Helper()
+	p, err := model.ProfileByName(name)
+	require.NoError(t, err)
+	return p
+}

@@ -1,10 +1,11 @@
-// Command guardsim is guardsim's main job: it explores every behaviour
-// profile (parent, seed, fixed) against every property with rapid, prints a
-// table of profile × property, and for each violation the shrunk scenario
-// and the command that replays it.
+// Command guardsim is guardsim's main job: it explores every profile of
+// the timeline (each one upstream commit, oldest first) against every
+// property with rapid, prints a table of property × profile, so the commit
+// where a finding appears or goes away is visible at a glance, and for each
+// violation the shrunk scenario and the command that replays it.
 //
-//	go run ./cmd/guardsim                      explore (the default budget takes about a minute)
-//	go run ./cmd/guardsim -checks=20000        explore harder
+//	go run ./cmd/guardsim                      explore the whole timeline
+//	go run ./cmd/guardsim -profiles=seed,5111b8e76 -checks=20000   explore some commits harder
 //	go run ./cmd/guardsim -profile=parent -property=seed -failfile=F   replay a rapid fail file
 //	go run ./cmd/guardsim -replay=testdata/kept/x.txt                  replay a scenario file
 //	go run ./cmd/guardsim -keep                regenerate testdata/kept/ and their fail files
@@ -28,12 +29,12 @@ import (
 func main() {
 	testing.Init() // rapid reads the testing flags
 	var (
-		profiles = flag.String("profiles", "parent,seed,fixed", "profiles to explore")
+		profiles = flag.String("profiles", "all", "profiles to explore: commits or aliases, comma-separated, or all")
 		props    = flag.String("properties", strings.Join(properties.PropertyNames(), ","), "properties to check")
 		checks   = flag.Int("checks", 5000, "scenarios per profile")
 		shrink   = flag.Duration("shrinktime", 5*time.Second, "rapid's limit on minimising one failure")
 		seed     = flag.Uint64("seed", 0, "rapid seed (0: a fresh one, printed)")
-		profile  = flag.String("profile", "", "with -failfile: the profile to replay under")
+		profile  = flag.String("profile", "", "with -failfile: the profile (commit or alias) to replay under; with -replay: replay under this profile instead of the file's")
 		property = flag.String("property", "", "with -failfile: the property to check")
 		quirks   = flag.String("quirks", "", "with -failfile: quirk switches on top of -profile, e.g. 'quirk=-gateway_inverted_gc'")
 		failfile = flag.String("failfile", "", "replay one rapid fail file")
@@ -41,14 +42,24 @@ func main() {
 		keep     = flag.Bool("keep", false, "regenerate the kept failures under testdata/kept/")
 		verbose  = flag.Bool("v", false, "print whole traces of violations")
 	)
+	flag.Usage = usage
 	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "guardsim: unexpected argument %q\n", flag.Arg(0))
+		usage()
+		os.Exit(2)
+	}
+	if *checks <= 0 {
+		fmt.Fprintf(os.Stderr, "guardsim: -checks must be positive, got %d\n", *checks)
+		os.Exit(2)
+	}
 	if err := flag.Set("rapid.shrinktime", shrink.String()); err != nil {
 		panic(err)
 	}
 	var err error
 	switch {
 	case *replay != "":
-		err = replayScript(*replay)
+		err = replayScript(*replay, *profile)
 	case *failfile != "":
 		err = replayFailFile(*profile, *quirks, *property, *failfile, *verbose)
 	case *keep:
@@ -57,7 +68,10 @@ func main() {
 		if *seed == 0 {
 			*seed = uint64(time.Now().UnixNano()) % 1_000_000
 		}
-		err = explore(strings.Split(*profiles, ","), strings.Split(*props, ","), *checks, *seed, *verbose)
+		var ps []model.Profile
+		if ps, err = model.ParseProfiles(*profiles); err == nil {
+			err = explore(ps, strings.Split(*props, ","), *checks, *seed, *verbose)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -75,12 +89,13 @@ type cell struct {
 // every scenario; when some are violated they are recorded and the
 // exploration goes on with the others, for the rest of the budget.
 type profileRun struct {
-	name  string
+	profile model.Profile
+	name    string
 	stats properties.Stats
 	cells []cell
 }
 
-func explore(profiles, props []string, checks int, seed uint64, verbose bool) error {
+func explore(profiles []model.Profile, props []string, checks int, seed uint64, verbose bool) error {
 	fmt.Printf("guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile, rapid seed %d\n",
 		len(profiles), len(props), checks, seed)
 	fmt.Printf("swarm: 1-4 runners, 1-6 actors, a random weighting of %d action kinds, ~30 actions per scenario, then a liveness phase\n",
@@ -93,12 +108,9 @@ func explore(profiles, props []string, checks int, seed uint64, verbose bool) er
 	}
 	var runs []profileRun
 	start := time.Now()
-	for _, pn := range profiles {
-		p, err := model.ProfileByName(pn)
-		if err != nil {
-			return err
-		}
-		run := profileRun{name: pn}
+	for _, p := range profiles {
+		pn := p.Name()
+		run := profileRun{profile: p, name: pn}
 		remaining := slices.Clone(props)
 		failures := map[string]*properties.Failure{}
 		for round := uint64(0); len(remaining) > 0 && run.stats.Checks < checks; round++ {
@@ -107,7 +119,7 @@ func explore(profiles, props []string, checks int, seed uint64, verbose bool) er
 				Seed: seed + round, Name: "Explore_" + pn,
 				Progress: func(st properties.Stats) {
 					if n := done.Scenarios + st.Scenarios; n%2500 == 0 {
-						fmt.Printf("  %-7s %6d scenarios run (shrinking included), %d propert(ies) violated so far\n", pn, n, len(failures))
+						fmt.Printf("  %-9s %6d scenarios run (shrinking included), %d propert(ies) violated so far\n", pn, n, len(failures))
 					}
 				}})
 			if res.Err != nil {
@@ -130,7 +142,11 @@ func explore(profiles, props []string, checks int, seed uint64, verbose bool) er
 			for _, v := range f.Violations {
 				if failures[v.Property] == nil {
 					failures[v.Property] = f
-					fmt.Printf("  %-7s %-12s VIOLATED after %d scenarios, shrunk to %d actions\n", pn, v.Property, f.Checks, f.Actions)
+					what := "NOT a registered finding"
+					if k, ok := properties.FindingFor(f); ok && k.Property == v.Property {
+						what = "registered finding " + k.Slug
+					}
+					fmt.Printf("  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", pn, v.Property, f.Checks, f.Actions, what)
 				}
 			}
 			remaining = slices.DeleteFunc(remaining, func(q string) bool { return failures[q] != nil })
@@ -138,7 +154,7 @@ func explore(profiles, props []string, checks int, seed uint64, verbose bool) er
 		for _, prop := range props {
 			run.cells = append(run.cells, cell{pn, prop, failures[prop]})
 		}
-		fmt.Printf("  %-7s done: %d scenarios checked (%d run) in %s\n", pn, run.stats.Checks, run.stats.Scenarios, run.stats.Wall.Round(time.Millisecond))
+		fmt.Printf("  %-9s done: %d scenarios checked (%d run) in %s\n", pn, run.stats.Checks, run.stats.Scenarios, run.stats.Wall.Round(time.Millisecond))
 		runs = append(runs, run)
 	}
 	printTable(runs, time.Since(start))
@@ -159,25 +175,42 @@ func explore(profiles, props []string, checks int, seed uint64, verbose bool) er
 
 func hours(t sim.Time) string { return fmt.Sprintf("%.1fh", float64(t)/float64(sim.Hour)) }
 
+// printTable prints one row per property and one column per profile,
+// oldest commit first: "." holds, a letter names a registered finding (the
+// legend follows), "NEW" is a violation no finding explains.
 func printTable(runs []profileRun, wall time.Duration) {
 	fmt.Printf("\n%-16s", "property")
 	for _, r := range runs {
-		fmt.Printf(" %-26s", r.name)
+		fmt.Printf(" %-9.9s", r.name)
 	}
 	fmt.Println()
+	legend := map[string]string{}
 	for i, p := range runs[0].cells {
 		fmt.Printf("%-16s", p.property)
 		for _, r := range runs {
 			c := r.cells[i]
-			s := fmt.Sprintf("holds (%d checked)", r.stats.Checks)
+			s := "."
 			if c.failure != nil {
-				s = fmt.Sprintf("VIOLATED (found at %d)", c.failure.Checks)
+				s = "NEW"
+				for j, k := range properties.Findings {
+					if k.Property == c.property && k.Matches(c.failure) {
+						s = string(rune('A' + j))
+						legend[s] = fmt.Sprintf("%s: %s (%s, %s)", s, k.Slug, k.Property, k.Range())
+						if !k.Covers(r.profile) {
+							s += "!" // outside its registered range
+						}
+					}
+				}
 			}
-			fmt.Printf(" %-26s", s)
+			fmt.Printf(" %-9s", s)
 		}
 		fmt.Println()
 	}
-	fmt.Printf("\n%-8s %9s %10s %10s %12s %14s %14s\n", "profile", "checked", "run", "virtual", "scenarios/s", "events/s", "virtual s/s")
+	fmt.Println("\n. holds for every scenario checked; NEW: a violation no registered finding explains; X!: a finding outside its range")
+	for _, l := range sim.SortedKeys(legend) {
+		fmt.Println(legend[l])
+	}
+	fmt.Printf("\n%-10s %9s %10s %10s %12s %14s %14s\n", "profile", "checked", "run", "virtual", "scenarios/s", "events/s", "virtual s/s")
 	var total properties.Stats
 	for _, r := range runs {
 		st := r.stats
@@ -185,10 +218,10 @@ func printTable(runs []profileRun, wall time.Duration) {
 		total.Scenarios += st.Scenarios
 		total.Virtual += st.Virtual
 		total.Events += st.Events
-		fmt.Printf("%-8s %9d %10d %10s %12.0f %14.0f %14.0f\n", r.name, st.Checks, st.Scenarios, hours(st.Virtual), rate(float64(st.Scenarios), st.Wall),
+		fmt.Printf("%-10s %9d %10d %10s %12.0f %14.0f %14.0f\n", r.name, st.Checks, st.Scenarios, hours(st.Virtual), rate(float64(st.Scenarios), st.Wall),
 			rate(float64(st.Events), st.Wall), rate(float64(st.Virtual)/float64(sim.Second), st.Wall))
 	}
-	fmt.Printf("%-8s %9d %10d %10s %12.0f %14.0f %14.0f   (wall %s)\n", "total", total.Checks, total.Scenarios, hours(total.Virtual),
+	fmt.Printf("%-10s %9d %10d %10s %12.0f %14.0f %14.0f   (wall %s)\n", "total", total.Checks, total.Scenarios, hours(total.Virtual),
 		rate(float64(total.Scenarios), wall), rate(float64(total.Events), wall), rate(float64(total.Virtual)/float64(sim.Second), wall), wall.Round(time.Millisecond))
 }
 
@@ -199,8 +232,17 @@ func rate(n float64, d time.Duration) float64 {
 	return n / d.Seconds()
 }
 
-func replayScript(path string) error {
-	w, err := properties.RunScriptFile(path, properties.ScriptOptions{})
+func replayScript(path, profile string) error {
+	opts := properties.ScriptOptions{}
+	if profile != "" {
+		p, err := model.ProfileByName(profile)
+		if err != nil {
+			return err
+		}
+		opts.Profile = &p
+		fmt.Printf("replaying %s under %s instead of its own profile: trace hashes and expectations written for another commit may differ\n", path, p.Commit)
+	}
+	w, err := properties.RunScriptFile(path, opts)
 	if w != nil {
 		fmt.Print(w.Sim.TraceText())
 		fmt.Printf("trace hash %s, %d events, virtual %s\n", w.Sim.TraceHash(), w.Sim.Steps(), w.Sim.Now())
@@ -233,12 +275,29 @@ func replayFailFile(profile, quirks, property, failfile string, verbose bool) er
 		return res.Err
 	}
 	if res.Failure == nil {
-		fmt.Println("the fail file no longer fails (it may be stale: generators changed)")
-		return nil
+		return fmt.Errorf("the fail file %s does not fail under %s (it may be stale: generators changed)", failfile, p.Name())
 	}
 	fmt.Print(res.Failure.Report())
 	if verbose {
 		fmt.Printf("full trace:\n%s", res.Failure.Trace)
 	}
 	return nil
+}
+
+func usage() {
+	w := flag.CommandLine.Output()
+	fmt.Fprintf(w, `guardsim: deterministic simulation of Rivet's Guard, gateway, engine and runner.
+
+Usage:
+  guardsim [-profiles=all] [-checks=N] [-seed=S]   explore the timeline (make sim)
+  guardsim -replay=FILE [-profile=P]               replay a scenario file and judge it
+  guardsim -profile=P -failfile=F [-property=X]    replay a rapid fail file
+  guardsim -keep                                   regenerate testdata/kept/
+
+Profiles: each is the upstream code (rivet-dev/rivet) at one commit, oldest
+first; + and - are the quirks (modelled behaviours) that commit switches:
+%s
+Flags:
+`, model.TimelineText())
+	flag.PrintDefaults()
 }

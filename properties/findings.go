@@ -1,0 +1,156 @@
+package properties
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/guardsim/guardsim/model"
+)
+
+// A Finding is a known upstream problem: a property broken at a range of
+// commits of the timeline. It is the one registry that `make sim`, `make
+// keep`, the gate and TestKnownFindings read. Its range is what the
+// exploration of the timeline shows (TestKnownFindings asserts it is found
+// inside and not at the first commit after), never what was hoped.
+type Finding struct {
+	// Slug names its kept case, testdata/kept/<slug>.txt.
+	Slug     string
+	Title    string
+	Property string
+	// First and Last are the first and last profiles where it shows; Last
+	// is the timeline's last commit when upstream fixed it later or never.
+	First, Last string
+	// Fixed says where upstream fixed it, when that is after the timeline.
+	Fixed string
+	// Search is a profile inside the range where the kept case is found;
+	// Budget and Seeds bound that search, MaxActions its shrunk size.
+	Search     string
+	Budget     int
+	Seeds      []uint64
+	MaxActions int
+	// AbsentBudget is how many scenarios must not find it at the first
+	// commit after Last (unused when Last is the timeline's end).
+	AbsentBudget int
+	// match tells this finding's failures from other failures of the
+	// same property, from what the violation saw and the trace.
+	match func(f *Failure) bool
+}
+
+// Matches reports whether a failure is this finding.
+func (k Finding) Matches(f *Failure) bool {
+	return f != nil && f.Property == k.Property && k.match(f)
+}
+
+// Covers reports whether the finding's range includes the profile.
+func (k Finding) Covers(p model.Profile) bool {
+	first, last := mustIndex(k.First), mustIndex(k.Last)
+	return first <= p.Index() && p.Index() <= last
+}
+
+// Range renders the range, e.g. "716db379f..f3105c779".
+func (k Finding) Range() string {
+	s := model.Profiles()[mustIndex(k.First)].Commit.Hash + ".." + model.Profiles()[mustIndex(k.Last)].Commit.Hash
+	if k.Fixed != "" {
+		s += " (" + k.Fixed + ")"
+	}
+	return s
+}
+
+// After is the profile of the first commit after the range, if any.
+func (k Finding) After() (model.Profile, bool) {
+	i := mustIndex(k.Last) + 1
+	if i >= len(model.Timeline) {
+		return model.Profile{}, false
+	}
+	return model.Profiles()[i], true
+}
+
+func mustIndex(name string) int {
+	p, err := model.ProfileByName(name)
+	if err != nil {
+		panic(err)
+	}
+	return p.Index()
+}
+
+func sawContains(s string) func(*Failure) bool {
+	return func(f *Failure) bool { return strings.Contains(FormatViolations(f.Violations), s) }
+}
+
+func traceMatches(re *regexp.Regexp) func(*Failure) bool {
+	return func(f *Failure) bool { return re.MatchString(f.Trace) }
+}
+
+// The gateway GC dropping a hibernating socket's buffer: removing a closed
+// entry that still buffers (one phase), removing a flagged entry whose
+// handler returned, or resetting a flagged entry's buffer on reuse (two
+// phases).
+var gcDroppedBuffer = regexp.MustCompile(`gw\.(gc_remove_closed|gc_remove_stopping|reuse_stopping) +rid=\S+ buffered=[1-9]`)
+
+// The one-phase GC removing an entry whose handler still runs.
+var gcRemovedLive = regexp.MustCompile(`gw\.gc_remove +rid=`)
+
+// Findings lists the known findings, in timeline order of their first commit.
+var Findings = []Finding{
+	{
+		Slug:     "parent_404_seed_property",
+		Title:    "The runner's 404 \"Actor not found\" reaches the client although a retry would have found the actor on another runner (H6): what #3322 fixed.",
+		Property: "seed", First: "parent", Last: "parent",
+		Search: "parent", Budget: 300, Seeds: []uint64{1, 2, 3}, MaxActions: 6, AbsentBudget: 1500,
+		match: sawContains(`404 "Actor not found"`),
+	},
+	{
+		Slug:     "fresh_ack_closes_socket",
+		Title:    "The gateway acks runner messages with a fresh message id (GSS@f3105c779:253), so the runner's GC closes every healthy socket with \"Message acknowledgment timeout\" 5-65 s after its open (TUN:131-184).",
+		Property: "ws_quiet", First: "parent", Last: "53f4819a8",
+		Search: "seed", Budget: 300, Seeds: []uint64{1, 2}, MaxActions: 6, AbsentBudget: 1500,
+		match: func(f *Failure) bool {
+			return sawContains("Message acknowledgment timeout")(f) && !gcRemovedLive.MatchString(f.Trace)
+		},
+	},
+	{
+		Slug:     "inverted_gc_disturbs_socket",
+		Title:    "The one-phase gateway GC with inverted age checks removes the in-flight entry of a healthy socket whose oldest un-acked message is younger than 30 s (GSS@f3105c779:403-442): Guard reconnects with the same request id and a reply is lost, or, before the open, the first attempt's orphaned open is never acked and the runner's GC closes the reopened socket with \"Message acknowledgment timeout\" (TUN:131-184).",
+		Property: "ws_quiet", First: "parent", Last: "ecd4e0417",
+		Search: "03965b331", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
+		match:  traceMatches(gcRemovedLive),
+	},
+	{
+		Slug:     "stale_preopen_close_reaches_client",
+		Title:    "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
+		Property: "ws_close", First: "parent", Last: "3d4e089d6",
+		Fixed:  "trigger removed upstream at 6b7ebbb0d, retry removed at 0fe4f08fe: not yet in the timeline",
+		Search: "seed", Budget: 400, Seeds: []uint64{4}, MaxActions: 6,
+		match: sawContains("1011 Actor not found"),
+	},
+	{
+		Slug:     "gc_between_attempts_loses_message",
+		Title:    "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
+		Property: "ws_delivery", First: "parent", Last: "3d4e089d6",
+		Fixed:  "fixed upstream at 6b7ebbb0d + 553683bfd: not yet in the timeline",
+		Search: "seed", Budget: 1500, Seeds: []uint64{3}, MaxActions: 12,
+		match: traceMatches(gcDroppedBuffer),
+	},
+}
+
+// FindingFor returns the registered finding a failure is, if its range
+// covers the failure's profile.
+func FindingFor(f *Failure) (Finding, bool) {
+	for _, k := range Findings {
+		if k.Matches(f) && k.Covers(f.Options.Profile) {
+			return k, true
+		}
+	}
+	return Finding{}, false
+}
+
+// FindingBySlug returns the named finding.
+func FindingBySlug(slug string) (Finding, error) {
+	for _, k := range Findings {
+		if k.Slug == slug {
+			return k, nil
+		}
+	}
+	return Finding{}, fmt.Errorf("unknown finding %q", slug)
+}
