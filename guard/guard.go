@@ -113,9 +113,9 @@ type Guard struct {
 	readID uint64
 	// signals are the Wake signals awaiting their commit, by id.
 	signals map[uint64]func()
-	rays   uint64
-	cache  *routeCache
-	gw     *sharedState
+	rays    uint64
+	cache   *routeCache
+	gw      *sharedState
 }
 
 // New starts a Guard: it connects to UPS and the engine and starts the

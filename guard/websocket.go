@@ -161,11 +161,9 @@ func (g *Guard) HandleWebSocket(req *Request, client ClientWebSocket) (*WebSocke
 		case res.response != nil:
 			upgrade()
 			h.sendClose(&closeFrame{model.CloseError, res.response.Message})
-		default:
-			// The peer-DC Target WebSocket path (PS:1239-1812) is not modelled.
+		default: // the peer-DC Target path (PS:1239-1812)
 			upgrade()
-			f := errToCloseFrame(&internalError{"target websocket path not modelled"}, log.Ray)
-			h.sendClose(&f)
+			g.wsTargetLoop(req, h, res.target)
 		}
 	})
 	return h, log

@@ -108,8 +108,10 @@ func (e *Engine) accept(c *sim.End) {
 		case *ToServerInit:
 			rw = e.runnerConnected(m, c)
 		case ToServer:
-			if rw != nil && rw.conn == c {
-				e.fromRunner(rw, m)
+			if rw != nil {
+				if pc := rw.conn(c); pc != nil {
+					e.fromRunner(rw, pc, m)
+				}
 			}
 		case *GetForGateway:
 			c.Send(e.getForGateway(m))
@@ -118,8 +120,10 @@ func (e *Engine) accept(c *sim.End) {
 			c.Send(&SignalSent{ID: m.ID})
 		}
 	}, func(why sim.CloseReason) {
-		if rw != nil && rw.conn == c {
-			e.runnerDisconnected(rw, why)
+		if rw != nil {
+			if pc := rw.conn(c); pc != nil {
+				e.runnerDisconnected(rw, pc, why)
+			}
 		}
 	})
 }

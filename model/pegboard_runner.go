@@ -1,12 +1,16 @@
 package model
 
-import "github.com/guardsim/guardsim/sim"
+import (
+	"slices"
+
+	"github.com/guardsim/guardsim/sim"
+)
 
 // runnerWF is a runner's workflow (RWF) together with pegboard-runner, the
 // engine's endpoint for the runner's WebSocket (PBR, P2C, C2P).
 type runnerWF struct {
 	id        RunnerID
-	conn      *sim.End // nil while disconnected
+	conns     []*pbrConn // open connections, oldest first; none while disconnected
 	lost      bool
 	lostTimer sim.Timer
 	// incarnation numbers runner workflows: a lost runner that comes back
@@ -17,7 +21,16 @@ type runnerWF struct {
 	// lastEventIdx is the last runner event processed (duplicates after a
 	// reconnect are ignored).
 	lastEventIdx int64
-	sub          Subscription
+}
+
+// pbrConn is one pegboard-runner connection task set (PBR:49-197): its
+// subscription to the runner's subject and its tunnel_active_requests. At
+// f3105c779 nothing stops a runner from holding two: both subscribe to the
+// runner's subject, so each gets every command and tunnel message (errata
+// E15); from 2f5666c05 a new connection evicts the older ones.
+type pbrConn struct {
+	c   *sim.End
+	sub Subscription
 	// tunnel_active_requests (P2C:41-86)
 	active map[RequestID]activeRequest
 }
@@ -27,7 +40,17 @@ type activeRequest struct {
 	ws      bool
 }
 
-func (r *runnerWF) eligible() bool { return r.conn != nil && !r.lost }
+func (r *runnerWF) eligible() bool { return len(r.conns) > 0 && !r.lost }
+
+// conn finds the pegboard-runner connection of c.
+func (r *runnerWF) conn(c *sim.End) *pbrConn {
+	for _, pc := range r.conns {
+		if pc.c == c {
+			return pc
+		}
+	}
+	return nil
+}
 
 func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	id := init.Runner
@@ -40,15 +63,19 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 		rw.incarnation++
 		rw.commands, rw.lastEventIdx = nil, 0
 	}
-	if rw.conn != nil && rw.conn != c {
-		rw.conn.Close()
-		e.dropTunnel(rw, false)
+	if e.cfg.Quirks.Has(PBREvictsDuplicateRunner) { // PBR@2f5666c05:92-132
+		for _, old := range rw.conns {
+			e.evict(rw, old)
+		}
+	} else if len(rw.conns) > 0 {
+		e.w.Trace(EngineNode, "pbr.duplicate_connection", "runner", id, "conns", len(rw.conns)+1)
 	}
 	rw.lostTimer.Stop()
-	rw.conn, rw.lost = c, false
-	rw.active = map[RequestID]activeRequest{}
-	rw.sub = e.ups.Subscribe(RunnerReceiverSubject(id), func(msg any) { e.toRunner(rw, msg.(*ToClientTunnelMessage)) })
-	e.w.Trace(EngineNode, "pbr.connected", "runner", id)
+	rw.lost = false
+	pc := &pbrConn{c: c, active: map[RequestID]activeRequest{}}
+	pc.sub = e.ups.Subscribe(RunnerReceiverSubject(id), func(msg any) { e.toRunner(pc, msg.(*ToClientTunnelMessage)) })
+	rw.conns = append(rw.conns, pc)
+	e.w.Trace(EngineNode, "pbr.connected", "runner", id, "conn", c.ID())
 	c.Send(&ToClientInit{Runner: id, Incarnation: rw.incarnation, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold), LastEventIdx: rw.lastEventIdx})
 	// Missed commands (RWF:123-128): those after the runner's last one.
 	from := int64(0)
@@ -73,9 +100,9 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	return rw
 }
 
-// command appends a command to the runner workflow's log and sends it if
-// the runner is connected; a reconnecting runner gets the commands it
-// missed. A lost runner's workflow is over: its commands go nowhere.
+// command appends a command to the runner workflow's log and sends it on
+// every connection of the runner; a reconnecting runner gets the commands
+// it missed. A lost runner's workflow is over: its commands go nowhere.
 func (e *Engine) command(id RunnerID, cmd ToClient) {
 	rw := e.runners[id]
 	if rw == nil || rw.lost {
@@ -89,34 +116,31 @@ func (e *Engine) command(id RunnerID, cmd ToClient) {
 		c.Index = idx
 	}
 	rw.commands = append(rw.commands, cmd)
-	if rw.conn != nil {
-		rw.conn.Send(cmd)
+	for _, pc := range rw.conns {
+		pc.c.Send(cmd)
 	}
 }
 
 // toRunner forwards a gateway message to the runner (P2C:15-110).
-func (e *Engine) toRunner(rw *runnerWF, m *ToClientTunnelMessage) {
-	if rw.conn == nil {
-		return
-	}
+func (e *Engine) toRunner(pc *pbrConn, m *ToClientTunnelMessage) {
 	if m.GatewayReplyTo != "" {
 		_, ws := m.Kind.(WebSocketOpen)
-		rw.active[m.RequestID] = activeRequest{m.GatewayReplyTo, ws}
+		pc.active[m.RequestID] = activeRequest{m.GatewayReplyTo, ws}
 	}
 	switch m.Kind.(type) {
 	case RequestAbort, WebSocketClose: // terminal gw→runner (P2C:58-63, 81-86)
-		delete(rw.active, m.RequestID)
+		delete(pc.active, m.RequestID)
 	}
 	c := *m
 	c.GatewayReplyTo = ""
-	rw.conn.Send(&c)
+	pc.c.Send(&c)
 }
 
-// fromRunner handles a runner message.
-func (e *Engine) fromRunner(rw *runnerWF, m ToServer) {
+// fromRunner handles a runner message that arrived on pc.
+func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 	switch m := m.(type) {
 	case *ToServerTunnelMessage: // C2P:344-398
-		req, ok := rw.active[m.RequestID]
+		req, ok := pc.active[m.RequestID]
 		if !ok {
 			e.w.Trace(EngineNode, "pbr.no_active_request", "runner", rw.id, "msg", m)
 			return
@@ -124,10 +148,10 @@ func (e *Engine) fromRunner(rw *runnerWF, m ToServer) {
 		switch k := m.Kind.(type) {
 		case ResponseStart:
 			if !k.Stream {
-				delete(rw.active, m.RequestID)
+				delete(pc.active, m.RequestID)
 			}
 		case ResponseAbort, ServerWebSocketClose:
-			delete(rw.active, m.RequestID)
+			delete(pc.active, m.RequestID)
 		}
 		e.ups.Publish(req.replyTo, m)
 	case *EventActorStateUpdate:
@@ -167,23 +191,38 @@ func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
 	return true
 }
 
-// runnerDisconnected is pegboard-runner's cleanup (PBR:129-194) and the
-// start of the runner workflow's lost timer (RWF:89, 323-329).
-func (e *Engine) runnerDisconnected(rw *runnerWF, why sim.CloseReason) {
-	rw.conn = nil
-	e.w.Trace(EngineNode, "pbr.disconnected", "runner", rw.id, "why", why)
-	e.dropTunnel(rw, why == sim.Closed)
-	rw.lostTimer = e.w.After(e.cfg.RunnerLostThreshold, func() { e.runnerLost(rw) })
+// runnerDisconnected is pegboard-runner's cleanup of one connection
+// (PBR:129-194); when it was the runner's last, the runner workflow's lost
+// timer starts (RWF:89, 323-329; upstream it follows the missing pings).
+func (e *Engine) runnerDisconnected(rw *runnerWF, pc *pbrConn, why sim.CloseReason) {
+	rw.conns = slices.DeleteFunc(rw.conns, func(x *pbrConn) bool { return x == pc })
+	e.w.Trace(EngineNode, "pbr.disconnected", "runner", rw.id, "conn", pc.c.ID(), "why", why, "left", len(rw.conns))
+	e.dropTunnel(pc, why == sim.Closed)
+	if len(rw.conns) == 0 {
+		rw.lostTimer = e.w.After(e.cfg.RunnerLostThreshold, func() { e.runnerLost(rw) })
+	}
 }
 
-// dropTunnel tells every gateway with an active request on rw that it
-// ended: an HTTP request is aborted; a WebSocket is closed with retry, 1000
-// and no reason when the runner's connection ended cleanly (its close
-// frame), else 1011 ws.upstream_closed (PBR:150-166, errata E24).
-func (e *Engine) dropTunnel(rw *runnerWF, clean bool) {
-	rw.sub.Unsubscribe()
-	for _, rid := range sim.SortedKeys(rw.active) {
-		req := rw.active[rid]
+// evict ends an older connection of a runner that connected again
+// (PBR@2f5666c05:92-132): its tasks fail with ws.eviction, Guard closes the
+// runner's socket with 1000 "ws.eviction#ray" (PS:2489-2511, eviction maps
+// to Normal), and its active requests get the error close.
+func (e *Engine) evict(rw *runnerWF, pc *pbrConn) {
+	rw.conns = slices.DeleteFunc(rw.conns, func(x *pbrConn) bool { return x == pc })
+	e.w.Trace(EngineNode, "pbr.evict", "runner", rw.id, "conn", pc.c.ID())
+	pc.c.Send(&CloseFrame{Code: CloseNormal, Reason: "ws.eviction"})
+	pc.c.Close()
+	e.dropTunnel(pc, false)
+}
+
+// dropTunnel tells every gateway with an active request on the connection
+// that it ended: an HTTP request is aborted; a WebSocket is closed with
+// retry, 1000 and no reason when the runner's connection ended cleanly (its
+// close frame), else 1011 ws.upstream_closed (PBR:150-166, errata E24).
+func (e *Engine) dropTunnel(pc *pbrConn, clean bool) {
+	pc.sub.Unsubscribe()
+	for _, rid := range sim.SortedKeys(pc.active) {
+		req := pc.active[rid]
 		e.msgID++
 		var kind TunnelKind = ResponseAbort{}
 		if req.ws {
@@ -194,7 +233,7 @@ func (e *Engine) dropTunnel(rw *runnerWF, clean bool) {
 		}
 		e.ups.Publish(req.replyTo, &ToServerTunnelMessage{RequestID: rid, MessageID: 1<<48 + e.msgID, Kind: kind})
 	}
-	rw.active = map[RequestID]activeRequest{}
+	pc.active = map[RequestID]activeRequest{}
 }
 
 // runnerLost signals Lost for every actor still allocated to the runner.

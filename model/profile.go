@@ -52,6 +52,7 @@ var Timeline = []Commit{
 	{"60fc116b7", "", "2025-11-04", 3328, "chore(runner): decrease timeout to 15s"},
 	{"c6161fd4a", "", "2025-11-04", 3339, "chore(guard): simplify gateway routing"},
 	{"ecd4e0417", "", "2025-11-05", 3341, "chore(guard): handle cors on the gateway"},
+	{"2f5666c05", "", "2025-11-06", 3377, "fix: boot dupe runners"},
 	{"5111b8e76", "", "2025-11-06", 3378, "fix(gateway): fix gc logic"},
 	{"aa4fc4cff", "", "2025-11-06", 3381, "fix(guard): fix 1006 when client closes ws connection"},
 	{"3d4e089d6", "", "2025-11-06", 3387, "chore(runner): add safeguard against duplicate sockets"},
@@ -68,6 +69,7 @@ const (
 	RunnerLostThreshold2m
 	GuardActorsRoutePath
 	GatewayCORS
+	PBREvictsDuplicateRunner
 	GatewayGCOnePhase
 	GatewayGCInvertedAge
 	GuardEmptyCloseFrame
@@ -100,6 +102,8 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "path routing parses /gateway/actors/{id}[/tokens/{t}]/route/{rest} (RMOD@f3105c779:147-237); c6161fd4a parses /gateway/{id}[@{token}]/{rest} (RMOD@c6161fd4a:187-210)"},
 	GatewayCORS: {Name: "gateway_cors", Since: "ecd4e0417",
 		Doc: "the gateway answers OPTIONS itself with 204 and CORS headers and adds CORS headers to every tunnelled response (GW@ecd4e0417:105-133, 217-226)"},
+	PBREvictsDuplicateRunner: {Name: "pbr_evicts_duplicate_runner", Since: "2f5666c05",
+		Doc: "a runner connection evicts every older connection of the same runner: Guard closes the older socket with 1000 \"ws.eviction#ray\" and its active requests get the error close (PBR@2f5666c05:92-132); the TS runner answers an eviction close by shutting down for good (RUN:638-645). Before it both connections live, each subscribed to the runner's subject"},
 	GatewayGCOnePhase: {Name: "gateway_gc_one_phase", Until: "5111b8e76",
 		Doc: "the gateway GC removes an entry in one pass: a closed channel whatever it still buffers, or an entry flagged by the age checks while its handler runs, which closes that handler's channel (GSS@f3105c779:403-442); 5111b8e76 purges a closed entry only with empty buffers, and removes a flagged entry only after its handler returned (GSS@5111b8e76:455-549)"},
 	GatewayGCInvertedAge: {Name: "gateway_gc_inverted_age", Note: "upstream flips the WebSocket-buffer check and deletes the tunnel-ack check at 6b7ebbb0d (#3492), not yet in the timeline",

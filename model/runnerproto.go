@@ -136,3 +136,13 @@ func (m *EventActorStateUpdate) String() string {
 func (m *EventActorIntent) String() string {
 	return fmt.Sprintf("ActorIntent{%s gen=%d %s}", m.ActorID, m.Generation, m.Intent)
 }
+
+// CloseFrame is the close frame Guard sends on a runner's WebSocket before
+// closing it, e.g. 1000 "ws.eviction#ray" when pegboard-runner evicts a
+// connection (PBR@2f5666c05:92-132, PS:2489-2511).
+type CloseFrame struct {
+	Code   uint16
+	Reason string
+}
+
+func (m *CloseFrame) String() string { return fmt.Sprintf("CloseFrame{%d %s}", m.Code, m.Reason) }

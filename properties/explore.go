@@ -21,7 +21,7 @@ var ActionKinds = []string{
 	"advance", "http", "behavior", "ws_open", "ws_send", "ws_close",
 	"sleep", "wake", "crash", "stop", "destroy", "reschedule",
 	"disconnect", "reconnect", "lose", "hold", "heal", "drop",
-	"latency", "stale_pin", "stale_race", "stale_ws_race", "workflow_delay", "expire_cache", "peer_http", "peer_down",
+	"latency", "stale_pin", "stale_race", "stale_ws_race", "workflow_delay", "expire_cache", "peer_http", "peer_down", "peer_ws",
 }
 
 // Options are a scenario's swarm options, drawn up front and printed first,
@@ -173,7 +173,7 @@ func drawAction(t *rapid.T, o Options, kind string) action {
 		switch a.kind {
 		case "advance":
 			a.dur = rapid.SampledFrom(advances).Draw(t, "advance")
-		case "http", "ws_open", "sleep", "wake", "crash", "stop", "destroy", "peer_http":
+		case "http", "ws_open", "sleep", "wake", "crash", "stop", "destroy", "peer_http", "peer_ws":
 			actor()
 		case "behavior":
 			actor()
@@ -251,6 +251,13 @@ func render(o Options, acts []action) []string {
 			sockets = append(sockets, name)
 			socketActor[name] = a.actor
 			emit("ws %s actor=%s", name, actor.ID)
+		case "peer_ws": // a socket through the Target path (spec (i).15)
+			if o.Peer {
+				name := fmt.Sprintf("w%d", len(sockets)+1)
+				sockets = append(sockets, name)
+				socketActor[name] = a.actor
+				emit("ws %s actor=%s@dc2", name, actor.ID)
+			}
 		case "ws_send":
 			if len(sockets) > 0 {
 				emit("send %s m%d", sockets[a.pick%len(sockets)], i+1)

@@ -434,9 +434,18 @@ func checkWSOneID(w *World) []Violation {
 	return out
 }
 
+// peerSchedule is the middleware's backoff for Target routes, 150 ms·2^(n-1)
+// for 7 attempts (GMW:33-34, PS:1438-1444).
+var peerSchedule = []sim.Time{150 * sim.Millisecond, 300 * sim.Millisecond, 600 * sim.Millisecond,
+	1200 * sim.Millisecond, 2400 * sim.Millisecond, 4800 * sim.Millisecond}
+
 func checkWSPreOpen(w *World) []Violation {
 	var out []Violation
 	for _, c := range w.Sockets {
+		if viaTarget(c) {
+			out = append(out, checkWSTargetPreOpen(c)...)
+			continue
+		}
 		run, longest := 0, 0
 		for _, a := range c.Log.Attempts {
 			if a.Opened {
@@ -461,6 +470,47 @@ func checkWSPreOpen(w *World) []Violation {
 				map[string]string{"final pre-open failures": "4", "code": "1011"},
 				map[string]string{"final pre-open failures": fmt.Sprint(run), "code": fmt.Sprint(c.CloseCode)}))
 		}
+	}
+	return out
+}
+
+// viaTarget reports whether the socket took the Target path to a peer
+// datacenter (a peer-DC actor, or a cached Target route, which the cache
+// key of a WebSocket lets another actor hit). The peer is a fake that
+// echoes; what the actor behind it receives is not judged.
+func viaTarget(c *WSClient) bool {
+	for _, a := range c.Log.Attempts {
+		if a.Target != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkWSTargetPreOpen is W3/W4 for the Target path (spec (i).15): at most
+// 7 connect attempts with the middleware's backoff, then 1011
+// guard.retry_attempts_exceeded after exactly 7 failures.
+func checkWSTargetPreOpen(c *WSClient) []Violation {
+	var out []Violation
+	failed := 0
+	for _, a := range c.Log.Attempts {
+		if !a.Opened {
+			failed++
+		}
+	}
+	if failed > 7 {
+		out = append(out, viol("ws_preopen", c.Name, "more than 7 connect attempts to the peer datacenter",
+			map[string]string{"failed connects": "<=7"}, map[string]string{"failed connects": fmt.Sprint(failed)}))
+	}
+	for i, b := range c.Log.Backoffs {
+		if i >= len(peerSchedule) || b != peerSchedule[i] {
+			out = append(out, viol("ws_preopen", c.Name, "a backoff outside the middleware's schedule",
+				map[string]string{"backoff": durs(peerSchedule)}, map[string]string{"backoff": b.String()}))
+		}
+	}
+	if strings.HasPrefix(c.CloseReason, "guard.retry_attempts_exceeded#") && failed != 7 {
+		out = append(out, viol("ws_preopen", c.Name, "closed as exhausted without 7 failed connects",
+			map[string]string{"failed connects": "7"}, map[string]string{"failed connects": fmt.Sprint(failed)}))
 	}
 	return out
 }
@@ -510,7 +560,7 @@ func checkWSDelivery(w *World) []Violation {
 		}
 	}
 	for _, c := range w.Sockets {
-		if c.Closed || !c.Opened() || !w.hibernatable(c.Actor) || w.destroyedAt(c.Actor) >= 0 {
+		if c.Closed || !c.Opened() || !w.hibernatable(c.Actor) || w.destroyedAt(c.Actor) >= 0 || viaTarget(c) {
 			continue
 		}
 		var lost []string
@@ -533,6 +583,8 @@ var guardWSCodes = map[string]bool{
 	"guard.websocket_pending_limit_reached": true, "guard.actor_destroyed": true, "guard.actor_not_found": true,
 	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
 	"actor.destroyed_while_waiting_for_ready": true,
+	// the Target path's connect attempts ran out (PS:1391-1435)
+	"guard.retry_attempts_exceeded": true,
 	// get_for_gateway's 5 s operation timeout (errata E22).
 	"core.internal_error": true,
 }
@@ -556,6 +608,9 @@ func checkWSClose(w *World) []Violation {
 		ok := false
 		if code, _, found := strings.Cut(c.CloseReason, "#"); found {
 			ok = c.CloseCode == model.CloseError && guardWSCodes[code] && strings.HasPrefix(c.CloseReason, code+"#"+c.Log.Ray)
+			if code == "guard.retry_attempts_exceeded" && !viaTarget(c) {
+				ok = false // only the Target path runs out of attempts
+			}
 		} else {
 			// A runner close passed through: only when Guard may not
 			// reconnect, i.e. the actor cannot hibernate (GW:306-318).

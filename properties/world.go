@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
@@ -130,6 +131,10 @@ func (w *World) PeerUp(dc string) {
 	w.Sim.Trace(node, "peer.up")
 	w.Sim.Net().Listen(node, func(e *sim.End) {
 		e.Handle(func(msg any) {
+			if m, ok := msg.(*guard.UpstreamWSOpen); ok {
+				w.peerWebSocket(dc, e, m)
+				return
+			}
 			m, ok := msg.(*guard.UpstreamRequest)
 			if !ok {
 				return
@@ -147,6 +152,40 @@ func (w *World) PeerUp(dc string) {
 				resp.Body = b.Body
 			}
 			w.Sim.After(b.Delay, func() { e.Send(&guard.UpstreamResponse{Response: resp}) })
+		}, nil)
+	})
+}
+
+// peerWebSocket is the peer guard's side of a proxied WebSocket: it
+// answers 101 after the actor's behaviour delay (its routing), echoes every
+// frame as "echo:<data>", and answers a close frame with the same frame
+// before closing. The peer's own retries and routing are not modelled.
+func (w *World) peerWebSocket(dc string, e *sim.End, m *guard.UpstreamWSOpen) {
+	a := model.ActorID(m.Request.Headers["x-rivet-actor"])
+	if a == "" {
+		for _, p := range strings.Split(m.Request.Headers[model.SecWebSocketProtocol], ",") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "rivet_actor."); ok {
+				a = model.ActorID(v)
+			}
+		}
+	}
+	w.Sim.Trace(peerNode(dc), "peer.ws_open", "actor", a)
+	w.Sim.After(w.behaviors[a].Delay, func() {
+		if !e.Open() {
+			return
+		}
+		e.Send(&guard.UpstreamWSAccepted{})
+		e.Handle(func(msg any) {
+			f, ok := msg.(*guard.UpstreamWSFrame)
+			if !ok {
+				return
+			}
+			if f.Close {
+				e.Send(f)
+				e.Close()
+				return
+			}
+			e.Send(&guard.UpstreamWSFrame{Data: "echo:" + f.Data, Binary: f.Binary})
 		}, nil)
 	})
 }

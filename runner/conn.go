@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
@@ -97,12 +98,12 @@ func (r *Runner) SetAutoReconnect(on bool) {
 // connection still being opened counts as open), as if the reconnect timer
 // fired: the attempt counter goes up.
 func (r *Runner) Reconnect() {
-	if !r.started || r.connOpen() {
+	if !r.started || r.connOpen() || r.shutdownDone {
 		r.trace("runner.reconnect_noop")
 		return
 	}
 	r.reconnectTimer.Stop()
-	r.reconnectNow()
+	r.reconnect()
 }
 
 func (r *Runner) connOpen() bool { return r.conn != nil && r.conn.Open() }
@@ -115,14 +116,21 @@ func (r *Runner) openPegboardWebSocket() {
 	c.Send(&model.ToServerInit{Runner: r.cfg.ID, Incarnation: r.incarnation, LastCommandIdx: r.lastCommandIdx}) // RUN:478-501
 }
 
-// onEngineMessage is the WebSocket "message" listener (RUN:542-598).
+// onEngineMessage is the WebSocket "message" listener (RUN:542-598). Every
+// socket the runner ever opened keeps its listeners (E15): a message on an
+// older socket is handled like one on the newest.
 func (r *Runner) onEngineMessage(c *sim.End, msg any) {
+	if r.shutdownDone {
+		return
+	}
 	if c != r.conn {
-		return // a superseded connection
+		r.trace("runner.stale_socket_message", "conn", c.ID(), "msg", msg)
 	}
 	switch m := msg.(type) {
+	case *model.CloseFrame: // the close frame's reason, read by the close listener
+		r.closeReasons[c] = m.Reason
 	case *model.ToClientInit:
-		r.handleInit(m)
+		r.handleInit(c, m)
 	case *model.CommandStartActor:
 		if r.newCommand(m.Index) {
 			r.handleCommandStartActor(m)
@@ -143,9 +151,15 @@ func (r *Runner) onEngineMessage(c *sim.End, msg any) {
 }
 
 // handleInit runs the rest of the "open" listener (RUN:463-476) and the
-// ToClientInit branch (RUN:556-581).
-func (r *Runner) handleInit(m *model.ToClientInit) {
-	r.ready = true
+// ToClientInit branch (RUN:556-581). The open of an older socket resets the
+// same state, but sends go to the newest socket only, which is ready only
+// once its own init arrived. clearTimeout reaches only the timer handle
+// stored last: a timer a second #scheduleReconnect overwrote still fires
+// (errata E15).
+func (r *Runner) handleInit(c *sim.End, m *model.ToClientInit) {
+	if c == r.conn {
+		r.ready = true
+	}
 	r.reconnectAttempt = 0
 	r.reconnectTimer.Stop()
 	if r.lostTimerSet {
@@ -159,7 +173,7 @@ func (r *Runner) handleInit(m *model.ToClientInit) {
 		r.eventHistory, r.lastCommandIdx = nil, 0
 	}
 	r.lostThreshold = sim.Time(m.RunnerLostThreshold) // RUN:567-569
-	r.trace("runner.init", "conn", r.conn.ID(), "lost_threshold", r.lostThreshold, "last_event", m.LastEventIdx)
+	r.trace("runner.init", "conn", c.ID(), "lost_threshold", r.lostThreshold, "last_event", m.LastEventIdx)
 	r.resendUnacknowledgedEvents(m.LastEventIdx)
 }
 
@@ -190,39 +204,94 @@ func (r *Runner) handleToClientClose(c *sim.End) {
 }
 
 // onEngineClose is the "error" and "close" listeners (RUN:600-626,
-// 628-679). Upstream a failed connection fires both and each schedules a
-// reconnect (errata E15); here it is one reconnect per loss. Runner.shutdown
-// is not modelled, so #shutdown is always false.
+// 628-679), for any socket the runner opened, the newest or an older one.
+// A socket that never opened (the dial was refused) fires both: each
+// schedules a reconnect and the second overwrites the first's timer handle
+// without clearing it, so two reconnects fire (errata E15). An open socket
+// that closes or resets fires only close. A close whose reason starts with
+// ws.eviction shuts the runner down (RUN:638-645). Runner.shutdown is
+// otherwise not modelled.
 func (r *Runner) onEngineClose(c *sim.End, why sim.CloseReason) {
-	if c != r.conn {
+	if r.shutdownDone {
 		return
 	}
-	r.ready = false
-	r.trace("runner.engine_closed", "conn", c.ID(), "why", why)
-	if !r.lostTimerSet && r.lostThreshold > 0 {
-		r.lostTimerSet = true
-		r.lostTimer = r.w.After(r.lostThreshold, func() {
-			r.trace("runner.lost_timer", "threshold", r.lostThreshold)
-			r.stopAllActors()
-		})
-		r.trace("runner.lost_timer_start", "threshold", r.lostThreshold)
+	reason := r.closeReasons[c]
+	delete(r.closeReasons, c)
+	if c == r.conn {
+		r.ready = false
 	}
-	if r.autoReconnect {
-		r.scheduleReconnect()
-	} else {
-		r.trace("runner.reconnect_off")
+	r.trace("runner.engine_closed", "conn", c.ID(), "why", why, "reason", reason, "newest", c == r.conn)
+	if strings.HasPrefix(reason, "ws.eviction") {
+		r.shutdown()
+		return
+	}
+	listeners := 1
+	if why == sim.Refused {
+		listeners = 2 // error, then close, in the same tick
+	}
+	for range listeners {
+		if !r.lostTimerSet && r.lostThreshold > 0 {
+			r.lostTimerSet = true
+			r.lostTimer = r.w.After(r.lostThreshold, func() {
+				r.trace("runner.lost_timer", "threshold", r.lostThreshold)
+				r.stopAllActors()
+			})
+			r.trace("runner.lost_timer_start", "threshold", r.lostThreshold)
+		}
+		if r.autoReconnect {
+			r.scheduleReconnect()
+		} else {
+			r.trace("runner.reconnect_off")
+		}
 	}
 }
 
-// scheduleReconnect (RUN:1396-1427).
+// shutdown is Runner.shutdown(immediate=true) as the eviction close calls it
+// (RUN@2f5666c05:312-450): no more reconnects, the lost timer cleared, the
+// newest socket closed if open ("Stopping"), the tunnel shut down. The
+// actors are not stopped: the engine loses them with the runner.
+func (r *Runner) shutdown() {
+	r.shutdownDone = true
+	r.trace("runner.shutdown", "actors", len(r.actors))
+	r.reconnectTimer.Stop()
+	if r.lostTimerSet {
+		r.lostTimer.Stop()
+		r.lostTimerSet = false
+	}
+	if r.conn != nil && r.conn.Open() && r.ready {
+		r.conn.Close()
+	}
+	r.ready = false
+	r.tunnel.shutdown()
+}
+
+// Shutdown reports whether the runner shut itself down (an eviction).
+func (r *Runner) Shutdown() bool { return r.shutdownDone }
+
+// scheduleReconnect (RUN:1396-1427): a new timer, its handle stored over
+// the previous one, which is not cleared (errata E15).
 func (r *Runner) scheduleReconnect() {
 	delay := calculateBackoff(r.reconnectAttempt, r.backoffRand)
-	r.reconnectTimer.Stop()
+	if r.reconnectTimer.Pending() {
+		leaked := r.reconnectTimer
+		r.leakedReconnects = append(r.leakedReconnects, leaked)
+		r.trace("runner.reconnect_timer_overwritten", "attempt", r.reconnectAttempt+1)
+	}
 	r.reconnectTimer = r.w.After(delay, r.reconnectNow)
 	r.trace("runner.reconnect_scheduled", "attempt", r.reconnectAttempt+1, "delay", delay)
 }
 
+// reconnectNow is the reconnect timer's callback (RUN:1417-1426): it checks
+// #shutdown; the auto-reconnect switch is the harness's lever, which holds
+// back overwritten timers too.
 func (r *Runner) reconnectNow() {
+	if r.shutdownDone || !r.autoReconnect {
+		return
+	}
+	r.reconnect()
+}
+
+func (r *Runner) reconnect() {
 	r.reconnectAttempt++ // RUN:1419
 	r.trace("runner.reconnect", "attempt", r.reconnectAttempt)
 	r.openPegboardWebSocket()

@@ -138,7 +138,14 @@ type Runner struct {
 	// Reconnect (RUN:108-109, 1396-1427).
 	reconnectAttempt int
 	reconnectTimer   sim.Timer
+	// leakedReconnects are timers whose handle a second scheduleReconnect
+	// overwrote: nothing can clear them (errata E15).
+	leakedReconnects []sim.Timer
 	autoReconnect    bool
+	// closeReasons: the close frame's reason per socket, until it closes.
+	closeReasons map[*sim.End]string
+	// shutdownDone: Runner.shutdown ran (#shutdown).
+	shutdownDone bool
 	backoffRand      *rand.Rand
 
 	// Events (RUN:105, 116); see conn.go for the simplification.
@@ -172,6 +179,7 @@ func New(w *sim.World, cfg Config) *Runner {
 		engine:        engine,
 		actors:        map[model.ActorID]*actorInstance{},
 		autoReconnect: true,
+		closeReasons:  map[*sim.End]string{},
 		backoffRand:   w.Rand(prefix + "backoff"),
 		store:         cfg.Store,
 	}

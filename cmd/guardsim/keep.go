@@ -21,7 +21,7 @@ func keepFindings() error {
 		if err != nil {
 			return err
 		}
-		res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: []string{k.Property},
+		res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: k.Properties,
 			Checks: k.Budget, Seed: k.Seeds[0], Name: "Keep_" + k.Slug})
 		if res.Err != nil {
 			return res.Err

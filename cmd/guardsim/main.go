@@ -91,8 +91,8 @@ type cell struct {
 type profileRun struct {
 	profile model.Profile
 	name    string
-	stats properties.Stats
-	cells []cell
+	stats   properties.Stats
+	cells   []cell
 }
 
 func explore(profiles []model.Profile, props []string, checks int, seed uint64, verbose bool) error {
@@ -143,7 +143,7 @@ func explore(profiles []model.Profile, props []string, checks int, seed uint64, 
 				if failures[v.Property] == nil {
 					failures[v.Property] = f
 					what := "NOT a registered finding"
-					if k, ok := properties.FindingFor(f); ok && k.Property == v.Property {
+					if k, ok := properties.FindingFor(f); ok && k.Explains(f, v.Property) {
 						what = "registered finding " + k.Slug
 					}
 					fmt.Printf("  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", pn, v.Property, f.Checks, f.Actions, what)
@@ -193,9 +193,9 @@ func printTable(runs []profileRun, wall time.Duration) {
 			if c.failure != nil {
 				s = "NEW"
 				for j, k := range properties.Findings {
-					if k.Property == c.property && k.Matches(c.failure) {
+					if k.Explains(c.failure, c.property) {
 						s = string(rune('A' + j))
-						legend[s] = fmt.Sprintf("%s: %s (%s, %s)", s, k.Slug, k.Property, k.Range())
+						legend[s] = fmt.Sprintf("%s: %s (%s, %s)", s, k.Slug, strings.Join(k.Properties, ","), k.Range())
 						if !k.Covers(r.profile) {
 							s += "!" // outside its registered range
 						}
