@@ -177,8 +177,13 @@ type Profile struct {
 }
 
 // Name is the commit's alias or hash, followed by the switched quirks for
-// a mixture ("seed+quirk=-gateway_inverted_gc").
-func (p Profile) Name() string { return p.Commit.Name() + p.QuirkArgs() }
+// a mixture ("seed+quirk=-gateway_fresh_ack_id").
+func (p Profile) Name() string {
+	if args := strings.TrimSpace(p.QuirkArgs()); args != "" {
+		return p.Commit.Name() + "+" + strings.ReplaceAll(args, " ", "+")
+	}
+	return p.Commit.Name()
+}
 
 // Mixed reports whether the profile's quirks differ from its commit's.
 func (p Profile) Mixed() bool { return p.Quirks != quirksAt(p.Commit.Hash) }
@@ -271,7 +276,7 @@ func ProfileByName(name string) (Profile, error) {
 	name = strings.TrimSpace(name)
 	for _, p := range Profiles() {
 		c := p.Commit
-		if name == c.Alias || (len(name) >= 7 && (strings.HasPrefix(c.Hash, name) || strings.HasPrefix(name, c.Hash))) {
+		if (name != "" && name == c.Alias) || (len(name) >= 7 && (strings.HasPrefix(c.Hash, name) || strings.HasPrefix(name, c.Hash))) {
 			return p, nil
 		}
 	}

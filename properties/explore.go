@@ -92,7 +92,7 @@ func dur(t sim.Time) string {
 }
 
 // drawOptions draws the swarm options. Every draw is labelled.
-func drawOptions(t *rapid.T, p model.Profile) Options {
+func drawOptions(t *rapid.T, p model.Profile, focus []string) Options {
 	o := Options{Profile: p, Weights: map[string]int{}}
 	o.Seed = rapid.Uint64Range(1, 1<<20).Draw(t, "world_seed")
 	o.Runners = rapid.IntRange(1, 4).Draw(t, "runners")
@@ -114,8 +114,11 @@ func drawOptions(t *rapid.T, p model.Profile) Options {
 	// always on.
 	for _, k := range ActionKinds {
 		w := rapid.IntRange(0, 8).Draw(t, "weight_"+k)
-		if (k == "advance" || k == "http") && w == 0 {
+		if (k == "advance" || k == "http" || slices.Contains(focus, k)) && w == 0 {
 			w = 1
+		}
+		if len(focus) > 0 && !slices.Contains(focus, k) && k != "advance" && k != "http" {
+			w = 0 // a focused search leaves the other kinds out
 		}
 		if w > 0 {
 			o.Weights[k] = w
@@ -339,8 +342,8 @@ const maxWeight = 8
 // when k <= the kind's weight in this scenario (otherwise it is skipped and
 // rapid draws again), so a kind's share follows its weight. Scenarios have
 // about -rapid.steps (default 30) actions on average.
-func drawScenario(t *rapid.T, p model.Profile) (Options, []string) {
-	o := drawOptions(t, p)
+func drawScenario(t *rapid.T, p model.Profile, focus ...string) (Options, []string) {
+	o := drawOptions(t, p, focus)
 	var acts []action
 	steps := map[string]func(*rapid.T){}
 	for _, k := range ActionKinds {

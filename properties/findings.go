@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // inside and not at the first commit after), never what was hoped.
 type Finding struct {
 	// Slug names its kept case, testdata/kept/<slug>.txt.
-	Slug     string
+	Slug  string
 	Title string
 	// Properties are those it breaks; the first is the one its kept case
 	// and its search check.
@@ -26,12 +27,16 @@ type Finding struct {
 	First, Last string
 	// Fixed says where upstream fixed it, when that is after the timeline.
 	Fixed string
-	// Search is a profile inside the range where the kept case is found;
+	// SearchAt is a profile inside the range where the kept case is found;
 	// Budget and Seeds bound that search, MaxActions its shrunk size.
-	Search     string
+	SearchAt   string
 	Budget     int
 	Seeds      []uint64
 	MaxActions int
+	// Focus limits the search's action kinds (see ExploreConfig.Focus)
+	// for a finding the full swarm meets too rarely; every kind stays in
+	// make sim's exploration.
+	Focus []string
 	// AbsentBudget is how many scenarios must not find it at the first
 	// commit after Last (unused when Last is the timeline's end).
 	AbsentBudget int
@@ -106,74 +111,75 @@ var gcRemovedLive = regexp.MustCompile(`gw\.gc_remove +rid=`)
 // Findings lists the known findings, in timeline order of their first commit.
 var Findings = []Finding{
 	{
-		Slug:     "parent_404_seed_property",
-		Title:    "The runner's 404 \"Actor not found\" reaches the client although a retry would have found the actor on another runner (H6): what #3322 fixed.",
+		Slug:       "parent_404_seed_property",
+		Title:      "The runner's 404 \"Actor not found\" reaches the client although a retry would have found the actor on another runner (H6): what #3322 fixed.",
 		Properties: []string{"seed"}, First: "parent", Last: "parent",
-		Search: "parent", Budget: 300, Seeds: []uint64{1, 2, 3}, MaxActions: 6, AbsentBudget: 1500,
+		SearchAt: "parent", Budget: 300, Seeds: []uint64{1, 2, 3}, MaxActions: 6, AbsentBudget: 1500,
 		match: sawContains(`404 "Actor not found"`),
 	},
 	{
-		Slug:     "fresh_ack_closes_socket",
-		Title:    "The gateway acks runner messages with a fresh message id (GSS@f3105c779:253), so the runner's GC closes every healthy socket with \"Message acknowledgment timeout\" 5-65 s after its open (TUN:131-184).",
+		Slug:       "fresh_ack_closes_socket",
+		Title:      "The gateway acks runner messages with a fresh message id (GSS@f3105c779:253), so the runner's GC closes every healthy socket with \"Message acknowledgment timeout\" 5-65 s after its open (TUN:131-184).",
 		Properties: []string{"ws_quiet"}, First: "parent", Last: "53f4819a8",
-		Search: "seed", Budget: 300, Seeds: []uint64{1, 2}, MaxActions: 6, AbsentBudget: 1500,
+		SearchAt: "seed", Budget: 300, Seeds: []uint64{1, 2}, MaxActions: 6, AbsentBudget: 1500,
 		match: func(f *Failure) bool {
 			return sawContains("Message acknowledgment timeout")(f) && !gcRemovedLive.MatchString(f.Trace)
 		},
 	},
 	{
-		Slug:     "inverted_gc_disturbs_socket",
-		Title:    "The one-phase gateway GC with inverted age checks removes the in-flight entry of a healthy socket whose oldest un-acked message is younger than 30 s (GSS@f3105c779:403-442): Guard reconnects with the same request id and a reply is lost, or, before the open, the first attempt's orphaned open is never acked and the runner's GC closes the reopened socket with \"Message acknowledgment timeout\" (TUN:131-184).",
+		Slug:       "inverted_gc_disturbs_socket",
+		Title:      "The one-phase gateway GC with inverted age checks removes the in-flight entry of a healthy socket whose oldest un-acked message is younger than 30 s (GSS@f3105c779:403-442): Guard reconnects with the same request id and a reply is lost, or, before the open, the first attempt's orphaned open is never acked and the runner's GC closes the reopened socket with \"Message acknowledgment timeout\" (TUN:131-184).",
 		Properties: []string{"ws_quiet"}, First: "parent", Last: "2f5666c05",
-		Search: "03965b331", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
+		SearchAt: "03965b331", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
 		match: traceMatches(gcRemovedLive),
 	},
 	{
-		Slug:     "stale_preopen_close_reaches_client",
-		Title:    "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
+		Slug:       "stale_preopen_close_reaches_client",
+		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
 		Properties: []string{"ws_close"}, First: "parent", Last: "3d4e089d6",
-		Fixed:  "trigger removed upstream at 6b7ebbb0d, retry removed at 0fe4f08fe: not yet in the timeline",
-		Search: "seed", Budget: 400, Seeds: []uint64{4}, MaxActions: 6,
+		Fixed:    "trigger removed upstream at 6b7ebbb0d, retry removed at 0fe4f08fe: not yet in the timeline",
+		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 24,
+		Focus:  []string{"ws_open", "drop", "reschedule", "heal"},
 		match: sawContains("1011 Actor not found"),
 	},
 	{
-		Slug:     "gc_between_attempts_loses_message",
-		Title:    "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
+		Slug:       "gc_between_attempts_loses_message",
+		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "3d4e089d6",
-		Fixed:  "fixed upstream at 6b7ebbb0d + 553683bfd: not yet in the timeline",
-		Search: "seed", Budget: 1500, Seeds: []uint64{3}, MaxActions: 12,
+		Fixed:    "fixed upstream at 6b7ebbb0d + 553683bfd: not yet in the timeline",
+		SearchAt: "seed", Budget: 4000, Seeds: []uint64{4}, MaxActions: 12,
 		match: traceMatches(gcDroppedBuffer),
 	},
 	{
-		Slug:     "lost_publish_strands_socket",
-		Title:    "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
+		Slug:       "lost_publish_strands_socket",
+		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "3d4e089d6",
-		Fixed:  "upstream adds a gateway ping/pong with a 30 s timeout at c76f319fe (#3491), not yet in the timeline",
-		Search: "5111b8e76", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8,
+		Fixed:    "upstream adds a gateway ping/pong with a 30 s timeout at c76f319fe (#3491), not yet in the timeline",
+		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 12,
 		match: func(f *Failure) bool {
 			return guardUPSLost.MatchString(f.Trace) && !gcDroppedBuffer.MatchString(f.Trace)
 		},
 	},
 	{
-		Slug:  "duplicate_runner_connections",
-		Title: "The runner's double reconnect (errata E15: a refused dial fires error and close, each schedules a reconnect, the second overwrites the first's timer handle without clearing it, RUN:600-679, 1396-1427) opens a second socket next to a healthy one; before 2f5666c05 pegboard-runner lets both live, each subscribed to the runner's subject, so every tunnel message is handled once per socket: the actor gets each client message twice, the client gets each reply twice, and the runner gets Guard's close twice.",
+		Slug:       "duplicate_runner_connections",
+		Title:      "The runner's double reconnect (errata E15: a refused dial fires error and close, each schedules a reconnect, the second overwrites the first's timer handle without clearing it, RUN:600-679, 1396-1427) opens a second socket next to a healthy one; before 2f5666c05 pegboard-runner lets both live, each subscribed to the runner's subject, so every tunnel message is handled once per socket: the actor gets each client message twice, the client gets each reply twice, and the runner gets Guard's close twice.",
 		Properties: []string{"liveness", "ws_runner_close", "ws_quiet", "ws_delivery"}, First: "parent", Last: "ecd4e0417",
-		Search: "seed", Budget: 600, Seeds: []uint64{1}, MaxActions: 6, AbsentBudget: 1500,
+		SearchAt: "seed", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
 		match: traceMatches(regexp.MustCompile(`pbr\.duplicate_connection`)),
 	},
 	{
-		Slug:  "runner_evicts_itself",
-		Title: "From 2f5666c05 a new connection evicts the runner's older ones (PBR@2f5666c05:92-132), and the TS runner answers an eviction close by shutting down for good (RUN:638-645). With the double reconnect of errata E15, a runner whose dial was refused once opens a second socket, evicts its own healthy one and stops: its actors are lost and, with nowhere else to go, never answer again (unless something outside restarts the process).",
+		Slug:       "runner_evicts_itself",
+		Title:      "From 2f5666c05 a new connection evicts the runner's older ones (PBR@2f5666c05:92-132), and the TS runner answers an eviction close by shutting down for good (RUN:638-645). With the double reconnect of errata E15, a runner whose dial was refused once opens a second socket, evicts its own healthy one and stops: its actors are lost and, with nowhere else to go, never answer again (unless something outside restarts the process).",
 		Properties: []string{"liveness"}, First: "2f5666c05", Last: "3d4e089d6",
-		Fixed:  "the TS double reconnect is still there at 553683bfd: not yet in the timeline",
-		Search: "2f5666c05", Budget: 600, Seeds: []uint64{1}, MaxActions: 6,
+		Fixed:    "the TS double reconnect is still there at 553683bfd: not yet in the timeline",
+		SearchAt: "2f5666c05", Budget: 600, Seeds: []uint64{1}, MaxActions: 6,
 		match: traceMatches(regexp.MustCompile(`runner\.shutdown`)),
 	},
 	{
-		Slug:  "ws_cached_peer_route",
-		Title: "A WebSocket routed by subprotocol has no x-rivet-target header, so its route is cached under hash(host, path) (GCK@f3105c779:17-68): after a socket to a peer-datacenter actor, a socket to a local actor at the same host and path takes the cached Target route for 10 min. When the peer is unreachable the re-resolution finds the local actor and Guard closes the client with 1011 guard.target_changed (PS:1476-1484) although its actor is alive.",
+		Slug:       "ws_cached_peer_route",
+		Title:      "A WebSocket routed by subprotocol has no x-rivet-target header, so its route is cached under hash(host, path) (GCK@f3105c779:17-68): after a socket to a peer-datacenter actor, a socket to a local actor at the same host and path takes the cached Target route for 10 min. When the peer is unreachable the re-resolution finds the local actor and Guard closes the client with 1011 guard.target_changed (PS:1476-1484) although its actor is alive.",
 		Properties: []string{"ws_close"}, First: "parent", Last: "3d4e089d6",
-		Search: "seed", Budget: 1000, Seeds: []uint64{1}, MaxActions: 6,
+		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 6,
 		match: sawContains("guard.target_changed"),
 	},
 }
@@ -209,6 +215,35 @@ func Unexplained(f *Failure) []Violation {
 		}
 	}
 	return out
+}
+
+// Search explores the profile for the finding, from the rapid seed, within
+// budget scenarios. A violation of its properties that is another finding
+// does not end the search: rapid goes on with the next seed (its fail
+// file, if one was written, is removed so it is not replayed first). It
+// returns the finding's shrunk failure, or nil, and the scenarios checked.
+func (k Finding) Search(p model.Profile, seed uint64, budget int, name string, keepFailFile bool) (*Failure, int, error) {
+	checked := 0
+	for round := uint64(0); checked < budget; round++ {
+		res := Explore(ExploreConfig{Profile: p, Properties: k.Properties, Checks: budget - checked, Seed: seed + round,
+			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus})
+		if res.Err != nil {
+			return nil, checked, res.Err
+		}
+		checked += res.Stats.Checks
+		f := res.Failure
+		if f == nil {
+			return nil, checked, nil
+		}
+		if k.Matches(f) {
+			f.Checks = checked
+			return f, checked, nil
+		}
+		if f.FailFile != "" {
+			_ = os.Remove(f.FailFile)
+		}
+	}
+	return nil, checked, nil
 }
 
 // FindingBySlug returns the named finding.

@@ -35,6 +35,9 @@ type ExploreConfig struct {
 	NoFailFile bool
 	// Progress, when set, is called after every scenario.
 	Progress func(Stats)
+	// Focus, when set, limits the drawn action kinds to these (plus advance
+	// and http), each always on: a search for a known rare finding.
+	Focus []string
 }
 
 // Stats measure an exploration.
@@ -144,7 +147,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 	start := time.Now()
 	var last *Failure
 	prop := func(t *rapid.T) {
-		o, script := drawScenario(t, cfg.Profile)
+		o, script := drawScenario(t, cfg.Profile, cfg.Focus...)
 		t.Logf("options: %s", o)
 		// Only the trace's hash is kept while exploring; the minimal case
 		// is run again below with its whole trace.
@@ -224,7 +227,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 }
 
 func replayCommand(cfg ExploreConfig, f *Failure) string {
-	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Name(), f.Property)
+	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Commit.Name(), f.Property)
 	if q := quirkArgs(cfg.Profile); q != "" {
 		cmd += " -quirks='" + strings.TrimSpace(q) + "'"
 	}

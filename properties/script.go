@@ -63,6 +63,10 @@ func (e *ScriptError) Error() string {
 type ScriptOptions struct {
 	// Profile, when set, overrides the script's profile.
 	Profile *model.Profile
+	// NoExpect skips the script's expectations (expect, expect_runner,
+	// expect_violation, expect_hash, check): for replaying a scenario
+	// under another profile, where the oracle's verdict is what matters.
+	NoExpect bool
 	// Trace selects how much trace the world keeps (default: all of it).
 	// A failed expectation prints the trace only when it is kept.
 	Trace sim.TraceMode
@@ -202,6 +206,12 @@ func (r *scriptRun) exec(f []string) error {
 		}
 		r.w.Sim.At(t, act)
 		return nil
+	}
+	if r.opt.NoExpect {
+		switch cmd {
+		case "expect", "expect_runner", "expect_violation", "expect_hash", "check":
+			return nil
+		}
 	}
 	switch cmd {
 	case "run":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/guardsim/guardsim/model"
@@ -35,6 +36,11 @@ type recordedEvent struct {
 	index int64
 	msg   model.ToServer
 }
+
+// MaxPendingReconnects caps the runner's pending reconnect timers, which
+// upstream lets double without bound while the engine is unreachable
+// (errata E15).
+const MaxPendingReconnects = 8
 
 // Reconnect backoff (#scheduleReconnect, RUN:1405-1410).
 const (
@@ -270,7 +276,17 @@ func (r *Runner) Shutdown() bool { return r.shutdownDone }
 
 // scheduleReconnect (RUN:1396-1427): a new timer, its handle stored over
 // the previous one, which is not cleared (errata E15).
+//
+// While the engine stays unreachable every refused dial schedules two
+// timers, so upstream's pending reconnects double every round. guardsim
+// caps them at MaxPendingReconnects (a named difference): beyond it a
+// schedule is dropped and traced.
 func (r *Runner) scheduleReconnect() {
+	r.leakedReconnects = slices.DeleteFunc(r.leakedReconnects, func(t sim.Timer) bool { return !t.Pending() })
+	if n := len(r.leakedReconnects) + 1; r.reconnectTimer.Pending() && n >= MaxPendingReconnects {
+		r.trace("runner.reconnect_capped", "pending", n)
+		return
+	}
 	delay := calculateBackoff(r.reconnectAttempt, r.backoffRand)
 	if r.reconnectTimer.Pending() {
 		leaked := r.reconnectTimer

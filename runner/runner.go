@@ -146,7 +146,7 @@ type Runner struct {
 	closeReasons map[*sim.End]string
 	// shutdownDone: Runner.shutdown ran (#shutdown).
 	shutdownDone bool
-	backoffRand      *rand.Rand
+	backoffRand  *rand.Rand
 
 	// Events (RUN:105, 116); see conn.go for the simplification.
 	nextEventIdx   int64

@@ -40,6 +40,7 @@ func main() {
 		failfile = flag.String("failfile", "", "replay one rapid fail file")
 		replay   = flag.String("replay", "", "replay one scenario script and print its trace")
 		keep     = flag.Bool("keep", false, "regenerate the kept failures under testdata/kept/")
+		search   = flag.String("search", "", "search one registered finding (by slug) at -profile (default: its search profile), from -seed, within -checks scenarios")
 		verbose  = flag.Bool("v", false, "print whole traces of violations")
 	)
 	flag.Usage = usage
@@ -64,6 +65,8 @@ func main() {
 		err = replayFailFile(*profile, *quirks, *property, *failfile, *verbose)
 	case *keep:
 		err = keepFindings()
+	case *search != "":
+		err = searchFinding(*search, *profile, *seed, *checks)
 	default:
 		if *seed == 0 {
 			*seed = uint64(time.Now().UnixNano()) % 1_000_000
@@ -239,8 +242,8 @@ func replayScript(path, profile string) error {
 		if err != nil {
 			return err
 		}
-		opts.Profile = &p
-		fmt.Printf("replaying %s under %s instead of its own profile: trace hashes and expectations written for another commit may differ\n", path, p.Commit)
+		opts.Profile, opts.NoExpect = &p, true
+		fmt.Printf("replaying %s under %s instead of its own profile; its expectations are skipped, the oracle judges\n", path, p.Commit)
 	}
 	w, err := properties.RunScriptFile(path, opts)
 	if w != nil {
@@ -300,4 +303,33 @@ first; + and - are the quirks (modelled behaviours) that commit switches:
 Flags:
 `, model.TimelineText())
 	flag.PrintDefaults()
+}
+
+// searchFinding searches one registered finding and says after how many
+// scenarios it was found, with which rapid seed, and its shrunk case.
+func searchFinding(slug, profile string, seed uint64, checks int) error {
+	k, err := properties.FindingBySlug(slug)
+	if err != nil {
+		return err
+	}
+	if profile == "" {
+		profile = k.SearchAt
+	}
+	p, err := model.ProfileByName(profile)
+	if err != nil {
+		return err
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	f, checked, err := k.Search(p, seed, checks, "Search_"+slug, false)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		fmt.Printf("%s: not found at %s from rapid seed %d in %d scenarios\n", slug, p.Commit, seed, checked)
+		return nil
+	}
+	fmt.Printf("%s: found at %s from rapid seed %d after %d scenarios, shrunk to %d actions\n%s", slug, p.Commit, seed, f.Checks, f.Actions, f.Report())
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/guardsim/guardsim/model"
@@ -22,4 +23,26 @@ func TestMainJobSmoke(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, explore(ps[len(ps)-2:], properties.PropertyNames(), 30, 1, false))
 	require.NoError(t, replayScript("testdata/kept/parent_404_seed_property.txt", ""))
+}
+
+// TestDocsFollowTheRegistries: the README's table of profiles and of
+// findings, docs/timeline.md and -h are checked against the registries in
+// model/profile.go and properties/findings.go, so they cannot drift.
+func TestDocsFollowTheRegistries(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	timeline, err := os.ReadFile("../../docs/timeline.md")
+	require.NoError(t, err)
+	help := model.TimelineText()
+	for _, c := range model.Timeline {
+		assert.Contains(t, string(readme), "`"+c.Hash+"`", "README: profile %s", c.Hash)
+		assert.Contains(t, string(readme), c.Title, "README: title of %s", c.Hash)
+		assert.Contains(t, string(timeline), "`"+c.Hash+"`", "docs/timeline.md: %s", c.Hash)
+		assert.Contains(t, help, c.Hash+" ", "-h: %s", c.Hash)
+	}
+	for _, k := range properties.Findings {
+		assert.Contains(t, string(readme), k.Slug+".txt", "README: finding %s", k.Slug)
+		_, err := os.Stat("../../testdata/kept/" + k.Slug + ".txt")
+		assert.NoError(t, err, "no kept case for %s: run make keep", k.Slug)
+	}
 }
