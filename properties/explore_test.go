@@ -2,10 +2,12 @@ package properties
 
 import (
 	"flag"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
@@ -30,7 +32,10 @@ func TestPropertiesHoldAtNewest(t *testing.T) {
 	p := model.Newest()
 	checked := 0
 	for round := uint64(0); checked < *gateChecks; round++ {
-		res := Explore(ExploreConfig{Profile: p, Checks: *gateChecks - checked, Seed: 1 + round, Name: t.Name()})
+		// Registered findings at this commit are met often; their shrinking
+		// is bounded so the budget goes to new scenarios.
+		res := Explore(ExploreConfig{Profile: p, Checks: *gateChecks - checked, Seed: 1 + round, Name: t.Name(),
+			ShrinkTime: 2 * time.Second})
 		require.NoError(t, res.Err)
 		checked += res.Stats.Checks
 		f := res.Failure
@@ -42,6 +47,9 @@ func TestPropertiesHoldAtNewest(t *testing.T) {
 		}
 		k, _ := FindingFor(f)
 		t.Logf("registered finding reproduced after %d scenarios: %s (%s, %s)", f.Checks, k.Slug, f.Property, k.Range())
+		if f.FailFile != "" { // known: not to be replayed first on the next round
+			require.NoError(t, os.Remove(f.FailFile))
+		}
 	}
 	t.Logf("%s: %d scenarios checked", p.Commit, checked)
 }
@@ -57,7 +65,7 @@ func TestKnownFindings(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, k.Covers(p), "the search profile %s is outside the range %s", k.SearchAt, k.Range())
 			for _, seed := range k.Seeds {
-				f, checked, err := k.Search(p, seed, k.Budget, "Known", false)
+				f, checked, err := k.Search(p, seed, k.Budget, "Known", false, 10*time.Second)
 				require.NoError(t, err)
 				require.NotNil(t, f, "%s, seed %d: not found within %d scenarios", p.Commit, seed, checked)
 				t.Logf("%s, seed %d: found after %d scenarios, shrunk to %d actions", p.Commit, seed, f.Checks, f.Actions)
@@ -68,9 +76,11 @@ func TestKnownFindings(t *testing.T) {
 				t.Logf("range %s reaches the timeline's end", k.Range())
 				return
 			}
-			f, checked, err := k.Search(after, 100, k.AbsentBudget, "Known", false)
+			f, checked, err := k.Search(after, 100, k.AbsentBudget, "Known", false, 2*time.Second)
 			require.NoError(t, err)
-			require.Nil(t, f, "found at %s, after its range %s:\n%s", after.Commit, k.Range(), f.Report())
+			if f != nil {
+				t.Fatalf("found at %s, after its range %s:\n%s", after.Commit, k.Range(), f.Report())
+			}
 			t.Logf("not found at %s in %d scenarios", after.Commit, checked)
 		})
 	}

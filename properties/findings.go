@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/guardsim/guardsim/model"
 )
@@ -139,7 +140,7 @@ var Findings = []Finding{
 		Properties: []string{"ws_close"}, First: "parent", Last: "3d4e089d6",
 		Fixed:    "trigger removed upstream at 6b7ebbb0d, retry removed at 0fe4f08fe: not yet in the timeline",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 24,
-		Focus:  []string{"ws_open", "drop", "reschedule", "heal"},
+		Focus: []string{"ws_open", "drop", "reschedule", "heal"},
 		match: sawContains("1011 Actor not found"),
 	},
 	{
@@ -217,16 +218,19 @@ func Unexplained(f *Failure) []Violation {
 	return out
 }
 
-// Search explores the profile for the finding, from the rapid seed, within
+// Search explores the profile for the finding's main property, from the
+// rapid seed, within
 // budget scenarios. A violation of its properties that is another finding
 // does not end the search: rapid goes on with the next seed (its fail
 // file, if one was written, is removed so it is not replayed first). It
 // returns the finding's shrunk failure, or nil, and the scenarios checked.
-func (k Finding) Search(p model.Profile, seed uint64, budget int, name string, keepFailFile bool) (*Failure, int, error) {
+//
+// shrink bounds each failure's shrinking (0: rapid's setting).
+func (k Finding) Search(p model.Profile, seed uint64, budget int, name string, keepFailFile bool, shrink time.Duration) (*Failure, int, error) {
 	checked := 0
 	for round := uint64(0); checked < budget; round++ {
-		res := Explore(ExploreConfig{Profile: p, Properties: k.Properties, Checks: budget - checked, Seed: seed + round,
-			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus})
+		res := Explore(ExploreConfig{Profile: p, Properties: []string{k.Property()}, Checks: budget - checked, Seed: seed + round,
+			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus, ShrinkTime: shrink})
 		if res.Err != nil {
 			return nil, checked, res.Err
 		}

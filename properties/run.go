@@ -35,6 +35,8 @@ type ExploreConfig struct {
 	NoFailFile bool
 	// Progress, when set, is called after every scenario.
 	Progress func(Stats)
+	// ShrinkTime, when set, bounds rapid's shrinking of the failure.
+	ShrinkTime time.Duration
 	// Focus, when set, limits the drawn action kinds to these (plus advance
 	// and http), each always on: a search for a known rare finding.
 	Focus []string
@@ -112,7 +114,7 @@ func setRapidFlag(name, value string) {
 	}
 }
 
-var rapidFlags = []string{"checks", "seed", "failfile", "nofailfile"}
+var rapidFlags = []string{"checks", "seed", "failfile", "nofailfile", "shrinktime"}
 
 func saveRapidFlags() map[string]string {
 	m := map[string]string{}
@@ -144,6 +146,9 @@ func Explore(cfg ExploreConfig) (res Result) {
 	setRapidFlag("seed", strconv.FormatUint(cfg.Seed, 10))
 	setRapidFlag("failfile", cfg.FailFile)
 	setRapidFlag("nofailfile", strconv.FormatBool(cfg.NoFailFile))
+	if cfg.ShrinkTime > 0 {
+		setRapidFlag("shrinktime", cfg.ShrinkTime.String())
+	}
 	start := time.Now()
 	var last *Failure
 	prop := func(t *rapid.T) {

@@ -23,7 +23,7 @@ func keepFindings() error {
 		if err != nil {
 			return err
 		}
-		f, _, err := k.Search(p, k.Seeds[0], k.Budget, "Keep_"+k.Slug, true)
+		f, _, err := k.Search(p, k.Seeds[0], k.Budget, "Keep_"+k.Slug, true, 0)
 		if err != nil {
 			return err
 		}

@@ -322,7 +322,7 @@ func searchFinding(slug, profile string, seed uint64, checks int) error {
 	if seed == 0 {
 		seed = 1
 	}
-	f, checked, err := k.Search(p, seed, checks, "Search_"+slug, false)
+	f, checked, err := k.Search(p, seed, checks, "Search_"+slug, false, 0)
 	if err != nil {
 		return err
 	}
