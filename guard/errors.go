@@ -46,6 +46,10 @@ var (
 	errWebSocketServiceRetry = func() *RivetError {
 		return rivetErr("guard", "websocket_service_retry", "WebSocket service retry.")
 	}
+	// errWebSocketServiceHibernate replaces it from 4e60a30e9 (GCE@4e60a30e9).
+	errWebSocketServiceHibernate = func() *RivetError {
+		return rivetErr("guard", "websocket_service_hibernate", "WebSocket service hibernate.")
+	}
 	errWebSocketServiceTimeout = func() *RivetError {
 		return rivetErr("guard", "websocket_service_timeout", "WebSocket service timed out.")
 	}

@@ -200,7 +200,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			s.ackPending(id, k.Index)
 		case model.ServerWebSocketClose:
 			if canHibernate && k.Retry {
-				finish(lifecycle{}, errWebSocketServiceRetry())
+				finish(lifecycle{}, g.errWSRetry())
 			} else {
 				finish(lifecycle{serverClose: &k}, nil)
 			}
@@ -208,7 +208,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			if ev.timeout {
 				finish(lifecycle{}, errWebSocketServiceTimeout())
 			} else if ev.closed {
-				finish(lifecycle{}, errWebSocketServiceRetry())
+				finish(lifecycle{}, g.errWSRetry())
 			}
 		}
 	})
@@ -223,4 +223,56 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			finish(lifecycle{}, errWebSocketServiceUnavailable())
 		}
 	})
+}
+
+// errWSRetry is the error that makes Guard reconnect a hibernatable socket:
+// websocket_service_retry, or websocket_service_hibernate from 4e60a30e9.
+func (g *Guard) errWSRetry() error {
+	if g.quirks.Has(model.GuardWSRetryImmediate) {
+		return errWebSocketServiceRetry()
+	}
+	return errWebSocketServiceHibernate()
+}
+
+// hibernate is handle_websocket_hibernation (GW@4e60a30e9:554-612): wait for
+// the first of the actor's Ready (subscribed now), or a frame from the
+// client: data ends the wait and stays queued for the next attempt; a close
+// or the end of the stream ends it too, with close=true (Guard reconnects
+// anyway so the actor learns of the close). Other frames do not exist here.
+func (p *PegboardGateway) hibernate(h *WebSocketHandle, done func(close bool)) {
+	g := p.g
+	finished := false
+	var sub model.Subscription
+	finish := func(why string, close bool) {
+		if finished {
+			return
+		}
+		finished = true
+		sub.Unsubscribe()
+		h.onFrame = nil
+		g.trace("gw.hibernation_end", "ray", h.log.Ray, "actor", p.actor, "why", why)
+		done(close)
+	}
+	peek := func() bool {
+		if len(h.inbox) == 0 {
+			return false
+		}
+		f := h.inbox[0]
+		if f.close || f.end {
+			finish("client_close", true)
+		} else {
+			finish("client_data", false)
+		}
+		return true
+	}
+	g.trace("gw.hibernate", "ray", h.log.Ray, "actor", p.actor)
+	sub = g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
+		if _, ok := msg.(*model.Ready); ok {
+			finish("ready", false)
+		}
+	})
+	if peek() {
+		return
+	}
+	h.onFrame = func() { peek() }
 }

@@ -43,6 +43,9 @@ type WebSocketHandle struct {
 	closed bool
 	// clientDone: the client sent a close or dropped the stream.
 	clientDone bool
+	// onFrame, while set, hears of each frame queued with no reader: the
+	// hibernation wait's peek (4e60a30e9).
+	onFrame func()
 }
 
 // Send sends a text frame from the client.
@@ -63,6 +66,9 @@ func (h *WebSocketHandle) push(f clientFrame) {
 	h.g.trace("guard.ws_client_frame", "ray", h.log.Ray, "frame", f.String())
 	h.inbox = append(h.inbox, f)
 	h.drain()
+	if h.reader == nil && h.onFrame != nil {
+		h.onFrame()
+	}
 }
 
 func (f clientFrame) String() string {
@@ -135,7 +141,9 @@ func (h *WebSocketHandle) sendClose(f *closeFrame) bool {
 func isRetryableWS(err error) bool { return Is(err, "guard", "websocket_service_unavailable") }
 
 // isWSRetry is is_ws_retry (PS:2471-2477).
-func isWSRetry(err error) bool { return Is(err, "guard", "websocket_service_retry") }
+func isWSRetry(err error) bool {
+	return Is(err, "guard", "websocket_service_retry") || Is(err, "guard", "websocket_service_hibernate")
+}
 
 // HandleWebSocket serves a client WebSocket upgrade (PS:1133-1996,
 // 2119-2187). The client always gets a 101 once initial routing returns;
@@ -174,6 +182,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 	log := h.log
 	id := g.gw.newRequestID() // one request id for every attempt (PS:1823)
 	attempts := 0
+	hibernationClosed := false // ws_hibernation_close (PS@4e60a30e9:1916-1924)
 	linger := func() { g.w.After(WebSocketCloseLinger, func() { g.trace("guard.ws_done", "ray", log.Ray) }) }
 	var run func()
 	run = func() {
@@ -233,8 +242,23 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 					}
 				})
 			}
-			if wsRetry { // reconnect at once (PS:1892)
-				next()
+			if wsRetry {
+				if g.quirks.Has(model.GuardWSRetryImmediate) { // reconnect at once (PS:1892)
+					next()
+					return
+				}
+				if hibernationClosed { // ensure! (PS@4e60a30e9:1910-1915): an error, the task ends
+					g.trace("guard.ws_hibernate_again", "ray", log.Ray)
+					f := errToCloseFrame(&internalError{"should not be hibernating again after receiving a close frame during hibernation"}, log.Ray)
+					if h.sendClose(&f) {
+						linger()
+					}
+					return
+				}
+				handler.hibernate(h, func(close bool) {
+					hibernationClosed = close
+					next()
+				})
 				return
 			}
 			d := backoff(DefaultInitialInterval, attempts)

@@ -56,6 +56,7 @@ var Timeline = []Commit{
 	{"5111b8e76", "", "2025-11-06", 3378, "fix(gateway): fix gc logic"},
 	{"aa4fc4cff", "", "2025-11-06", 3381, "fix(guard): fix 1006 when client closes ws connection"},
 	{"3d4e089d6", "", "2025-11-06", 3387, "chore(runner): add safeguard against duplicate sockets"},
+	{"4e60a30e9", "", "2025-11-13", 3400, "feat(gateway): websocket hibernation"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -74,6 +75,7 @@ const (
 	GatewayGCInvertedAge
 	GuardEmptyCloseFrame
 	RunnerDuplicateOpenOrphans
+	GuardWSRetryImmediate
 	numQuirks
 )
 
@@ -110,6 +112,8 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "the GC's age checks are inverted: an entry whose oldest un-acked tunnel message, or else oldest buffered hibernation message, is at most 30 s old is flagged (GSS@f3105c779:418-432, GSS@5111b8e76:494, 504)"},
 	GuardEmptyCloseFrame: {Name: "guard_empty_close_frame", Until: "aa4fc4cff",
 		Doc: "a handler ending without a close frame makes Guard send an empty close frame, which the client sees as 1005 (PS@f3105c779:2489-2499); aa4fc4cff sends 1000 \"ws.closed\" (PS@aa4fc4cff:2566-2572)"},
+	GuardWSRetryImmediate: {Name: "guard_ws_retry_immediate", Until: "4e60a30e9",
+		Doc: "a hibernatable socket whose attempt ends with websocket_service_retry is re-resolved and reopened at once (PS@f3105c779:1862-1863, 1892); from 4e60a30e9 the error is websocket_service_hibernate and Guard first waits for the actor's Ready or the client's next frame (handle_websocket_hibernation, PS@4e60a30e9:1898-1935, GW@4e60a30e9:554-612)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }
