@@ -153,9 +153,10 @@ func (s *sharedState) receive(msg any) {
 func (f *inFlight) closeChannel() { f.recv = nil }
 
 // gc is the in-flight GC tick, every 15 s, the first at once (GSS:403-442).
-// Its Timeout send is an async send that is never awaited at every commit
-// of the timeline (GSS@f3105c779:434-436, GSS@5111b8e76:520): nothing
-// reaches the handler but, in one phase, the channel closing.
+// Through gateway_gc_kill_undelivered its Timeout send is an async send that
+// is never awaited (GSS@f3105c779:434-436, GSS@5111b8e76:520): nothing
+// reaches the handler but, in one phase, the channel closing. From
+// 450d9e5c6 the two-phase GC's flag is delivered.
 func (s *sharedState) gc() {
 	if s.g.quirks.Has(model.GatewayGCOnePhase) {
 		s.gcOnePhase()
@@ -196,6 +197,7 @@ func (s *sharedState) gcOnePhase() {
 // sent anywhere. Phase two removes a stopping entry once its handler has
 // returned (drop_tx.is_closed(), 535). A live handler is never disturbed.
 func (s *sharedState) gcTwoPhase() {
+	var kill []*inFlight
 	for _, id := range sim.SortedKeys(s.inFlight) {
 		f := s.inFlight[id]
 		if f.stopping {
@@ -216,6 +218,9 @@ func (s *sharedState) gcTwoPhase() {
 			buffered = len(f.hibernation.pending)
 		}
 		s.g.trace("gw.gc_stopping", "rid", id, "reason", reason, "buffered", buffered)
+		if f.recv != nil && !s.g.quirks.Has(model.GatewayGCKillUndelivered) {
+			kill = append(kill, f)
+		}
 	}
 	for _, id := range sim.SortedKeys(s.inFlight) {
 		if f := s.inFlight[id]; f.stopping && f.recv == nil {
@@ -225,6 +230,15 @@ func (s *sharedState) gcTwoPhase() {
 			}
 			s.g.trace("gw.gc_remove_stopping", "rid", id, "buffered", buffered)
 			delete(s.inFlight, id)
+		}
+	}
+	// From 450d9e5c6 the flag reaches the live handler through drop_tx
+	// (GSS@450d9e5c6:475): HTTP and a socket not yet open give up as
+	// unavailable, an open socket with websocket_service_timeout. The handler
+	// returns later than this tick upstream, so its entry goes at the next.
+	for _, f := range kill {
+		if recv := f.recv; recv != nil {
+			recv(tunnelEvent{timeout: true})
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TestHibernationBuffer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newTestGateway(t, model.Newest().Quirks)
+			g := newTestGateway(t, model.Seed.Quirks)
 			s := g.gw
 			s.start(7, "r1", func(tunnelEvent) {})
 			require.NoError(t, s.toggleHibernation(7, true))
@@ -74,7 +74,7 @@ func TestHibernationBuffer(t *testing.T) {
 }
 
 func TestHibernationSurvivesRetryOnlyWithTheEntry(t *testing.T) {
-	g := newTestGateway(t, model.Newest().Quirks)
+	g := newTestGateway(t, model.Seed.Quirks)
 	s := g.gw
 	s.start(7, "r1", func(tunnelEvent) {})
 	require.NoError(t, s.toggleHibernation(7, true))
@@ -95,7 +95,7 @@ func TestHibernationSurvivesRetryOnlyWithTheEntry(t *testing.T) {
 }
 
 func TestGatewayGC(t *testing.T) {
-	seed, gc5111 := model.Seed.Quirks, model.Newest().Quirks
+	seed, gc5111, kill := model.Seed.Quirks, profile(t, "5111b8e76").Quirks, profile(t, "450d9e5c6").Quirks
 	flipped := gc5111.With(model.GatewayGCInvertedAge, false) // what 6b7ebbb0d did to the checks
 	tests := []struct {
 		name       string
@@ -113,6 +113,7 @@ func TestGatewayGC(t *testing.T) {
 		{"5111b8e76: a young message flags a live entry, never disturbing it", gc5111, 5 * sim.Second, true, false, 3, true, nil},
 		{"5111b8e76: a closed entry that buffers a young message is flagged and removed", gc5111, 5 * sim.Second, false, true, 1, false, nil},
 		{"5111b8e76: a closed entry with an old un-acked message stays (no reason fires)", gc5111, 31 * sim.Second, false, false, 2, true, nil},
+		{"450d9e5c6: a young message flags a live entry and the flag reaches its handler", kill, 5 * sim.Second, true, false, 2, true, []tunnelEvent{{timeout: true}}},
 		{"6b7ebbb0d's checks: a closed entry that buffers a young message stays", flipped, 5 * sim.Second, false, true, 2, true, nil},
 		{"6b7ebbb0d's checks: an old buffered message flags it", flipped, 31 * sim.Second, false, true, 1, false, nil},
 	}
@@ -157,7 +158,7 @@ func TestGatewayReuseOfStoppingEntry(t *testing.T) {
 		wantKept int
 	}{
 		{"seed keeps the buffer on reuse", model.Seed.Quirks, 1},
-		{"5111b8e76 resets a flagged entry's buffer", model.Newest().Quirks, 0},
+		{"5111b8e76 resets a flagged entry's buffer", profile(t, "5111b8e76").Quirks, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newTestGateway(t, tt.quirks)
@@ -178,4 +179,11 @@ func TestGatewayReuseOfStoppingEntry(t *testing.T) {
 			assert.Equal(t, tt.wantKept, n)
 		})
 	}
+}
+
+func profile(t *testing.T, name string) model.Profile {
+	t.Helper()
+	p, err := model.ProfileByName(name)
+	require.NoError(t, err)
+	return p
 }

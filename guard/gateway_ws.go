@@ -52,6 +52,9 @@ func (s *sharedState) toggleHibernation(id model.RequestID, enable bool) error {
 
 // resendPending is GSS:312-369: resend buffered messages after
 // lastMsgIndex (all of them when it is negative), then drop the acked ones.
+//
+// From 450d9e5c6 (protocol v3 drops lastMsgIndex) every buffered message is
+// resent and none is dropped here (GSS@450d9e5c6:325-343).
 func (s *sharedState) resendPending(id model.RequestID, lastMsgIndex int64) error {
 	f := s.inFlight[id]
 	if f == nil {
@@ -59,6 +62,13 @@ func (s *sharedState) resendPending(id model.RequestID, lastMsgIndex int64) erro
 	}
 	hs := f.hibernation
 	if hs == nil || len(hs.pending) == 0 {
+		return nil
+	}
+	if !s.g.quirks.Has(model.GatewayResendAfterLastIndex) {
+		for _, p := range hs.pending {
+			s.g.trace("gw.ws_resend", "rid", id, "idx", int(p.msg.Kind.(model.WebSocketMessage).Index))
+			s.g.ups.Publish(f.receiverSubject, p.msg)
+		}
 		return nil
 	}
 	n := uint16(len(hs.pending))
@@ -114,7 +124,13 @@ type lifecycle struct {
 // handleWebSocket is GW:180-482: one attempt for a client WebSocket, with
 // the request id shared by every attempt. done receives the close frame for
 // the client (nil for a bare close) or an error.
-func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id model.RequestID, att *Attempt, done func(*closeFrame, error)) {
+//
+// afterHibernation (450d9e5c6, PS@450d9e5c6:1848-1937, GW@450d9e5c6:296): the
+// socket hibernated before. Through gateway_open_after_hibernation the
+// attempt opens as any other; from 450d9e5c6 no ToClientWebSocketOpen is
+// sent, the socket counts as open and hibernatable at once, and the
+// buffered messages are resent.
+func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id model.RequestID, afterHibernation bool, att *Attempt, done func(*closeFrame, error)) {
 	g, s := p.g, p.g.gw
 	att.Request = id
 	opened, finished := false, false
@@ -153,6 +169,21 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			done(nil, nil)
 		}
 	}
+	// The ws→tunnel task: it reads the client stream once the socket is open.
+	readClient := func() {
+		h.attach(func(fr clientFrame) {
+			switch {
+			case fr.end:
+				finish(lifecycle{clientClose: true}, nil)
+			case fr.close:
+				finish(lifecycle{clientClose: true, clientCode: fr.code, clientWhy: fr.reason}, nil)
+			default:
+				if err := s.send(id, model.WebSocketMessage{Data: fr.data, Binary: fr.binary}); err != nil {
+					finish(lifecycle{}, err)
+				}
+			}
+		})
+	}
 	f = s.start(id, p.runner, func(ev tunnelEvent) {
 		if !opened { // the open wait (GW:226-262)
 			switch k := ev.kind.(type) {
@@ -170,19 +201,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 					finish(lifecycle{}, err)
 					return
 				}
-				// The ws→tunnel task starts reading the client stream.
-				h.attach(func(fr clientFrame) {
-					switch {
-					case fr.end:
-						finish(lifecycle{clientClose: true}, nil)
-					case fr.close:
-						finish(lifecycle{clientClose: true, clientCode: fr.code, clientWhy: fr.reason}, nil)
-					default:
-						if err := s.send(id, model.WebSocketMessage{Data: fr.data, Binary: fr.binary}); err != nil {
-							finish(lifecycle{}, err)
-						}
-					}
-				})
+				readClient()
 			case model.ServerWebSocketClose: // any close before the open, retry flag ignored (GW:234-239)
 				g.trace("gw.ws_closed_before_open", "rid", id, "close", k.String())
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
@@ -212,6 +231,17 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			}
 		}
 	})
+	if afterHibernation && !g.quirks.Has(model.GatewayOpenAfterHibernation) {
+		opened, canHibernate = true, true
+		att.Opened = true
+		g.trace("gw.ws_resumed", "rid", id, "actor", p.actor, "runner", p.runner)
+		if err := s.resendPending(id, -1); err != nil {
+			finish(lifecycle{}, err)
+			return
+		}
+		readClient()
+		return
+	}
 	g.trace("gw.ws_open", "rid", id, "actor", p.actor, "runner", p.runner)
 	if err := s.send(id, model.WebSocketOpen{ActorID: p.actor, Path: p.path, Headers: req.Headers.Clone()}); err != nil {
 		finish(lifecycle{}, err)

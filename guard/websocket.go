@@ -183,12 +183,13 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 	id := g.gw.newRequestID() // one request id for every attempt (PS:1823)
 	attempts := 0
 	hibernationClosed := false // ws_hibernation_close (PS@4e60a30e9:1916-1924)
+	afterHibernation := false  // after_hibernation (PS@450d9e5c6:1848-1937)
 	linger := func() { g.w.After(WebSocketCloseLinger, func() { g.trace("guard.ws_done", "ray", log.Ray) }) }
 	var run func()
 	run = func() {
 		log.Attempts = append(log.Attempts, Attempt{Runner: handler.runner, Start: g.w.Now()})
 		n := len(log.Attempts) - 1
-		handler.handleWebSocket(h, req, id, &log.Attempts[n], func(frame *closeFrame, err error) {
+		handler.handleWebSocket(h, req, id, afterHibernation, &log.Attempts[n], func(frame *closeFrame, err error) {
 			att := &log.Attempts[n]
 			att.End = g.w.Now()
 			if err == nil { // PS:1841-1854
@@ -257,6 +258,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 				}
 				handler.hibernate(h, func(close bool) {
 					hibernationClosed = close
+					afterHibernation = true // never reset (PS@450d9e5c6:1848, 1937)
 					next()
 				})
 				return

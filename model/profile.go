@@ -57,6 +57,7 @@ var Timeline = []Commit{
 	{"aa4fc4cff", "", "2025-11-06", 3381, "fix(guard): fix 1006 when client closes ws connection"},
 	{"3d4e089d6", "", "2025-11-06", 3387, "chore(runner): add safeguard against duplicate sockets"},
 	{"4e60a30e9", "", "2025-11-13", 3400, "feat(gateway): websocket hibernation"},
+	{"450d9e5c6", "", "2025-11-13", 3449, "fix(guard): dont send open msg for hibernating ws, hibernating ws keepalive"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -76,6 +77,9 @@ const (
 	GuardEmptyCloseFrame
 	RunnerDuplicateOpenOrphans
 	GuardWSRetryImmediate
+	GatewayGCKillUndelivered
+	GatewayOpenAfterHibernation
+	GatewayResendAfterLastIndex
 	numQuirks
 )
 
@@ -114,6 +118,12 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "a handler ending without a close frame makes Guard send an empty close frame, which the client sees as 1005 (PS@f3105c779:2489-2499); aa4fc4cff sends 1000 \"ws.closed\" (PS@aa4fc4cff:2566-2572)"},
 	GuardWSRetryImmediate: {Name: "guard_ws_retry_immediate", Until: "4e60a30e9",
 		Doc: "a hibernatable socket whose attempt ends with websocket_service_retry is re-resolved and reopened at once (PS@f3105c779:1862-1863, 1892); from 4e60a30e9 the error is websocket_service_hibernate and Guard first waits for the actor's Ready or the client's next frame (handle_websocket_hibernation, PS@4e60a30e9:1898-1935, GW@4e60a30e9:554-612)"},
+	GatewayGCKillUndelivered: {Name: "gateway_gc_kill_undelivered", Until: "450d9e5c6",
+		Doc: "the GC's Timeout to a flagged entry's handler is an async send never awaited (GSS@f3105c779:434-436, GSS@5111b8e76:520); from 450d9e5c6 the two-phase GC's flag reaches a live handler through drop_tx (GSS@450d9e5c6:475): HTTP gives service_unavailable, a socket not yet open websocket_service_unavailable, an open socket 1011 websocket_service_timeout (GW@450d9e5c6:215, 342, 418)"},
+	GatewayOpenAfterHibernation: {Name: "gateway_open_after_hibernation", Until: "450d9e5c6",
+		Doc: "a socket reconnecting after hibernation opens like any other; from 450d9e5c6 Guard passes after_hibernation (set once, never reset, PS@450d9e5c6:1848-1937) and the gateway sends no ToClientWebSocketOpen, takes the socket as open and hibernatable, and resends its buffer (GW@450d9e5c6:296); the TS runner restores nothing until 2e22a2e61, so it ignores what follows"},
+	GatewayResendAfterLastIndex: {Name: "gateway_resend_after_last_index", Until: "450d9e5c6",
+		Doc: "on open the gateway resends the buffered messages after the runner's lastMsgIndex and drops the acked ones (GSS@f3105c779:312-369); protocol v3 (450d9e5c6) drops lastMsgIndex and the gateway resends the whole buffer (GSS@450d9e5c6:325-343)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -103,7 +103,11 @@ func TestKeptFailures(t *testing.T) {
 			if k.FailFile == "" {
 				return
 			}
-			res := Explore(ExploreConfig{Profile: k.Profile, Properties: []string{k.Property}, Checks: 1, FailFile: k.FailFile, Name: "Kept", NoFailFile: true})
+			var focus []string // a focused search's fail file replays with its focus
+			if f, err := FindingBySlug(strings.TrimSuffix(filepath.Base(file), ".txt")); err == nil {
+				focus = f.Focus
+			}
+			res := Explore(ExploreConfig{Profile: k.Profile, Properties: []string{k.Property}, Checks: 1, FailFile: k.FailFile, Name: "Kept", NoFailFile: true, Focus: focus})
 			require.NoError(t, res.Err)
 			require.NotNil(t, res.Failure, "the rapid fail file %s no longer fails: regenerate with make keep", k.FailFile)
 			assert.Equal(t, k.Hash, res.Failure.Hash, "the rapid fail file %s shrinks to another trace: regenerate with make keep", k.FailFile)

@@ -137,7 +137,7 @@ var Findings = []Finding{
 	{
 		Slug:       "stale_preopen_close_reaches_client",
 		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
-		Properties: []string{"ws_close"}, First: "parent", Last: "4e60a30e9",
+		Properties: []string{"ws_close"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "trigger removed upstream at 6b7ebbb0d, retry removed at 0fe4f08fe: not yet in the timeline",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 24,
 		Focus: []string{"ws_open", "drop", "reschedule", "heal"},
@@ -146,7 +146,7 @@ var Findings = []Finding{
 	{
 		Slug:       "gc_between_attempts_loses_message",
 		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
-		Properties: []string{"ws_delivery"}, First: "parent", Last: "4e60a30e9",
+		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "fixed upstream at 6b7ebbb0d + 553683bfd: not yet in the timeline",
 		SearchAt: "seed", Budget: 4000, Seeds: []uint64{4}, MaxActions: 12,
 		match: traceMatches(gcDroppedBuffer),
@@ -154,7 +154,7 @@ var Findings = []Finding{
 	{
 		Slug:       "lost_publish_strands_socket",
 		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
-		Properties: []string{"ws_delivery"}, First: "parent", Last: "4e60a30e9",
+		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "upstream adds a gateway ping/pong with a 30 s timeout at c76f319fe (#3491), not yet in the timeline",
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 12,
 		match: func(f *Failure) bool {
@@ -164,14 +164,14 @@ var Findings = []Finding{
 	{
 		Slug:       "duplicate_runner_connections",
 		Title:      "The runner's double reconnect (errata E15: a refused dial fires error and close, each schedules a reconnect, the second overwrites the first's timer handle without clearing it, RUN:600-679, 1396-1427) opens a second socket next to a healthy one; before 2f5666c05 pegboard-runner lets both live, each subscribed to the runner's subject, so every tunnel message is handled once per socket: the actor gets each client message twice, the client gets each reply twice, and the runner gets Guard's close twice.",
-		Properties: []string{"liveness", "ws_runner_close", "ws_quiet", "ws_delivery"}, First: "parent", Last: "ecd4e0417",
+		Properties: []string{"liveness", "ws_runner_close"}, First: "parent", Last: "ecd4e0417",
 		SearchAt: "seed", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
 		match: traceMatches(regexp.MustCompile(`pbr\.duplicate_connection`)),
 	},
 	{
 		Slug:       "runner_evicts_itself",
 		Title:      "From 2f5666c05 a new connection evicts the runner's older ones (PBR@2f5666c05:92-132), and the TS runner answers an eviction close by shutting down for good (RUN:638-645). With the double reconnect of errata E15, a runner whose dial was refused once opens a second socket, evicts its own healthy one and stops: its actors are lost and, with nowhere else to go, never answer again (unless something outside restarts the process).",
-		Properties: []string{"liveness"}, First: "2f5666c05", Last: "4e60a30e9",
+		Properties: []string{"liveness"}, First: "2f5666c05", Last: "450d9e5c6",
 		Fixed:    "the TS double reconnect is still there at 553683bfd: not yet in the timeline",
 		SearchAt: "2f5666c05", Budget: 600, Seeds: []uint64{1}, MaxActions: 6,
 		match: traceMatches(regexp.MustCompile(`runner\.shutdown`)),
@@ -179,9 +179,26 @@ var Findings = []Finding{
 	{
 		Slug:       "ws_cached_peer_route",
 		Title:      "A WebSocket routed by subprotocol has no x-rivet-target header, so its route is cached under hash(host, path) (GCK@f3105c779:17-68): after a socket to a peer-datacenter actor, a socket to a local actor at the same host and path takes the cached Target route for 10 min. When the peer is unreachable the re-resolution finds the local actor and Guard closes the client with 1011 guard.target_changed (PS:1476-1484) although its actor is alive.",
-		Properties: []string{"ws_close"}, First: "parent", Last: "4e60a30e9",
+		Properties: []string{"ws_close"}, First: "parent", Last: "450d9e5c6",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 6,
 		match: sawContains("guard.target_changed"),
+	},
+	{
+		Slug:       "hibernated_socket_never_reopened",
+		Title:      "From 450d9e5c6 a socket that hibernated reconnects without a ToClientWebSocketOpen (after_hibernation, GW@450d9e5c6:296), but the TS runner of these commits restores no hibernating socket (that comes with 2e22a2e61): the woken actor has no adapter for the request and ignores every client message (TUN:616-632) while the client's socket stays open.",
+		Properties: []string{"ws_delivery"}, First: "450d9e5c6", Last: "450d9e5c6",
+		Fixed:    "the TS runner restores hibernating sockets from 2e22a2e61, not yet in the timeline",
+		SearchAt: "450d9e5c6", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
+		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)),
+	},
+	{
+		Slug:       "gc_kill_times_out_healthy_socket",
+		Title:      "From 450d9e5c6 the gateway GC's flag reaches the live handler (drop_tx, GSS@450d9e5c6:475) while its age checks are still inverted: a healthy hibernatable socket whose client message is not yet acked (the actor acks late) at a 15 s tick is closed with 1011 guard.websocket_service_timeout (GW@450d9e5c6:418).",
+		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "450d9e5c6",
+		Fixed:    "the buffer check is flipped at 6b7ebbb0d, not yet in the timeline",
+		SearchAt: "450d9e5c6", Budget: 1200, Seeds: []uint64{1}, MaxActions: 12,
+		match: sawContains("guard.websocket_service_timeout"),
 	},
 }
 
@@ -218,8 +235,8 @@ func Unexplained(f *Failure) []Violation {
 	return out
 }
 
-// Search explores the profile for the finding's main property, from the
-// rapid seed, within
+// Search explores the profile for the finding's properties, from the rapid
+// seed, within
 // budget scenarios. A violation of its properties that is another finding
 // does not end the search: rapid goes on with the next seed (its fail
 // file, if one was written, is removed so it is not replayed first). It
@@ -229,7 +246,7 @@ func Unexplained(f *Failure) []Violation {
 func (k Finding) Search(p model.Profile, seed uint64, budget int, name string, keepFailFile bool, shrink time.Duration) (*Failure, int, error) {
 	checked := 0
 	for round := uint64(0); checked < budget; round++ {
-		res := Explore(ExploreConfig{Profile: p, Properties: []string{k.Property()}, Checks: budget - checked, Seed: seed + round,
+		res := Explore(ExploreConfig{Profile: p, Properties: k.Properties, Checks: budget - checked, Seed: seed + round,
 			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus, ShrinkTime: shrink})
 		if res.Err != nil {
 			return nil, checked, res.Err

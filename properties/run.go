@@ -236,6 +236,9 @@ func replayCommand(cfg ExploreConfig, f *Failure) string {
 	if q := quirkArgs(cfg.Profile); q != "" {
 		cmd += " -quirks='" + strings.TrimSpace(q) + "'"
 	}
+	if len(cfg.Focus) > 0 {
+		cmd += " -focus=" + strings.Join(cfg.Focus, ",")
+	}
 	if f.FailFile != "" {
 		return cmd + fmt.Sprintf(" -failfile=%s", f.FailFile)
 	}

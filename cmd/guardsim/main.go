@@ -40,6 +40,7 @@ func main() {
 		failfile = flag.String("failfile", "", "replay one rapid fail file")
 		replay   = flag.String("replay", "", "replay one scenario script and print its trace")
 		keep     = flag.Bool("keep", false, "regenerate the kept failures under testdata/kept/")
+		focus    = flag.String("focus", "", "with -failfile: the action kinds the failing search was focused on (comma-separated), as its replay command says")
 		search   = flag.String("search", "", "search one registered finding (by slug) at -profile (default: its search profile), from -seed, within -checks scenarios")
 		verbose  = flag.Bool("v", false, "print whole traces of violations")
 	)
@@ -62,7 +63,7 @@ func main() {
 	case *replay != "":
 		err = replayScript(*replay, *profile)
 	case *failfile != "":
-		err = replayFailFile(*profile, *quirks, *property, *failfile, *verbose)
+		err = replayFailFile(*profile, *quirks, *property, *failfile, *focus, *verbose)
 	case *keep:
 		err = keepFindings()
 	case *search != "":
@@ -258,7 +259,7 @@ func replayScript(path, profile string) error {
 	return err
 }
 
-func replayFailFile(profile, quirks, property, failfile string, verbose bool) error {
+func replayFailFile(profile, quirks, property, failfile, focus string, verbose bool) error {
 	p, err := model.ProfileByName(profile)
 	if err != nil {
 		return err
@@ -273,7 +274,11 @@ func replayFailFile(profile, quirks, property, failfile string, verbose bool) er
 	if property != "" {
 		props = []string{property}
 	}
-	res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: props, Checks: 1, FailFile: failfile, NoFailFile: true, Name: "Replay"})
+	var kinds []string
+	if focus != "" {
+		kinds = strings.Split(focus, ",")
+	}
+	res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: props, Checks: 1, FailFile: failfile, NoFailFile: true, Name: "Replay", Focus: kinds})
 	if res.Err != nil {
 		return res.Err
 	}
