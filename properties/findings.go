@@ -29,7 +29,10 @@ type Finding struct {
 	// Fixed says where upstream fixed it, when that is after the timeline.
 	Fixed string
 	// SearchAt is a profile inside the range where the kept case is found;
-	// Budget and Seeds bound that search, MaxActions its shrunk size.
+	// Budget and Seeds bound that search, MaxActions its shrunk size. Rapid
+	// bounds shrinking by wall time, so a shrunk case (and whether another
+	// finding's failure is skipped on the way) varies with the machine:
+	// budgets and sizes keep a margin over what was measured.
 	SearchAt   string
 	Budget     int
 	Seeds      []uint64
@@ -139,7 +142,7 @@ var Findings = []Finding{
 		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
 		Properties: []string{"ws_close"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "trigger removed upstream at 6b7ebbb0d, retry removed at 0fe4f08fe: not yet in the timeline",
-		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 24,
+		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 30,
 		Focus: []string{"ws_open", "drop", "reschedule", "heal"},
 		match: sawContains("1011 Actor not found"),
 	},
@@ -148,7 +151,7 @@ var Findings = []Finding{
 		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "fixed upstream at 6b7ebbb0d + 553683bfd: not yet in the timeline",
-		SearchAt: "seed", Budget: 4000, Seeds: []uint64{4}, MaxActions: 12,
+		SearchAt: "seed", Budget: 6000, Seeds: []uint64{4}, MaxActions: 16,
 		match: traceMatches(gcDroppedBuffer),
 	},
 	{
@@ -180,7 +183,7 @@ var Findings = []Finding{
 		Slug:       "ws_cached_peer_route",
 		Title:      "A WebSocket routed by subprotocol has no x-rivet-target header, so its route is cached under hash(host, path) (GCK@f3105c779:17-68): after a socket to a peer-datacenter actor, a socket to a local actor at the same host and path takes the cached Target route for 10 min. When the peer is unreachable the re-resolution finds the local actor and Guard closes the client with 1011 guard.target_changed (PS:1476-1484) although its actor is alive.",
 		Properties: []string{"ws_close"}, First: "parent", Last: "450d9e5c6",
-		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 6,
+		SearchAt: "seed", Budget: 3000, Seeds: []uint64{1}, MaxActions: 6,
 		match: sawContains("guard.target_changed"),
 	},
 	{
@@ -188,7 +191,7 @@ var Findings = []Finding{
 		Title:      "From 450d9e5c6 a socket that hibernated reconnects without a ToClientWebSocketOpen (after_hibernation, GW@450d9e5c6:296), but the TS runner of these commits restores no hibernating socket (that comes with 2e22a2e61): the woken actor has no adapter for the request and ignores every client message (TUN:616-632) while the client's socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "450d9e5c6", Last: "450d9e5c6",
 		Fixed:    "the TS runner restores hibernating sockets from 2e22a2e61, not yet in the timeline",
-		SearchAt: "450d9e5c6", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
+		SearchAt: "450d9e5c6", Budget: 1000, Seeds: []uint64{1}, MaxActions: 30,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)),
 	},
@@ -197,7 +200,7 @@ var Findings = []Finding{
 		Title:      "From 450d9e5c6 the gateway GC's flag reaches the live handler (drop_tx, GSS@450d9e5c6:475) while its age checks are still inverted: a healthy hibernatable socket whose client message is not yet acked (the actor acks late) at a 15 s tick is closed with 1011 guard.websocket_service_timeout (GW@450d9e5c6:418).",
 		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "450d9e5c6",
 		Fixed:    "the buffer check is flipped at 6b7ebbb0d, not yet in the timeline",
-		SearchAt: "450d9e5c6", Budget: 1200, Seeds: []uint64{1}, MaxActions: 12,
+		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 16,
 		match: sawContains("guard.websocket_service_timeout"),
 	},
 }
