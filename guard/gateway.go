@@ -1,6 +1,8 @@
 package guard
 
 import (
+	"maps"
+
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
 )
@@ -308,9 +310,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*R
 		case model.ResponseStart: // GW:131-135, 164-176
 			h := k.Headers.Clone()
 			if p.g.quirks.Has(model.GatewayCORS) { // GW@ecd4e0417:217-226 (appended upstream; one value per header here)
-				for _, name := range sim.SortedKeys(corsHeaders(req)) {
-					h[name] = corsHeaders(req)[name]
-				}
+				maps.Copy(h, corsHeaders(req))
 			}
 			finish(&Response{Status: k.Status, Headers: h, Body: k.Body}, nil)
 		case model.ResponseAbort: // GW:136-139

@@ -124,13 +124,20 @@ func (m *UpstreamRequest) String() string {
 }
 func (m *UpstreamResponse) String() string { return "UpstreamResponse{" + m.Response.String() + "}" }
 
+// targetRetry is the retry config of a Target route: Guard's production
+// middleware when the target carries an actor id (GMW:24-39, PS:1169-1188),
+// else the defaults.
+func targetRetry(t *routeTarget) (maxAttempts int, initial sim.Time) {
+	if t.Actor != "" {
+		return MiddlewareMaxAttempts, MiddlewareInitialInterval
+	}
+	return DefaultMaxAttempts, DefaultInitialInterval
+}
+
 // targetLoop is the Target retry loop (PS:807-1019). Guard's production
 // middleware applies because the target carries an actor id (GMW:24-39).
 func (g *Guard) targetLoop(req *Request, log *Log, t *routeTarget, reply func(*Response)) {
-	maxAttempts, initial := DefaultMaxAttempts, DefaultInitialInterval
-	if t.Actor != "" {
-		maxAttempts, initial = MiddlewareMaxAttempts, MiddlewareInitialInterval
-	}
+	maxAttempts, initial := targetRetry(t)
 	attempts := 0
 	var attempt func()
 	attempt = func() {

@@ -50,10 +50,7 @@ func (m *UpstreamWSFrame) String() string {
 // carries an actor id (GMW:24-39), so 7 connect attempts at 150 ms.
 func (g *Guard) wsTargetLoop(req *Request, h *WebSocketHandle, t *routeTarget) {
 	log := h.log
-	maxAttempts, initial := DefaultMaxAttempts, DefaultInitialInterval
-	if t.Actor != "" {
-		maxAttempts, initial = MiddlewareMaxAttempts, MiddlewareInitialInterval
-	}
+	maxAttempts, initial := targetRetry(t)
 	attempts := 0
 	var attempt func()
 	attempt = func() {

@@ -361,5 +361,10 @@ func TimelineText() string {
 		}
 		prev = p.Quirks
 	}
+	for _, q := range AllQuirks() {
+		if n := q.Note(); n != "" && prev.Has(q) {
+			fmt.Fprintf(&b, "  still live at the last profile: %s (%s)\n", q.Name(), n)
+		}
+	}
 	return b.String()
 }

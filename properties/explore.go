@@ -50,7 +50,7 @@ type ActorOptions struct {
 func (o Options) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "profile=%s%s seed=%d runners=%d actors=%d peer=%t pin_delay=%s workflow_delay=%s lost_threshold=%s\n",
-		o.Profile.Commit.Name(), quirkArgs(o.Profile), o.Seed, o.Runners, len(o.Actors), o.Peer, dur(o.PinDelay), dur(o.WorkflowDelay), dur(o.LostThreshold))
+		o.Profile.Commit.Name(), o.Profile.QuirkArgs(), o.Seed, o.Runners, len(o.Actors), o.Peer, dur(o.PinDelay), dur(o.WorkflowDelay), dur(o.LostThreshold))
 	for _, a := range o.Actors {
 		fmt.Fprintf(&b, "  actor %s on=%s crash=%s hibernate=%t ack_delay=%s\n", a.ID, a.On, a.Crash, a.Hibernate, dur(a.AckDelay))
 	}
@@ -138,7 +138,7 @@ func (o Options) header() []string {
 	if o.Peer {
 		world += " peers=dc2"
 	}
-	world += quirkArgs(o.Profile)
+	world += o.Profile.QuirkArgs()
 	lines := []string{world}
 	if o.PinDelay > 0 {
 		lines = append(lines, "latency ups->engine base="+dur(o.PinDelay))
@@ -373,7 +373,3 @@ func actionCount(script []string) int {
 	}
 	return n
 }
-
-// quirkArgs renders the quirks where p differs from its commit, as
-// world-line arguments.
-func quirkArgs(p model.Profile) string { return p.QuirkArgs() }

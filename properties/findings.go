@@ -20,8 +20,7 @@ type Finding struct {
 	// Slug names its kept case, testdata/kept/<slug>.txt.
 	Slug  string
 	Title string
-	// Properties are those it breaks; the first is the one its kept case
-	// and its search check.
+	// Properties are those it breaks; its search checks them all.
 	Properties []string
 	// First and Last are the first and last profiles where it shows; Last
 	// is the timeline's last commit when upstream fixed it later or never.
@@ -59,9 +58,6 @@ func (k Finding) Matches(f *Failure) bool {
 func (k Finding) Explains(f *Failure, property string) bool {
 	return f != nil && slices.Contains(k.Properties, property) && k.match(f)
 }
-
-// Property is the finding's main property: its kept case's.
-func (k Finding) Property() string { return k.Properties[0] }
 
 // Covers reports whether the finding's range includes the profile.
 func (k Finding) Covers(p model.Profile) bool {

@@ -65,7 +65,7 @@ func ReadKept(path string) (Kept, error) {
 func KeptText(f *Failure, title string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n", title)
-	fmt.Fprintf(&b, "# kept: property=%s profile=%s%s\n", f.Property, f.Options.Profile.Commit.Name(), quirkArgs(f.Options.Profile))
+	fmt.Fprintf(&b, "# kept: property=%s profile=%s%s\n", f.Property, f.Options.Profile.Commit.Name(), f.Options.Profile.QuirkArgs())
 	if f.FailFile != "" {
 		fmt.Fprintf(&b, "# failfile: %s\n", f.FailFile)
 	}

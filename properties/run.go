@@ -233,7 +233,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 
 func replayCommand(cfg ExploreConfig, f *Failure) string {
 	cmd := fmt.Sprintf("go run ./cmd/guardsim -profile=%s -property=%s", cfg.Profile.Commit.Name(), f.Property)
-	if q := quirkArgs(cfg.Profile); q != "" {
+	if q := cfg.Profile.QuirkArgs(); q != "" {
 		cmd += " -quirks='" + strings.TrimSpace(q) + "'"
 	}
 	if len(cfg.Focus) > 0 {
@@ -251,7 +251,7 @@ func replayCommand(cfg ExploreConfig, f *Failure) string {
 // Failure.Trace).
 func (f *Failure) Report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "property %q violated under profile %s%s\n", f.Property, f.Options.Profile.Commit.Name(), quirkArgs(f.Options.Profile))
+	fmt.Fprintf(&b, "property %q violated under profile %s%s\n", f.Property, f.Options.Profile.Commit.Name(), f.Options.Profile.QuirkArgs())
 	for _, p := range Properties {
 		if p.Name == f.Property {
 			fmt.Fprintf(&b, "  %s (%s)\n", p.Desc, p.Spec)
