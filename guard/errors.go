@@ -30,7 +30,12 @@ var (
 	errServiceUnavailable = func() *RivetError { return rivetErr("guard", "service_unavailable", "Service unavailable.") }
 	errActorNotFound      = func() *RivetError { return rivetErr("guard", "actor_not_found", "Actor not found.") }
 	errActorDestroyed     = func() *RivetError { return rivetErr("guard", "actor_destroyed", "Actor destroyed.") }
-	errActorReadyTimeout  = func() *RivetError {
+	// errActorNotFoundV2 is pegboard's Actor::NotFound, which replaces both
+	// from 2e22a2e61; err_into_response has no arm for it: 400.
+	errActorNotFoundV2 = func() *RivetError {
+		return rivetErr("actor", "not_found", "The actor does not exist or was destroyed.")
+	}
+	errActorReadyTimeout = func() *RivetError {
 		return rivetErr("guard", "actor_ready_timeout", "Actor did not become ready in time.")
 	}
 	errRequestTimeout        = func() *RivetError { return rivetErr("guard", "request_timeout", "Request timed out.") }

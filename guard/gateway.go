@@ -10,8 +10,25 @@ import (
 // Gateway constants (GW, GSS).
 const (
 	// TunnelAckTimeout bounds the whole HTTP response, or a WebSocket's
-	// open (GW:32, 154-160, 256-262).
+	// open (GW:32, 154-160, 256-262), through gateway_timeouts_2s.
 	TunnelAckTimeout = 2 * sim.Second
+	// ResponseTimeout bounds the HTTP response from 2e22a2e61
+	// (WEBSOCKET_OPEN_TIMEOUT, GW@2e22a2e61:37, 234).
+	ResponseTimeout = 15 * sim.Second
+	// OpenTimeout bounds a WebSocket's open from 2e22a2e61
+	// (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371).
+	OpenTimeout = 5 * sim.Second
+	// PingInterval and PingTimeout are the open socket's ping task from
+	// c76f319fe (UPDATE_PING_INTERVAL, GW@c76f319fe:41; TUNNEL_PING_TIMEOUT,
+	// GSS@c76f319fe:19).
+	PingInterval = 3 * sim.Second
+	PingTimeout  = 30 * sim.Second
+	// HibernationTimeout is hibernating_request_eligible_threshold (90 s,
+	// GSS@553683bfd:74-86): the GC's keepalive deadline for a hibernatable
+	// entry, and the age of the rows CommandStartActor lists.
+	HibernationTimeout = 90 * sim.Second
+	// KeepaliveInterval is half of it (keepalive_task.rs@553683bfd).
+	KeepaliveInterval = HibernationTimeout / 2
 	// GatewayGCInterval is the in-flight GC tick (GSS:16).
 	GatewayGCInterval = 15 * sim.Second
 	// GatewayMessageAckTimeout is the GC's ack deadline (GSS:17).
@@ -38,6 +55,11 @@ type inFlight struct {
 	// stopping is the GC's first-phase flag (GSS@5111b8e76:45); never set
 	// under gateway_gc_one_phase.
 	stopping bool
+	// messageIndex is the per-request message index from 6b7ebbb0d
+	// (GSS@6b7ebbb0d:146-150); lastPong the ping task's (GSS@c76f319fe:119),
+	// set when the entry is created only.
+	messageIndex uint16
+	lastPong     sim.Time
 }
 
 type pendingMsg struct {
@@ -73,12 +95,19 @@ func (s *sharedState) newMessageID() model.MessageID { s.nextMsg++; return s.nex
 // channel with opened and pending reset. The hibernation buffer survives a
 // reuse, except that from 5111b8e76 an entry the GC flagged as stopping
 // loses it (and its flag).
-func (s *sharedState) start(id model.RequestID, runner model.RunnerID, recv func(tunnelEvent)) *inFlight {
-	f := s.inFlight[id]
+//
+// From 6b7ebbb0d a reuse resets the message index, until b3313f9f0; new
+// reports whether the entry was created (GW@553683bfd:311-314).
+func (s *sharedState) start(id model.RequestID, runner model.RunnerID, recv func(tunnelEvent)) (f *inFlight, new bool) {
+	f = s.inFlight[id]
 	if f == nil {
-		f = &inFlight{id: id}
+		f = &inFlight{id: id, lastPong: s.g.w.Now()}
 		s.inFlight[id] = f
-	} else if f.stopping {
+		new = true
+	} else if s.g.quirks.Has(model.GatewayMessageIndexResetOnReuse) {
+		f.messageIndex = 0
+	}
+	if !new && f.stopping {
 		buffered := 0
 		if f.hibernation != nil {
 			buffered = len(f.hibernation.pending)
@@ -91,25 +120,42 @@ func (s *sharedState) start(id model.RequestID, runner model.RunnerID, recv func
 	f.recv = recv
 	f.opened = false
 	f.pending = nil
-	return f
+	return f, new
 }
 
-// send is send_message (GSS:114-197).
+// send is send_message (GSS:114-197, GSS@6b7ebbb0d:133-201).
 func (s *sharedState) send(id model.RequestID, kind model.TunnelKind) error {
 	f := s.inFlight[id]
 	if f == nil {
 		return &internalError{"request not in flight"}
 	}
+	q := s.g.quirks
+	if q.Has(model.TunnelMessageIDSizeMismatch) { // tunnel/id.rs@6b7ebbb0d:9,29,36
+		return &internalError{"message id: wrote 10 bytes, expected 12"}
+	}
+	index := f.messageIndex // GSS@6b7ebbb0d:146-150 (unused before)
+	f.messageIndex++
 	m := &model.ToClientTunnelMessage{RequestID: id, MessageID: s.newMessageID(), Kind: kind}
 	if !f.opened {
 		f.opened = true
-		m.GatewayReplyTo = s.subject
+		if q.Has(model.PBRTunnelActiveRequests) {
+			m.GatewayReplyTo = s.subject
+		}
+	}
+	if !q.Has(model.PBRTunnelActiveRequests) {
+		m.Gateway = s.subject
 	}
 	now := s.g.w.Now()
-	f.pending = append(f.pending, pendingMsg{m.MessageID, now})
+	if q.Has(model.GatewayGCInvertedAge) { // the tunnel's pending_msgs go with MessageNotAcked at 6b7ebbb0d
+		f.pending = append(f.pending, pendingMsg{m.MessageID, now})
+	}
 	if wm, ok := kind.(model.WebSocketMessage); ok && f.hibernation != nil {
 		hs := f.hibernation
-		wm.Index = hs.lastIndex + 1 // skips 0 when initiated, as upstream notes
+		if q.Has(model.GatewayWSIndexSeparate) {
+			wm.Index = hs.lastIndex + 1 // skips 0 when initiated, as upstream notes
+		} else {
+			wm.Index = index
+		}
 		m.Kind = wm
 		hs.totalSize += uint64(len(wm.Data) + envelopeOverhead) // never decremented (errata E4)
 		if hs.totalSize > MaxPendingMsgsSizePerReq || len(hs.pending) >= MaxPendingMsgs {
@@ -117,6 +163,9 @@ func (s *sharedState) send(id model.RequestID, kind model.TunnelKind) error {
 		}
 		hs.lastIndex = wm.Index
 		hs.pending = append(hs.pending, pendingWSMsg{m, now})
+	} else if ok && !q.Has(model.GatewayWSIndexSeparate) {
+		wm.Index = index
+		m.Kind = wm
 	}
 	s.g.ups.Publish(f.receiverSubject, m)
 	return nil
@@ -124,10 +173,25 @@ func (s *sharedState) send(id model.RequestID, kind model.TunnelKind) error {
 
 // receive is the receiver loop (GSS:199-287).
 func (s *sharedState) receive(msg any) {
+	if p, ok := msg.(*model.ToGatewayPong); ok { // GSS@c76f319fe: the pong
+		if f := s.inFlight[p.RequestID]; f != nil {
+			f.lastPong = s.g.w.Now()
+		}
+		return
+	}
 	m := msg.(*model.ToServerTunnelMessage)
 	f := s.inFlight[m.RequestID]
 	if f == nil {
 		s.g.trace("gw.not_in_flight", "rid", m.RequestID)
+		return
+	}
+	if !s.g.quirks.Has(model.TunnelAcks) { // a89ca2b17: no acks either way
+		if _, ok := m.Kind.(model.TunnelAck); ok {
+			return
+		}
+		if f.recv != nil {
+			f.recv(tunnelEvent{kind: m.Kind})
+		}
 		return
 	}
 	if _, ok := m.Kind.(model.TunnelAck); ok {
@@ -206,9 +270,12 @@ func (s *sharedState) gcTwoPhase() {
 			continue
 		}
 		reason := ""
-		if f.recv == nil && len(f.pending) == 0 && (f.hibernation == nil || len(f.hibernation.pending) == 0) {
+		switch {
+		case !s.g.quirks.Has(model.GatewayGCCollectsClosedHibernatable): // GSS@553683bfd:500-521
+			reason = s.gcReason553(f)
+		case f.recv == nil && len(f.pending) == 0 && (f.hibernation == nil || len(f.hibernation.pending) == 0):
 			reason = "gateway_closed"
-		} else {
+		default:
 			reason = s.gcAgeReason(f)
 		}
 		if reason == "" {
@@ -267,6 +334,27 @@ func (s *sharedState) gcAgeReason(f *inFlight) string {
 	return ""
 }
 
+// gcReason553 is 553683bfd's first phase (GSS@553683bfd:500-521): a
+// hibernatable entry is collected only for a buffered message older than
+// 30 s or a keepalive older than 90 s, never for a closed channel; any
+// other entry when its handler is gone.
+func (s *sharedState) gcReason553(f *inFlight) string {
+	now := s.g.w.Now()
+	if hs := f.hibernation; hs != nil {
+		switch {
+		case len(hs.pending) > 0 && now-hs.pending[0].sentAt > GatewayMessageAckTimeout:
+			return "websocket_message_not_acked"
+		case now-hs.lastPing > HibernationTimeout:
+			return "hibernation_timeout"
+		}
+		return ""
+	}
+	if f.recv == nil {
+		return "gateway_closed"
+	}
+	return ""
+}
+
 // PegboardGateway forwards requests for one actor to the runner pinned
 // when Guard resolved the route (GW:49-66, PGR:237-245).
 type PegboardGateway struct {
@@ -276,10 +364,12 @@ type PegboardGateway struct {
 	path   string
 }
 
-// handleRequest is GW:71-177: one attempt with a fresh request id.
-func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*Response, error)) {
-	s := p.g.gw
-	if p.g.quirks.Has(model.GatewayCORS) && req.Method == "OPTIONS" { // GW@ecd4e0417:105-133
+// handleRequest is GW:71-177: one attempt, with a fresh request id through
+// guard_request_id_per_attempt, else the id Guard acquired for every
+// attempt of the client request (PS@6b7ebbb0d:1102, 1137).
+func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID model.RequestID, done func(*Response, error)) {
+	s, q := p.g.gw, p.g.quirks
+	if q.Has(model.GatewayCORS) && req.Method == "OPTIONS" { // GW@ecd4e0417:105-133
 		p.g.trace("gw.cors_preflight", "actor", p.actor)
 		h := corsHeaders(req)
 		h["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS, PATCH"
@@ -291,10 +381,14 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*R
 		done(&Response{Status: 204, Headers: h}, nil)
 		return
 	}
-	id := s.newRequestID() // GW:102
+	id := sharedID
+	if q.Has(model.GuardRequestIDPerAttempt) {
+		id = s.newRequestID() // GW:102
+	}
 	att.Request = id
 	finished := false
 	var timer sim.Timer
+	var stopped model.Subscription
 	var f *inFlight
 	finish := func(r *Response, err error) {
 		if finished {
@@ -302,14 +396,23 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*R
 		}
 		finished = true
 		timer.Stop()
+		stopped.Unsubscribe()
 		f.closeChannel()
 		done(r, err)
 	}
-	f = s.start(id, p.runner, func(ev tunnelEvent) {
+	if !q.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:155, 220-223
+		stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
+			if _, ok := msg.(*model.Stopped); ok {
+				p.g.trace("gw.actor_stopped", "rid", id, "actor", p.actor)
+				finish(nil, errServiceUnavailable())
+			}
+		})
+	}
+	f, _ = s.start(id, p.runner, func(ev tunnelEvent) {
 		switch k := ev.kind.(type) {
 		case model.ResponseStart: // GW:131-135, 164-176
 			h := k.Headers.Clone()
-			if p.g.quirks.Has(model.GatewayCORS) { // GW@ecd4e0417:217-226 (appended upstream; one value per header here)
+			if q.Has(model.GatewayCORS) { // GW@ecd4e0417:217-226 (appended upstream; one value per header here)
 				maps.Copy(h, corsHeaders(req))
 			}
 			finish(&Response{Status: k.Status, Headers: h, Body: k.Body}, nil)
@@ -327,7 +430,11 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, done func(*R
 		finish(nil, err)
 		return
 	}
-	timer = p.g.w.After(TunnelAckTimeout, func() { // GW:154-160
+	wait := ResponseTimeout
+	if q.Has(model.GatewayTimeouts2s) {
+		wait = TunnelAckTimeout
+	}
+	timer = p.g.w.After(wait, func() { // GW:154-160
 		p.g.trace("gw.timeout", "rid", id)
 		finish(nil, errServiceUnavailable())
 	})

@@ -82,7 +82,7 @@ func TestHibernationSurvivesRetryOnlyWithTheEntry(t *testing.T) {
 	// The attempt ends; a retry reuses the entry: the buffer survives and
 	// the receiver subject follows the new runner (GSS:103-108).
 	s.inFlight[7].closeChannel()
-	f := s.start(7, "r2", func(tunnelEvent) {})
+	f, _ := s.start(7, "r2", func(tunnelEvent) {})
 	require.NotNil(t, f.hibernation)
 	assert.Len(t, f.hibernation.pending, 1)
 	assert.Equal(t, model.RunnerReceiverSubject("r2"), f.receiverSubject)
@@ -90,7 +90,7 @@ func TestHibernationSurvivesRetryOnlyWithTheEntry(t *testing.T) {
 	// (errata E5).
 	f.closeChannel()
 	s.gc()
-	f = s.start(7, "r2", func(tunnelEvent) {})
+	f, _ = s.start(7, "r2", func(tunnelEvent) {})
 	assert.Nil(t, f.hibernation)
 }
 
@@ -122,7 +122,7 @@ func TestGatewayGC(t *testing.T) {
 			g := newTestGateway(t, tt.quirks)
 			s := g.gw
 			var got []tunnelEvent
-			f := s.start(7, "r1", func(ev tunnelEvent) { got = append(got, ev) })
+			f, _ := s.start(7, "r1", func(ev tunnelEvent) { got = append(got, ev) })
 			if tt.buffered {
 				require.NoError(t, s.toggleHibernation(7, true))
 				require.NoError(t, s.send(7, model.WebSocketMessage{Data: "m"}))
@@ -163,7 +163,7 @@ func TestGatewayReuseOfStoppingEntry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newTestGateway(t, tt.quirks)
 			s := g.gw
-			f := s.start(7, "r1", func(tunnelEvent) {})
+			f, _ := s.start(7, "r1", func(tunnelEvent) {})
 			require.NoError(t, s.toggleHibernation(7, true))
 			require.NoError(t, s.send(7, model.WebSocketMessage{Data: "m"}))
 			f.pending = nil
@@ -171,7 +171,7 @@ func TestGatewayReuseOfStoppingEntry(t *testing.T) {
 				s.gcTwoPhase() // flagged: the live handler holds on
 				require.True(t, f.stopping)
 			}
-			f = s.start(7, "r2", func(tunnelEvent) {})
+			f, _ = s.start(7, "r2", func(tunnelEvent) {})
 			n := 0
 			if f.hibernation != nil {
 				n = len(f.hibernation.pending)

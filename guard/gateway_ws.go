@@ -23,6 +23,8 @@ type hibernationState struct {
 	totalSize uint64
 	lastIndex uint16
 	pending   []pendingWSMsg
+	// lastPing is refreshed by the keepalive (GSS@553683bfd:49-54, 266).
+	lastPing sim.Time
 }
 
 // pendingWSMsg is a buffered client message, kept as it was first sent:
@@ -45,7 +47,7 @@ func (s *sharedState) toggleHibernation(id model.RequestID, enable bool) error {
 	case f.hibernation != nil && !enable:
 		f.hibernation = nil
 	case f.hibernation == nil && enable:
-		f.hibernation = &hibernationState{}
+		f.hibernation = &hibernationState{lastPing: s.g.w.Now()}
 	}
 	return nil
 }
@@ -131,23 +133,39 @@ type lifecycle struct {
 // sent, the socket counts as open and hibernatable at once, and the
 // buffered messages are resent.
 func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id model.RequestID, afterHibernation bool, att *Attempt, done func(*closeFrame, error)) {
-	g, s := p.g, p.g.gw
+	g, s, q := p.g, p.g.gw, p.g.quirks
 	att.Request = id
 	opened, finished := false, false
-	var timer sim.Timer
+	var timer, ping sim.Timer
+	var keepalive *sim.Timer
+	var stopped model.Subscription
 	var f *inFlight
 	canHibernate := false
 
-	// finish ends the attempt. After a successful open the runner always
-	// gets a close (GW:443-465), unless the entry was already GC'd.
+	// finish ends the attempt. After a successful open the runner gets a
+	// close (GW:443-465), unless the entry was already GC'd; which ends
+	// send it changed at 3891bf8b6 and b3313f9f0.
 	finish := func(res lifecycle, err error) {
 		if finished {
 			return
 		}
 		finished = true
 		timer.Stop()
+		ping.Stop()
+		if keepalive != nil {
+			keepalive.Stop()
+		}
+		stopped.Unsubscribe()
 		h.detach()
-		if opened {
+		hibernating := err != nil && isWSRetry(err)
+		send := !hibernating // b3313f9f0 (GW@b3313f9f0:489)
+		switch {
+		case q.Has(model.GatewayCloseToRunnerInverted): // GW@3891bf8b6:562-566
+			send = hibernating
+		case q.Has(model.GatewayClosesHibernatingToRunner):
+			send = true
+		}
+		if opened && send {
 			code, reason := model.CloseNormal, ""
 			switch {
 			case err != nil:
@@ -169,8 +187,10 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			done(nil, nil)
 		}
 	}
-	// The ws→tunnel task: it reads the client stream once the socket is open.
-	readClient := func() {
+	// The tasks that run once the socket is open: the ws→tunnel task reads
+	// the client stream; from c76f319fe the ping task; from 553683bfd the
+	// keepalive of a hibernatable socket.
+	running := func() {
 		h.attach(func(fr clientFrame) {
 			switch {
 			case fr.end:
@@ -183,8 +203,28 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				}
 			}
 		})
+		if finished {
+			return
+		}
+		if q.Has(model.GatewayWSPing) { // ping_task.rs@c76f319fe
+			var tick func()
+			tick = func() {
+				if f.lastPong+PingTimeout < g.w.Now() { // send_and_check_ping, GSS@c76f319fe:221-224
+					g.trace("gw.ping_timeout", "rid", id, "last_pong", f.lastPong)
+					finish(lifecycle{}, errWebSocketServiceTimeout())
+					return
+				}
+				g.ups.Publish(f.receiverSubject, &model.ToRunnerPing{Gateway: s.subject, RequestID: id, TS: int64(g.w.Now() / sim.Millisecond)})
+				ping = g.w.Daemon(PingInterval, tick)
+			}
+			ping = g.w.Daemon(PingInterval, tick)
+		}
+		if canHibernate && !q.Has(model.GatewayGCCollectsClosedHibernatable) { // GW@553683bfd:425-436
+			keepalive = s.keepalive(p.actor, id)
+		}
 	}
-	f = s.start(id, p.runner, func(ev tunnelEvent) {
+	var isNew bool
+	f, isNew = s.start(id, p.runner, func(ev tunnelEvent) {
 		if !opened { // the open wait (GW:226-262)
 			switch k := ev.kind.(type) {
 			case model.ServerWebSocketOpen:
@@ -201,7 +241,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 					finish(lifecycle{}, err)
 					return
 				}
-				readClient()
+				running()
 			case model.ServerWebSocketClose: // any close before the open, retry flag ignored (GW:234-239)
 				g.trace("gw.ws_closed_before_open", "rid", id, "close", k.String())
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
@@ -231,7 +271,27 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			}
 		}
 	})
-	if afterHibernation && !g.quirks.Has(model.GatewayOpenAfterHibernation) {
+	if !q.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:290, 356-359, 436-444
+		stopped = g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
+			if _, ok := msg.(*model.Stopped); !ok {
+				return
+			}
+			g.trace("gw.actor_stopped", "rid", id, "actor", p.actor, "opened", opened)
+			switch {
+			case !opened:
+				finish(lifecycle{}, errWebSocketServiceUnavailable())
+			case canHibernate:
+				finish(lifecycle{}, g.errWSRetry())
+			default:
+				finish(lifecycle{}, errWebSocketServiceUnavailable())
+			}
+		})
+	}
+	if afterHibernation && isNew && !q.Has(model.GatewayGCCollectsClosedHibernatable) { // ensure!, GW@553683bfd:311-314
+		finish(lifecycle{}, &internalError{"should not be creating a new in flight entry after hibernation"})
+		return
+	}
+	if afterHibernation && !q.Has(model.GatewayOpenAfterHibernation) {
 		opened, canHibernate = true, true
 		att.Opened = true
 		g.trace("gw.ws_resumed", "rid", id, "actor", p.actor, "runner", p.runner)
@@ -239,7 +299,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			finish(lifecycle{}, err)
 			return
 		}
-		readClient()
+		running()
 		return
 	}
 	g.trace("gw.ws_open", "rid", id, "actor", p.actor, "runner", p.runner)
@@ -247,12 +307,43 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		finish(lifecycle{}, err)
 		return
 	}
-	timer = g.w.After(TunnelAckTimeout, func() { // GW:256-262
+	wait := OpenTimeout
+	if q.Has(model.GatewayTimeouts2s) {
+		wait = TunnelAckTimeout
+	}
+	timer = g.w.After(wait, func() { // GW:256-262
 		if !opened {
 			g.trace("gw.ws_open_timeout", "rid", id)
 			finish(lifecycle{}, errWebSocketServiceUnavailable())
 		}
 	})
+}
+
+// keepalive is keepalive_task.rs@553683bfd: every 45 s, the first tick
+// skipped (the 0-127 ms jitter is left out), it writes the socket's
+// hibernating_request row and refreshes the entry's lastPing
+// (keepalive_hws, GSS@553683bfd:266-280). It runs until stopped.
+func (s *sharedState) keepalive(actor model.ActorID, id model.RequestID) *sim.Timer {
+	t := new(sim.Timer)
+	var tick func()
+	tick = func() {
+		s.upsertHibernating(actor, id)
+		if f := s.inFlight[id]; f != nil && f.hibernation != nil {
+			f.hibernation.lastPing = s.g.w.Now()
+		}
+		*t = s.g.w.Daemon(KeepaliveInterval, tick)
+	}
+	*t = s.g.w.Daemon(KeepaliveInterval, tick)
+	return t
+}
+
+// upsertHibernating writes the hibernating_request row the runner restores
+// from (runner_restores_hibernating); before 2e22a2e61 no runner reads the
+// rows, and they are not written here.
+func (s *sharedState) upsertHibernating(actor model.ActorID, id model.RequestID) {
+	if s.g.quirks.Has(model.RunnerRestoresHibernating) {
+		s.g.engine.Send(&model.HibernatingRequestUpsert{Actor: actor, Gateway: s.subject, Request: id})
+	}
 }
 
 // errWSRetry is the error that makes Guard reconnect a hibernatable socket:
@@ -269,19 +360,37 @@ func (g *Guard) errWSRetry() error {
 // client: data ends the wait and stays queued for the next attempt; a close
 // or the end of the stream ends it too, with close=true (Guard reconnects
 // anyway so the actor learns of the close). Other frames do not exist here.
-func (p *PegboardGateway) hibernate(h *WebSocketHandle, done func(close bool)) {
-	g := p.g
+//
+// Later commits: from 3891bf8b6 buffered messages end it at once (and a
+// missing entry is an error, GW@3891bf8b6:614-621); from 2e22a2e61 the
+// hibernating_request row is written at once and every 45 s (the keepalive,
+// which also refreshes the entry's lastPing from 553683bfd) and deleted
+// when the wait ends with a close; from 553683bfd the actor is read after
+// subscribing, and a runner ends the wait (GW@553683bfd:576-633).
+func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done func(close bool, err error)) {
+	g, s, q := p.g, p.g.gw, p.g.quirks
 	finished := false
 	var sub model.Subscription
-	finish := func(why string, close bool) {
+	var keepalive *sim.Timer
+	var read *routingCall
+	finish := func(why string, close bool, err error) {
 		if finished {
 			return
 		}
 		finished = true
 		sub.Unsubscribe()
+		read.cancel()
+		if keepalive != nil {
+			keepalive.Stop()
+		}
 		h.onFrame = nil
+		if close || err != nil {
+			if q.Has(model.RunnerRestoresHibernating) {
+				g.engine.Send(&model.HibernatingRequestDelete{Actor: p.actor, Gateway: s.subject, Request: id})
+			}
+		}
 		g.trace("gw.hibernation_end", "ray", h.log.Ray, "actor", p.actor, "why", why)
-		done(close)
+		done(close, err)
 	}
 	peek := func() bool {
 		if len(h.inbox) == 0 {
@@ -289,18 +398,44 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, done func(close bool)) {
 		}
 		f := h.inbox[0]
 		if f.close || f.end {
-			finish("client_close", true)
+			finish("client_close", true, nil)
 		} else {
-			finish("client_data", false)
+			finish("client_data", false, nil)
 		}
 		return true
 	}
 	g.trace("gw.hibernate", "ray", h.log.Ray, "actor", p.actor)
+	s.upsertHibernating(p.actor, id)
+	if !q.Has(model.GatewayHibernationIgnoresPending) {
+		f := s.inFlight[id]
+		switch {
+		case f == nil:
+			finish("not_in_flight", false, &internalError{"request not in flight"})
+			return
+		case f.hibernation != nil && len(f.hibernation.pending) > 0:
+			finish("pending", false, nil)
+			return
+		}
+	}
+	if q.Has(model.RunnerRestoresHibernating) {
+		keepalive = s.keepalive(p.actor, id)
+	}
 	sub = g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
 		if _, ok := msg.(*model.Ready); ok {
-			finish("ready", false)
+			finish("ready", false, nil)
 		}
 	})
+	if !q.Has(model.GatewayHibernationReadyRace) { // GW@553683bfd:649-657
+		read = &routingCall{}
+		g.readKeys(read, p.actor, func(k *model.ActorKeys, err error) {
+			if err == nil && k.Found && k.Runner != "" {
+				finish("actor_has_runner", false, nil)
+			}
+		})
+		if finished {
+			return
+		}
+	}
 	if peek() {
 		return
 	}

@@ -57,8 +57,15 @@ func jsonMessage(r *staticResponse) *Response {
 
 // customServeLoop is the CustomServe retry loop (PS:1020-1083): always the
 // defaults, 3 attempts at 100 ms, and no request timeout of its own.
+//
+// From 6b7ebbb0d one request id serves every attempt (PS@6b7ebbb0d:667-694,
+// 1102, 1137); before, the gateway draws one per attempt.
 func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, reply func(*Response)) {
 	attempts := 0
+	var sharedID model.RequestID
+	if !g.quirks.Has(model.GuardRequestIDPerAttempt) {
+		sharedID = g.gw.newRequestID()
+	}
 	var attempt func()
 	attempt = func() {
 		if attempts >= DefaultMaxAttempts { // PS:1079-1083
@@ -68,7 +75,7 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 		attempts++
 		log.Attempts = append(log.Attempts, Attempt{Runner: h.runner, Start: g.w.Now()})
 		att := &log.Attempts[len(log.Attempts)-1]
-		h.handleRequest(req, att, func(r *Response, err error) {
+		h.handleRequest(req, att, sharedID, func(r *Response, err error) {
 			att = &log.Attempts[attempts-1] // log.Attempts may have grown
 			att.End = g.w.Now()
 			att.Retryable = shouldRetry(r, err)

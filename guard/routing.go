@@ -315,11 +315,14 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 		case err != nil: // the op's timeout: a non-Rivet error (errata E22)
 			done(nil, err)
 			return
-		case !k.Found:
+		case !k.Found && g.quirks.Has(model.GuardActorNotFound404):
 			done(nil, errActorNotFound())
 			return
-		case k.Destroyed:
+		case k.Destroyed && g.quirks.Has(model.GuardActorNotFound404):
 			done(nil, errActorDestroyed())
+			return
+		case !k.Found || k.Destroyed: // PGR@2e22a2e61:161,165
+			done(nil, errActorNotFoundV2())
 			return
 		}
 		gw := func(r model.RunnerID) *PegboardGateway {

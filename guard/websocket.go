@@ -256,7 +256,14 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 					}
 					return
 				}
-				handler.hibernate(h, func(close bool) {
+				handler.hibernate(h, id, func(close bool, err error) {
+					if err != nil { // propagated with ? (PS@3891bf8b6)
+						f := errToCloseFrame(err, log.Ray)
+						if h.sendClose(&f) {
+							linger()
+						}
+						return
+					}
 					hibernationClosed = close
 					afterHibernation = true // never reset (PS@450d9e5c6:1848, 1937)
 					next()

@@ -322,7 +322,11 @@ func (e *Engine) allocate(a *actorWF, r RunnerID) {
 	a.runner, a.runnerKey, a.sleepTs = r, r, false // ART:290-306
 	e.record(a, "allocated")
 	e.gcTimeout(a, ActorStartThreshold)
-	e.command(r, &CommandStartActor{ActorID: a.id, Generation: a.gen})
+	cmd := &CommandStartActor{ActorID: a.id, Generation: a.gen}
+	if e.cfg.Quirks.Has(RunnerRestoresHibernating) {
+		cmd.HibernatingRequests = e.hibernatingRequests(a.id)
+	}
+	e.command(r, cmd)
 	then := a.resume
 	a.resume = nil
 	if then != nil {

@@ -72,6 +72,10 @@ type Engine struct {
 	// msgID numbers engine-originated tunnel messages (offset 1<<48).
 	msgID MessageID
 	rng   *rand.Rand
+	// hibernating is the hibernating_request table: per actor, the rows'
+	// last write by request id (the gateway's id is left out of the key:
+	// guardsim's request ids are unique per world's guard).
+	hibernating map[ActorID]map[RequestID]sim.Time
 }
 
 // NewEngine starts the engine on EngineNode.
@@ -83,7 +87,7 @@ func NewEngine(w *sim.World, ups *UPS, cfg EngineConfig) *Engine {
 		}
 	}
 	e := &Engine{w: w, cfg: cfg, ups: ups.Client(EngineNode), rng: w.Rand("engine"), actors: map[ActorID]*actorWF{},
-		runners: map[RunnerID]*runnerWF{}, guards: map[string]*sim.End{}}
+		runners: map[RunnerID]*runnerWF{}, guards: map[string]*sim.End{}, hibernating: map[ActorID]map[RequestID]sim.Time{}}
 	w.Net().Listen(EngineNode, e.accept)
 	return e
 }
@@ -118,6 +122,15 @@ func (e *Engine) accept(c *sim.End) {
 		case *SignalWake:
 			e.signal(m.Actor, func(a *actorWF) { e.wake(a) })
 			c.Send(&SignalSent{ID: m.ID})
+		case *HibernatingRequestUpsert:
+			rows := e.hibernating[m.Actor]
+			if rows == nil {
+				rows = map[RequestID]sim.Time{}
+				e.hibernating[m.Actor] = rows
+			}
+			rows[m.Request] = e.w.Now()
+		case *HibernatingRequestDelete:
+			delete(e.hibernating[m.Actor], m.Request)
 		}
 	}, func(why sim.CloseReason) {
 		if rw != nil {
@@ -126,6 +139,22 @@ func (e *Engine) accept(c *sim.End) {
 			}
 		}
 	})
+}
+
+// HibernatingRequestEligible is hibernating_request_eligible_threshold:
+// CommandStartActor lists rows written in the last 90 s (450d9e5c6).
+const HibernatingRequestEligible = 90 * sim.Second
+
+// hibernatingRequests lists the actor's eligible rows, sorted.
+func (e *Engine) hibernatingRequests(a ActorID) []RequestID {
+	var ids []RequestID
+	rows := e.hibernating[a]
+	for _, id := range sim.SortedKeys(rows) {
+		if e.w.Now()-rows[id] <= HibernatingRequestEligible {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // getForGateway reads the keys Guard sees (GFG:23-70).

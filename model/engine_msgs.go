@@ -61,3 +61,29 @@ func (m *Ready) String() string        { return fmt.Sprintf("Ready{%s}", m.Runne
 func (*Stopped) String() string        { return "Stopped{}" }
 func (m *Failed) String() string       { return fmt.Sprintf("Failed{%s}", m.Error) }
 func (*DestroyStarted) String() string { return "DestroyStarted{}" }
+
+// HibernatingRequestUpsert is the gateway's UDB write of a hibernating
+// request row (hibernating_request::upsert, GW@450d9e5c6 keepalive,
+// GW@553683bfd:576-633): written when a socket starts hibernating and on
+// every keepalive. Guard does not await it here (a fire-and-forget write
+// over its engine connection; upstream awaits the transaction).
+type HibernatingRequestUpsert struct {
+	Actor   ActorID
+	Gateway string // the gateway's receiver subject: its gateway id
+	Request RequestID
+}
+
+// HibernatingRequestDelete removes the row when a hibernation ends with the
+// client's close (hibernating_request::delete, GW@553683bfd:626-630).
+type HibernatingRequestDelete struct {
+	Actor   ActorID
+	Gateway string
+	Request RequestID
+}
+
+func (m *HibernatingRequestUpsert) String() string {
+	return fmt.Sprintf("HibernatingRequestUpsert{%s %s}", m.Actor, m.Request)
+}
+func (m *HibernatingRequestDelete) String() string {
+	return fmt.Sprintf("HibernatingRequestDelete{%s %s}", m.Actor, m.Request)
+}

@@ -73,7 +73,14 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	rw.lostTimer.Stop()
 	rw.lost = false
 	pc := &pbrConn{c: c, active: map[RequestID]activeRequest{}}
-	pc.sub = e.ups.Subscribe(RunnerReceiverSubject(id), func(msg any) { e.toRunner(pc, msg.(*ToClientTunnelMessage)) })
+	pc.sub = e.ups.Subscribe(RunnerReceiverSubject(id), func(msg any) {
+		switch m := msg.(type) {
+		case *ToClientTunnelMessage:
+			e.toRunner(pc, m)
+		case *ToRunnerPing: // answered by pegboard-runner itself (tunnel_to_ws_task.rs@c76f319fe:57-79)
+			e.ups.Publish(m.Gateway, &ToGatewayPong{RequestID: m.RequestID, TS: m.TS})
+		}
+	})
 	rw.conns = append(rw.conns, pc)
 	e.w.Trace(EngineNode, "pbr.connected", "runner", id, "conn", c.ID())
 	c.Send(&ToClientInit{Runner: id, Incarnation: rw.incarnation, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold), LastEventIdx: rw.lastEventIdx})
@@ -123,6 +130,10 @@ func (e *Engine) command(id RunnerID, cmd ToClient) {
 
 // toRunner forwards a gateway message to the runner (P2C:15-110).
 func (e *Engine) toRunner(pc *pbrConn, m *ToClientTunnelMessage) {
+	if !e.cfg.Quirks.Has(PBRTunnelActiveRequests) { // a89ca2b17: no tunnel_active_requests
+		pc.c.Send(m)
+		return
+	}
 	if m.GatewayReplyTo != "" {
 		_, ws := m.Kind.(WebSocketOpen)
 		pc.active[m.RequestID] = activeRequest{m.GatewayReplyTo, ws}
@@ -140,6 +151,13 @@ func (e *Engine) toRunner(pc *pbrConn, m *ToClientTunnelMessage) {
 func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 	switch m := m.(type) {
 	case *ToServerTunnelMessage: // C2P:344-398
+		if !e.cfg.Quirks.Has(PBRTunnelActiveRequests) { // routed by the message's gateway id (a89ca2b17)
+			if _, ok := m.Kind.(TunnelAck); ok {
+				return // DeprecatedTunnelAck from a runner is ignored (6b7ebbb0d)
+			}
+			e.ups.Publish(m.Gateway, m)
+			return
+		}
 		req, ok := pc.active[m.RequestID]
 		if !ok {
 			e.w.Trace(EngineNode, "pbr.no_active_request", "runner", rw.id, "msg", m)
@@ -225,6 +243,9 @@ func (e *Engine) dropTunnel(pc *pbrConn, clean bool) {
 		req := pc.active[rid]
 		e.msgID++
 		var kind TunnelKind = ResponseAbort{}
+		if req.ws && !e.cfg.Quirks.Has(PBRClosesWebSocketsOnDisconnect) {
+			continue // PBR@3891bf8b6:251: a WebSocket waits for the actor's Stopped
+		}
 		if req.ws {
 			kind = ServerWebSocketClose{Code: Code(CloseError), Reason: "ws.upstream_closed", Retry: true}
 			if clean {

@@ -58,6 +58,13 @@ var Timeline = []Commit{
 	{"3d4e089d6", "", "2025-11-06", 3387, "chore(runner): add safeguard against duplicate sockets"},
 	{"4e60a30e9", "", "2025-11-13", 3400, "feat(gateway): websocket hibernation"},
 	{"450d9e5c6", "", "2025-11-13", 3449, "fix(guard): dont send open msg for hibernating ws, hibernating ws keepalive"},
+	{"3891bf8b6", "", "2025-11-21", 3481, "fix(guard): handle actor stopped during ws/req"},
+	{"2e22a2e61", "", "2025-11-21", 3464, "chore(rivetkit): implement new hibernating ws protocol"},
+	{"a89ca2b17", "", "2025-11-21", 3488, "chore(pegboard-gateway): remove `TunnelAck`"},
+	{"6b7ebbb0d", "", "2025-11-21", 3492, "chore(pegboard-gateway): add new message id format & add deprecated tunnel ack"},
+	{"c76f319fe", "", "2025-11-21", 3491, "fix(tunnel): implement ping pong"},
+	{"b3313f9f0", "", "2025-11-21", 3494, "chore(rivetkit): fix hibernation implementation"},
+	{"553683bfd", "", "2025-11-21", 3505, "fix(gateway): prevent gc from removing hibernating in flight req, check actor started after sub when hibernating"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -80,6 +87,34 @@ const (
 	GatewayGCKillUndelivered
 	GatewayOpenAfterHibernation
 	GatewayResendAfterLastIndex
+	GatewayIgnoresActorStopped
+	PBRClosesWebSocketsOnDisconnect
+	GatewayClosesHibernatingToRunner
+	GatewayCloseToRunnerInverted
+	GatewayHibernationIgnoresPending
+	GuardActorNotFound404
+	GatewayTimeouts2s
+	RunnerDropsHTTPResponses
+	RunnerAnswersUnknownActor
+	RunnerClosesWebSocketsOnActorStop
+	RunnerOpensBeforeHandler
+	RunnerEchoesClose
+	RunnerRestoresHibernating
+	RunnerValidatesWSIndex
+	TunnelAcks
+	PBRTunnelActiveRequests
+	RunnerCannotEncodeTunnel
+	RunnerTunnelGC
+	TunnelMessageIDSizeMismatch
+	GuardRequestIDPerAttempt
+	RunnerSendsForUnmappedRequests
+	GatewayWSIndexSeparate
+	GatewayMessageIndexResetOnReuse
+	GatewayWSPing
+	RunnerRemovesActorBeforeOnStop
+	RunnerDispatchesBeforeStart
+	GatewayGCCollectsClosedHibernatable
+	GatewayHibernationReadyRace
 	numQuirks
 )
 
@@ -112,8 +147,8 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "a runner connection evicts every older connection of the same runner: Guard closes the older socket with 1000 \"ws.eviction#ray\" and its active requests get the error close (PBR@2f5666c05:92-132); the TS runner answers an eviction close by shutting down for good (RUN:638-645). Before it both connections live, each subscribed to the runner's subject"},
 	GatewayGCOnePhase: {Name: "gateway_gc_one_phase", Until: "5111b8e76",
 		Doc: "the gateway GC removes an entry in one pass: a closed channel whatever it still buffers, or an entry flagged by the age checks while its handler runs, which closes that handler's channel (GSS@f3105c779:403-442); 5111b8e76 purges a closed entry only with empty buffers, and removes a flagged entry only after its handler returned (GSS@5111b8e76:455-549)"},
-	GatewayGCInvertedAge: {Name: "gateway_gc_inverted_age", Note: "upstream flips the WebSocket-buffer check and deletes the tunnel-ack check at 6b7ebbb0d (#3492), not yet in the timeline",
-		Doc: "the GC's age checks are inverted: an entry whose oldest un-acked tunnel message, or else oldest buffered hibernation message, is at most 30 s old is flagged (GSS@f3105c779:418-432, GSS@5111b8e76:494, 504)"},
+	GatewayGCInvertedAge: {Name: "gateway_gc_inverted_age", Until: "6b7ebbb0d",
+		Doc: "the GC's age checks are inverted: an entry whose oldest un-acked tunnel message, or else oldest buffered hibernation message, is at most 30 s old is flagged (GSS@f3105c779:418-432, GSS@5111b8e76:494, 504); 6b7ebbb0d deletes the tunnel check (MessageNotAcked) and flags a buffered message older than 30 s (GSS@6b7ebbb0d:412)"},
 	GuardEmptyCloseFrame: {Name: "guard_empty_close_frame", Until: "aa4fc4cff",
 		Doc: "a handler ending without a close frame makes Guard send an empty close frame, which the client sees as 1005 (PS@f3105c779:2489-2499); aa4fc4cff sends 1000 \"ws.closed\" (PS@aa4fc4cff:2566-2572)"},
 	GuardWSRetryImmediate: {Name: "guard_ws_retry_immediate", Until: "4e60a30e9",
@@ -124,6 +159,62 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "a socket reconnecting after hibernation opens like any other; from 450d9e5c6 Guard passes after_hibernation (set once, never reset, PS@450d9e5c6:1848-1937) and the gateway sends no ToClientWebSocketOpen, takes the socket as open and hibernatable, and resends its buffer (GW@450d9e5c6:296); the TS runner restores nothing until 2e22a2e61, so it ignores what follows"},
 	GatewayResendAfterLastIndex: {Name: "gateway_resend_after_last_index", Until: "450d9e5c6",
 		Doc: "on open the gateway resends the buffered messages after the runner's lastMsgIndex and drops the acked ones (GSS@f3105c779:312-369); protocol v3 (450d9e5c6) drops lastMsgIndex and the gateway resends the whole buffer (GSS@450d9e5c6:325-343)"},
+	GatewayIgnoresActorStopped: {Name: "gateway_ignores_actor_stopped", Until: "3891bf8b6",
+		Doc: "the gateway does not watch the actor's Stopped; from 3891bf8b6 it subscribes to it for every attempt: an HTTP request waiting for its response, or a socket waiting for its open, gives up as unavailable (retried), an open socket hibernates if it can and is otherwise retried as websocket_service_unavailable (GW@3891bf8b6:155, 220-223, 290, 356-359, 436-444)"},
+	PBRClosesWebSocketsOnDisconnect: {Name: "pbr_closes_websockets_on_disconnect", Until: "3891bf8b6",
+		Doc: "when a runner's connection ends pegboard-runner closes its WebSocket requests, 1000 after a clean close, else 1011 ws.upstream_closed, with retry (PBR:150-166, errata E24); from 3891bf8b6 it skips WebSockets (PBR@3891bf8b6:251): they wait for the actor's Stopped"},
+	GatewayClosesHibernatingToRunner: {Name: "gateway_closes_hibernating_to_runner", Until: "3891bf8b6",
+		Doc: "after an opened attempt the gateway always sends the runner a close, even when the attempt ends hibernating (1011 ws.downstream_closed, GW@450d9e5c6:536-560); from 3891bf8b6 see gateway_close_to_runner_inverted, and from b3313f9f0 every end but a hibernation sends it"},
+	GatewayCloseToRunnerInverted: {Name: "gateway_close_to_runner_inverted", Since: "3891bf8b6", Until: "b3313f9f0",
+		Doc: "the gateway's close to the runner after an opened attempt is sent only when the attempt ends hibernating, as 1011 ws.downstream_closed, and never otherwise: the condition is inverted (GW@3891bf8b6:562-566); b3313f9f0 sends it for every end but a hibernation (GW@b3313f9f0:489)"},
+	GatewayHibernationIgnoresPending: {Name: "gateway_hibernation_ignores_pending", Until: "3891bf8b6",
+		Doc: "a hibernation waits for Ready or client data even when the entry still buffers messages; from 3891bf8b6 buffered messages end it at once (GW@3891bf8b6:614-621, GSS@3891bf8b6:347)"},
+	GuardActorNotFound404: {Name: "guard_actor_not_found_404", Until: "2e22a2e61",
+		Doc: "routing to a missing or destroyed actor fails with guard.actor_not_found or guard.actor_destroyed, 404 (PGR:161-165); from 2e22a2e61 both are actor.not_found, which err_into_response has no arm for: 400, and a WebSocket close reason actor.not_found#ray (PGR@2e22a2e61:161,165)"},
+	GatewayTimeouts2s: {Name: "gateway_timeouts_2s", Until: "2e22a2e61",
+		Doc: "the gateway waits 2 s for an HTTP response or a WebSocket open (TUNNEL_ACK_TIMEOUT, GW:32); from 2e22a2e61 it waits 15 s for the response and 5 s for the open (GW@2e22a2e61:37-38, 234, 371)"},
+	RunnerDropsHTTPResponses: {Name: "runner_drops_http_responses", Since: "2e22a2e61", Until: "c76f319fe",
+		Doc: "the TS runner's #sendResponse and #sendResponseError return early when the actor IS loaded, so no HTTP response is ever sent (TUN@2e22a2e61:830, 879); c76f319fe inverts the check back (TUN@c76f319fe:807, 857)"},
+	RunnerAnswersUnknownActor: {Name: "runner_answers_unknown_actor", Until: "2e22a2e61",
+		Doc: "the runner answers a request for an actor it does not host (404 or 503, see runner_not_found_404); from 2e22a2e61 it sends nothing, \"request will leak\" (TUN@2e22a2e61:689-697), and the gateway waits out its timeout"},
+	RunnerClosesWebSocketsOnActorStop: {Name: "runner_closes_websockets_on_actor_stop", Until: "2e22a2e61",
+		Doc: "a stopping actor's sockets are closed through the tunnel, 1000 \"Actor stopped\" with retry (TUN:186-208); from 2e22a2e61 a socket that cannot hibernate is closed locally, 1000 actor.stopped, sending nothing, and a hibernatable one is left alone: the gateway learns of the stop from Stopped (TUN@2e22a2e61:547-567)"},
+	RunnerOpensBeforeHandler: {Name: "runner_opens_before_handler", Until: "2e22a2e61",
+		Doc: "the runner sends ToServerWebSocketOpen, then runs the actor's websocket handler, so a throwing handler closes an opened socket (TUN:573-613); from 2e22a2e61 the open is sent after the handler resolved, and a throw is a close before the open, which the gateway retries (TUN@2e22a2e61:953-995)"},
+	RunnerEchoesClose: {Name: "runner_echoes_close", Since: "2e22a2e61",
+		Doc: "the adapter's _handleClose runs the close callback, so the runner answers the gateway's ToClientWebSocketClose with a ToServerWebSocketClose of the same code and reason, hibernate false (WSA@2e22a2e61:236; f5d14e116's title says it removed the echo, the code still sends it, WSA@553683bfd:232)"},
+	RunnerRestoresHibernating: {Name: "runner_restores_hibernating", Since: "2e22a2e61",
+		Doc: "when an actor starts, the runner restores the hibernating requests CommandStartActor lists (the gateway's hibernating_request rows younger than 90 s): a socket whose metadata the actor persisted gets an open adapter without an open event, any other is closed 1000 ws.meta_not_found_during_restore (RUN@2e22a2e61:918-975, TUN@2e22a2e61:100-160); before, the runner restores nothing"},
+	RunnerValidatesWSIndex: {Name: "runner_validates_ws_index", Since: "2e22a2e61",
+		Doc: "the adapter of a hibernatable socket drops a message whose index is not above the last one it saw, and closes the socket 1008 ws.message_index_skip on a gap (WSA@2e22a2e61:147-183)"},
+	TunnelAcks: {Name: "tunnel_acks", Until: "a89ca2b17",
+		Doc: "every tunnel message is acked with TunnelAck by its receiver (GSS:240-253, TUN:247-278); a89ca2b17 removes TunnelAck: nothing acks, the gateway still records every send as pending until 6b7ebbb0d and the TS runner still does until its GC goes at 6b7ebbb0d"},
+	PBRTunnelActiveRequests: {Name: "pbr_tunnel_active_requests", Until: "a89ca2b17",
+		Doc: "pegboard-runner forwards a runner's tunnel message only for a request the gateway opened on that connection, and aborts the connection's HTTP requests when it ends (P2C:41-86, C2P:344-398, PBR:150-166); a89ca2b17 deletes tunnel_active_requests: runner messages go to the gateway their id names, and nothing is sent when a connection ends (PBR@a89ca2b17)"},
+	RunnerCannotEncodeTunnel: {Name: "runner_cannot_encode_tunnel", Since: "a89ca2b17", Until: "6b7ebbb0d",
+		Doc: "the TS runner builds ToServerTunnelMessage without the gatewayId the regenerated encoder asserts, so every tunnel send throws (TUN@a89ca2b17:430-437, runner-protocol index.ts@a89ca2b17:927-929)"},
+	RunnerTunnelGC: {Name: "runner_tunnel_gc", Until: "6b7ebbb0d",
+		Doc: "the TS runner's GC (60 s ticks, 5 s ack deadline) closes a socket with a message left un-acked (TUN:131-184); 6b7ebbb0d deletes it with pendingTunnelMessages"},
+	TunnelMessageIDSizeMismatch: {Name: "tunnel_message_id_size_mismatch", Since: "6b7ebbb0d", Until: "c76f319fe",
+		Doc: "build_message_id writes 10 bytes and then requires 12 (pegboard/src/tunnel/id.rs@6b7ebbb0d:9,29,36), so every gateway send fails: HTTP 500 core.internal_error, a WebSocket 1011 core.internal_error; c76f319fe makes ids 10 bytes"},
+	GuardRequestIDPerAttempt: {Name: "guard_request_id_per_attempt", Until: "6b7ebbb0d",
+		Doc: "every HTTP attempt gets a fresh request id (GW:102); from 6b7ebbb0d Guard acquires one id per client request, shared by its attempts (PS@6b7ebbb0d:667-694, 1102, 1137)"},
+	RunnerSendsForUnmappedRequests: {Name: "runner_sends_for_unmapped_requests", Until: "6b7ebbb0d",
+		Doc: "the runner sends a tunnel message for any request id; from 6b7ebbb0d #sendMessage drops a message for a request with no requestToActor entry, so the unknown-actor WebSocket close is never sent (TUN@6b7ebbb0d, TUN@553683bfd:478-486)"},
+	GatewayWSIndexSeparate: {Name: "gateway_ws_index_separate", Until: "6b7ebbb0d",
+		Doc: "a hibernatable socket's messages carry their own index, counted from 1 (GSS:155-170); from 6b7ebbb0d the index is the tunnel message index, one counter per request for every gateway send, the open taking 0 (GSS@6b7ebbb0d:146-150)"},
+	GatewayMessageIndexResetOnReuse: {Name: "gateway_message_index_reset_on_reuse", Since: "6b7ebbb0d", Until: "b3313f9f0",
+		Doc: "reusing an in-flight entry (a retry, a reconnect after hibernation) resets its message index to 0 (GSS@6b7ebbb0d:121); b3313f9f0 keeps it, so indices continue"},
+	GatewayWSPing: {Name: "gateway_ws_ping", Since: "c76f319fe",
+		Doc: "every 3 s an open socket's gateway pings the runner through pegboard-runner, which answers for it; a ping more than 30 s after the last pong (set when the entry was created, not on reuse) ends the attempt with websocket_service_timeout (GW@c76f319fe:41, 416, ping_task.rs, GSS@c76f319fe:19, 119, 221-224)"},
+	RunnerRemovesActorBeforeOnStop: {Name: "runner_removes_actor_before_on_stop", Until: "b3313f9f0",
+		Doc: "forceStopActor removes the actor before awaiting onActorStop, so a request arriving meanwhile finds no actor (RUN:162-174); from b3313f9f0 it is removed after onActorStop, just before stopped (RUN@b3313f9f0:290-314)"},
+	RunnerDispatchesBeforeStart: {Name: "runner_dispatches_before_start", Until: "b3313f9f0",
+		Doc: "tunnel requests reach an actor as soon as it is inserted, while onActorStart runs; from b3313f9f0 they wait for onActorStart to finish (TUN@b3313f9f0:447-455, RUN@b3313f9f0:354, 986, 994)"},
+	GatewayGCCollectsClosedHibernatable: {Name: "gateway_gc_collects_closed_hibernatable", Until: "553683bfd",
+		Doc: "the GC collects an entry whose handler returned (GatewayClosed) whether or not it hibernates, so a socket hibernating for a tick loses its entry and buffer; from 553683bfd a hibernatable entry is collected only for a buffered message older than 30 s or no keepalive for 90 s (refreshed every 45 s while connected or hibernating), and a reconnect after hibernation that finds no entry fails (GSS@553683bfd:500-521, GW@553683bfd:311-314, 425)"},
+	GatewayHibernationReadyRace: {Name: "gateway_hibernation_ready_race", Until: "553683bfd",
+		Doc: "a hibernation subscribes to Ready and waits, so an actor that became ready just before leaves the socket waiting for client data; from 553683bfd it reads the actor after subscribing and reconnects at once if it has a runner (GW@553683bfd:649-657)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }
@@ -169,7 +260,7 @@ func QuirkNames() []string {
 }
 
 // Quirks is a set of quirks.
-type Quirks uint32
+type Quirks uint64
 
 // Has reports whether q is in the set.
 func (s Quirks) Has(q Quirk) bool { return s&(1<<q) != 0 }

@@ -75,10 +75,15 @@ type TunnelKind interface{ tunnelKind() string }
 // ToClientTunnelMessage goes from the gateway to the runner
 // (PROTO:192-320). GatewayReplyTo is set only on the first message of a
 // request (GSS:127-131); pegboard-runner strips and records it (P2C:46-79).
+//
+// Gateway is the gateway's id (its receiver subject here), carried by every
+// message from a89ca2b17 on (in the message id from 6b7ebbb0d): the runner
+// sends its answers with it and pegboard-runner routes them by it.
 type ToClientTunnelMessage struct {
 	RequestID      RequestID
 	MessageID      MessageID
 	GatewayReplyTo string
+	Gateway        string
 	Kind           TunnelKind
 }
 
@@ -94,6 +99,7 @@ func (m *ToClientTunnelMessage) String() string {
 type ToServerTunnelMessage struct {
 	RequestID RequestID
 	MessageID MessageID
+	Gateway   string // from a89ca2b17, see ToClientTunnelMessage
 	Kind      TunnelKind
 }
 
@@ -234,5 +240,25 @@ func Code(c uint16) *uint16 { return &c }
 const (
 	CloseNormal   uint16 = 1000
 	CloseAbnormal uint16 = 1006
+	ClosePolicy   uint16 = 1008 // policy violation: ws.message_index_skip (2e22a2e61)
 	CloseError    uint16 = 1011
 )
+
+// ToRunnerPing is the gateway's ping for an open socket, published to the
+// runner's subject every 3 s from c76f319fe (GW@c76f319fe:41, 416,
+// ping_task.rs). pegboard-runner answers it itself with ToGatewayPong to
+// the gateway named in it; the runner never sees it.
+type ToRunnerPing struct {
+	Gateway   string
+	RequestID RequestID
+	TS        int64 // ms
+}
+
+// ToGatewayPong answers a ToRunnerPing (PBR tunnel_to_ws_task.rs@c76f319fe:57-79).
+type ToGatewayPong struct {
+	RequestID RequestID
+	TS        int64
+}
+
+func (m *ToRunnerPing) String() string  { return fmt.Sprintf("ToRunnerPing{%s}", m.RequestID) }
+func (m *ToGatewayPong) String() string { return fmt.Sprintf("ToGatewayPong{%s}", m.RequestID) }

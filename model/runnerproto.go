@@ -45,6 +45,12 @@ type CommandStartActor struct {
 	ActorID    ActorID
 	Generation Generation
 	Index      int64
+	// HibernatingRequests are the actor's hibernating_request rows younger
+	// than hibernating_request_eligible_threshold (90 s), read when the
+	// command is built (protocol v3, RWF@450d9e5c6; {gatewayId, requestId}
+	// from 6b7ebbb0d). Filled only where a runner reads them
+	// (runner_restores_hibernating).
+	HibernatingRequests []RequestID
 }
 
 // CommandStopActor stops an actor generation (RUN:793-801).

@@ -19,6 +19,9 @@ type wire struct {
 	arrivals map[model.RequestID][]wireArrival
 	// responses: runner answers reaching the guard, by request id.
 	responses map[model.RequestID][]wireResponse
+	// stopped: an actor's Stopped reaching the guard (which the gateway
+	// watches from 3891bf8b6), by actor.
+	stopped map[model.ActorID][]sim.Time
 }
 
 type wireStart struct {
@@ -49,7 +52,7 @@ type Note struct {
 }
 
 func (w *World) tap() {
-	w.wire = wire{starts: map[string][]wireStart{}, arrivals: map[model.RequestID][]wireArrival{}, responses: map[model.RequestID][]wireResponse{}}
+	w.wire = wire{starts: map[string][]wireStart{}, arrivals: map[model.RequestID][]wireArrival{}, responses: map[model.RequestID][]wireResponse{}, stopped: map[model.ActorID][]sim.Time{}}
 	w.Sim.Net().Observe(func(from, to string, msg any) {
 		now := w.Sim.Now()
 		switch m := msg.(type) {
@@ -76,6 +79,11 @@ func (w *World) tap() {
 				w.wire.arrivals[m.RequestID] = append(w.wire.arrivals[m.RequestID], wireArrival{now, model.RunnerID(to)})
 			}
 		case *model.Delivery: // at the guard
+			if _, ok := m.Msg.(*model.Stopped); ok && to == w.Guard.Node() {
+				a := model.ActorID(m.Subject[len("actor."):])
+				w.wire.stopped[a] = append(w.wire.stopped[a], now)
+				return
+			}
 			tm, ok := m.Msg.(*model.ToServerTunnelMessage)
 			if !ok || to != w.Guard.Node() {
 				return
@@ -129,4 +137,15 @@ func (w *World) destroyedAt(a model.ActorID) sim.Time {
 		}
 	}
 	return -1
+}
+
+// stoppedBetween reports whether the actor's Stopped reached the guard in
+// [from, to].
+func (w *World) stoppedBetween(a model.ActorID, from, to sim.Time) bool {
+	for _, t := range w.wire.stopped[a] {
+		if t >= from && t <= to {
+			return true
+		}
+	}
+	return false
 }

@@ -159,6 +159,7 @@ func checkBackoff(w *World) []Violation {
 // guardCodes are the error codes a client may see from Guard itself.
 var guardCodes = map[string]bool{
 	"guard.retry_attempts_exceeded": true, "guard.actor_not_found": true, "guard.actor_destroyed": true,
+	"actor.not_found":           true, // from 2e22a2e61 (PGR@2e22a2e61:161,165)
 	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
 	"guard.upstream_error": true, "actor.destroyed_while_waiting_for_ready": true, "core.internal_error": true,
 }
@@ -257,15 +258,26 @@ func checkAttemptEnd(w *World) []Violation {
 			if a.End == 0 && r.Response == nil {
 				continue // still running
 			}
-			due := a.Start + 2*sim.Second // TUNNEL_ACK_TIMEOUT (GW:154-160)
+			p := w.Cfg.Profile
+			wait := 15 * sim.Second // WEBSOCKET_OPEN_TIMEOUT as the response wait (GW@2e22a2e61:37, 234)
+			if p.Has(model.GatewayTimeouts2s) {
+				wait = 2 * sim.Second // TUNNEL_ACK_TIMEOUT (GW:154-160)
+			}
+			due := a.Start + wait
 			for _, x := range w.wire.responses[a.Request] {
+				if x.At < a.Start {
+					continue // an earlier attempt's, under one request id (6b7ebbb0d)
+				}
 				switch x.Kind.(type) {
 				case model.ResponseStart, model.ResponseAbort:
 					due = min(due, x.At)
 				}
 			}
 			gcTick := a.End%(15*sim.Second) == 0 // the gateway GC closes the channel (GSS:403-442)
-			if a.End > due || (a.End < due && !gcTick) {
+			early := gcTick ||
+				(!p.Has(model.GatewayIgnoresActorStopped) && w.stoppedBetween(r.Actor, a.Start, a.End)) || // GW@3891bf8b6:220-223
+				(p.Has(model.TunnelMessageIDSizeMismatch) && a.End == a.Start) // the send failed
+			if a.End > due || (a.End < due && !early) {
 				out = append(out, viol("attempt_end", r.Name, fmt.Sprintf("attempt %d ended at %s", i+1, a.End),
 					map[string]string{"end": due.String() + " (or earlier at a GC tick)"}, map[string]string{"end": a.End.String()}))
 			}
@@ -581,6 +593,7 @@ func checkWSDelivery(w *World) []Violation {
 var guardWSCodes = map[string]bool{
 	"guard.websocket_service_unavailable": true, "guard.websocket_service_timeout": true,
 	"guard.websocket_pending_limit_reached": true, "guard.actor_destroyed": true, "guard.actor_not_found": true,
+	"actor.not_found":           true,
 	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
 	"actor.destroyed_while_waiting_for_ready": true,
 	// the Target path's connect attempts ran out (PS:1391-1435)
@@ -722,7 +735,11 @@ func checkQuiescence(w *World) []Violation {
 	// 554-612): held, not leaked.
 	hibernating := map[string]bool{}
 	for _, c := range w.Sockets {
-		if !c.Closed && w.hibernatable(c.Actor) && !w.Cfg.Profile.Has(model.GuardWSRetryImmediate) {
+		// From 3891bf8b6 every open socket's attempt watches its actor's
+		// Stopped (GW@3891bf8b6:290).
+		watches := w.hibernatable(c.Actor) && !w.Cfg.Profile.Has(model.GuardWSRetryImmediate) ||
+			!w.Cfg.Profile.Has(model.GatewayIgnoresActorStopped)
+		if !c.Closed && watches {
 			hibernating[model.ActorSubject(c.Actor)] = true
 		}
 	}

@@ -12,6 +12,15 @@ type actorInstance struct {
 	generation model.Generation
 	requests   map[model.RequestID]struct{} // active request ids
 	webSockets map[model.RequestID]struct{} // active WebSocket ids
+	// started: onActorStart finished (actorStartPromise, RUN@b3313f9f0:354);
+	// held are the tunnel messages that wait for it from b3313f9f0.
+	started bool
+	held    []*model.ToClientTunnelMessage
+	// stopping: forceStopActor runs onActorStop while the actor stays
+	// registered (from b3313f9f0); a second stop is a no-op here.
+	stopping bool
+	// hibernating are the requests CommandStartActor listed (2e22a2e61).
+	hibernating []model.RequestID
 }
 
 func newActorInstance(id model.ActorID, gen model.Generation) *actorInstance {
@@ -84,15 +93,38 @@ func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
 		r.trace("runner.actor_replace", "actor", id, "old_gen", int64(old.generation), "gen", int64(gen))
 		r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, old.generation, false})
 	}
-	r.actors[id] = newActorInstance(id, gen)
+	actor := newActorInstance(id, gen)
+	actor.hibernating = cmd.HibernatingRequests
+	r.actors[id] = actor
 	r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, gen, true})
-	r.trace("runner.actor_start", "actor", id, "gen", int64(gen))
+	if len(cmd.HibernatingRequests) > 0 {
+		r.trace("runner.actor_start", "actor", id, "gen", int64(gen), "hibernating", len(cmd.HibernatingRequests))
+	} else {
+		r.trace("runner.actor_start", "actor", id, "gen", int64(gen))
+	}
+	if !r.cfg.Quirks.Has(model.RunnerDispatchesBeforeStart) { // addRequestToActor before any await (RUN@b3313f9f0:961)
+		for _, rid := range actor.hibernating {
+			r.tunnel.requestToActor[rid] = id
+		}
+	}
 
 	r.sendActorStateUpdate(id, gen, model.ActorRunning)
 
 	r.trace("runner.on_actor_start", "actor", id, "gen", int64(gen))
 	r.after(r.cfg.StartDelay, func() {
 		r.trace("runner.actor_started", "actor", id, "gen", int64(gen))
+		if r.actors[id] != actor {
+			return
+		}
+		actor.started = true
+		if r.cfg.Quirks.Has(model.RunnerRestoresHibernating) {
+			r.tunnel.restoreHibernatingRequests(actor)
+		}
+		held := actor.held
+		actor.held = nil
+		for _, m := range held {
+			r.tunnel.dispatch(m)
+		}
 	})
 }
 
@@ -106,7 +138,14 @@ func (r *Runner) handleCommandStopActor(cmd *model.CommandStopActor) {
 // a generation mismatch is a no-op, so duplicate and stale stops do
 // nothing), await onActorStop, then report stopped. gen nil means any
 // generation.
+//
+// From b3313f9f0 the actor stays registered while onActorStop runs, and is
+// removed after closeActiveRequests, just before stopped (RUN@b3313f9f0:290-314).
 func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
+	if !r.cfg.Quirks.Has(model.RunnerRemovesActorBeforeOnStop) {
+		r.forceStopActorLate(id, gen)
+		return
+	}
 	actor := r.removeActor(id, gen)
 	if actor == nil {
 		kv := []any{"actor", id}
@@ -128,6 +167,26 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 			// From 53f4819a8: close the actor's requests and sockets after
 			// onActorStop, just before reporting stopped (RUN@53f4819a8:177-180).
 			r.tunnel.unregisterActor(actor)
+		}
+		r.sendActorStateUpdate(id, g, model.ActorStopped)
+	})
+}
+
+func (r *Runner) forceStopActorLate(id model.ActorID, gen *model.Generation) {
+	actor := r.getActor(id, gen)
+	if actor == nil || actor.stopping {
+		r.trace("runner.stop_noop", "actor", id)
+		return
+	}
+	actor.stopping = true
+	g := actor.generation
+	r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
+	r.after(r.cfg.StopDelay, func() {
+		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))
+		r.tunnel.unregisterActor(actor)
+		if r.actors[id] == actor {
+			r.removeActor(id, &g)
 		}
 		r.sendActorStateUpdate(id, g, model.ActorStopped)
 	})

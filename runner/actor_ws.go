@@ -53,6 +53,9 @@ const (
 	// #actorWebSockets (TUN:549, spec (i).20). Actor and Generation are the
 	// old adapter's; it stays open and is never closed by the runner.
 	WSOrphaned = "orphaned"
+	// WSRestored: the runner restored a hibernating socket as the actor
+	// started (runner_restores_hibernating); Index is the persisted index.
+	WSRestored = "restored"
 )
 
 // WSEvent records one WebSocket event at the runner, for tests and the
@@ -109,6 +112,13 @@ func (s *Store) setLastMsgIndex(actor model.ActorID, rid model.RequestID, idx in
 	}
 	m[rid] = idx
 }
+
+// Requests lists the actor's persisted sockets, sorted.
+func (s *Store) Requests(actor model.ActorID) []model.RequestID {
+	return sim.SortedKeys(s.lastMsgIndex[actor])
+}
+
+func (s *Store) forget(actor model.ActorID, rid model.RequestID) { delete(s.lastMsgIndex[actor], rid) }
 
 // Store returns the store the runner persists hibernation state in.
 func (r *Runner) Store() *Store { return r.store }

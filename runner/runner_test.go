@@ -51,7 +51,7 @@ func TestFetchUnknownActor(t *testing.T) {
 			model.Headers{"content-type": "text/plain;charset=UTF-8", "content-length": "15", "x-rivet-error": "runner.actor_not_found"}},
 		{"parent: 404", model.Parent.Quirks, false, 404,
 			model.Headers{"content-type": "text/plain;charset=UTF-8", "content-length": "15"}},
-		{"newest: 503", model.Newest().Quirks, true, 503,
+		{"450d9e5c6: 503", mustProfile(t, "450d9e5c6").Quirks, true, 503,
 			model.Headers{"content-type": "text/plain;charset=UTF-8", "content-length": "15", "x-rivet-error": "runner.actor_not_found"}},
 	}
 	for _, tc := range tests {

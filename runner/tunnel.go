@@ -40,6 +40,13 @@ type Tunnel struct {
 	wsOwners map[model.RequestID]wsOwner
 	// #pendingTunnelMessages (TUN:34): sent, not yet acked by the gateway.
 	pendingTunnelMessages map[model.MessageID]pendingTunnelMessage
+	// requestToActor (#requestToActor, TUN@2e22a2e61): the actor each
+	// request was started or restored for; from 6b7ebbb0d a message for a
+	// request without an entry is not sent.
+	requestToActor map[model.RequestID]model.ActorID
+	// gateways is the gateway id each request's messages came with (from
+	// a89ca2b17), which the runner's answers carry.
+	gateways map[model.RequestID]string
 
 	gcTimer sim.Timer
 
@@ -57,6 +64,8 @@ func newTunnel(r *Runner, rng *rand.Rand) *Tunnel {
 		actorWebSockets:       map[model.RequestID]*webSocketAdapter{},
 		wsOwners:              map[model.RequestID]wsOwner{},
 		pendingTunnelMessages: map[model.MessageID]pendingTunnelMessage{},
+		requestToActor:        map[model.RequestID]model.ActorID{},
+		gateways:              map[model.RequestID]string{},
 		msgIDPrefix:           uint64(rng.Uint32()) << 32,
 	}
 }
@@ -68,7 +77,12 @@ func (t *Tunnel) newMessageID() model.MessageID {
 
 // start (TUN:42-44, 121-129) starts the GC ticks, one every GC_INTERVAL,
 // as daemon events: they do not keep the world alive.
+//
+// 6b7ebbb0d deletes the GC: start is a no-op (TUN@6b7ebbb0d:69-71).
 func (t *Tunnel) start() {
+	if !t.r.cfg.Quirks.Has(model.RunnerTunnelGC) {
+		return
+	}
 	t.gcTimer.Stop()
 	t.gcTimer = t.r.w.Daemon(gcInterval, t.gcTick)
 }
@@ -95,14 +109,36 @@ func (t *Tunnel) shutdown() {
 // sendMessage (#sendMessage, TUN:65-96): drop silently unless the engine
 // connection is ready; otherwise record the message as pending under a
 // fresh message id and send it. It reports whether it sent.
+//
+// Later commits: from 6b7ebbb0d a message for a request with no
+// requestToActor entry is dropped (TUN@6b7ebbb0d, TUN@553683bfd:478-486);
+// at a89ca2b17 every send throws (runner_cannot_encode_tunnel); messages
+// are pending only while the runner's GC exists (until 6b7ebbb0d).
 func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
+	q := t.r.cfg.Quirks
+	if !q.Has(model.RunnerSendsForUnmappedRequests) {
+		if _, ok := t.requestToActor[rid]; !ok {
+			t.r.trace("runner.drop_send_unmapped", "rid", rid, "kind", kindName(kind))
+			return false
+		}
+	}
 	if !t.r.ready {
 		t.r.trace("runner.drop_send", "rid", rid, "kind", kindName(kind))
 		return false
 	}
+	if q.Has(model.RunnerCannotEncodeTunnel) { // no gatewayId: the encoder throws (a89ca2b17)
+		t.r.trace("runner.encode_error", "rid", rid, "kind", kindName(kind))
+		return false
+	}
 	mid := t.newMessageID()
-	t.pendingTunnelMessages[mid] = pendingTunnelMessage{sentAt: t.r.w.Now(), requestID: rid}
-	return t.r.sendToServer(&model.ToServerTunnelMessage{RequestID: rid, MessageID: mid, Kind: kind})
+	if q.Has(model.RunnerTunnelGC) {
+		t.pendingTunnelMessages[mid] = pendingTunnelMessage{sentAt: t.r.w.Now(), requestID: rid}
+	}
+	m := &model.ToServerTunnelMessage{RequestID: rid, MessageID: mid, Kind: kind}
+	if !q.Has(model.PBRTunnelActiveRequests) {
+		m.Gateway = t.gateways[rid]
+	}
+	return t.r.sendToServer(m)
 }
 
 // sendAck (#sendAck, TUN:98-119): echo the message id; acks are never
@@ -147,7 +183,27 @@ func (t *Tunnel) gc() {
 // requests (none exist: non-streaming in-flight fetches are NOT aborted,
 // spec (i).10, they finish and still answer), forget its requests, and
 // close its WebSockets with retry, 1000 "Actor stopped".
+//
+// From 2e22a2e61 (closeActiveRequests, TUN@2e22a2e61:547-567) the actor's
+// requests lose their requestToActor entry, a socket that cannot hibernate
+// is closed locally, 1000 actor.stopped, sending nothing, and a
+// hibernatable one is left alone: the gateway hears of the stop from the
+// actor's Stopped.
 func (t *Tunnel) unregisterActor(actor *actorInstance) {
+	if !t.r.cfg.Quirks.Has(model.RunnerClosesWebSocketsOnActorStop) {
+		for _, id := range sim.SortedKeys(actor.requests) {
+			delete(t.requestToActor, id)
+		}
+		clear(actor.requests)
+		for _, id := range sim.SortedKeys(actor.webSockets) {
+			if ws := t.actorWebSockets[id]; ws != nil && !ws.hibernatable {
+				ws.closeWithoutCallback(model.Code(model.CloseNormal), "actor.stopped")
+				delete(t.actorWebSockets, id)
+				delete(t.requestToActor, id)
+			}
+		}
+		return
+	}
 	clear(actor.requests)
 	for _, id := range sim.SortedKeys(actor.webSockets) {
 		if ws := t.actorWebSockets[id]; ws != nil {
@@ -162,6 +218,21 @@ func (t *Tunnel) unregisterActor(actor *actorInstance) {
 // matching pending message; every other kind is acked first with the same
 // message id, then dispatched. Kinds arrive as values.
 func (t *Tunnel) handleTunnelMessage(m *model.ToClientTunnelMessage) {
+	if m.Gateway != "" {
+		t.gateways[m.RequestID] = m.Gateway
+	}
+	if !t.r.cfg.Quirks.Has(model.TunnelAcks) { // a89ca2b17: no acks
+		if _, ok := m.Kind.(model.TunnelAck); ok {
+			return
+		}
+		if actor := t.startingActor(m); actor != nil { // b3313f9f0: wait for onActorStart
+			t.r.trace("runner.held_until_started", "rid", m.RequestID, "actor", actor.actorID)
+			actor.held = append(actor.held, m)
+			return
+		}
+		t.dispatch(m)
+		return
+	}
 	if _, ok := m.Kind.(model.TunnelAck); ok { // TUN:247-253
 		_, found := t.pendingTunnelMessages[m.MessageID]
 		delete(t.pendingTunnelMessages, m.MessageID)
@@ -169,6 +240,32 @@ func (t *Tunnel) handleTunnelMessage(m *model.ToClientTunnelMessage) {
 		return
 	}
 	t.sendAck(m.RequestID, m.MessageID)
+	t.dispatch(m)
+}
+
+// startingActor is the actor a message waits for from b3313f9f0
+// (getAndWaitForActor, TUN@b3313f9f0:447-455): one still in onActorStart.
+func (t *Tunnel) startingActor(m *model.ToClientTunnelMessage) *actorInstance {
+	if t.r.cfg.Quirks.Has(model.RunnerDispatchesBeforeStart) {
+		return nil
+	}
+	var id model.ActorID
+	switch k := m.Kind.(type) {
+	case model.RequestStart:
+		id = k.ActorID
+	case model.WebSocketOpen:
+		id = k.ActorID
+	default:
+		id = t.requestToActor[m.RequestID]
+	}
+	if a := t.r.actors[id]; a != nil && !a.started {
+		return a
+	}
+	return nil
+}
+
+// dispatch hands a gateway message to its handler.
+func (t *Tunnel) dispatch(m *model.ToClientTunnelMessage) {
 	switch k := m.Kind.(type) {
 	case model.RequestStart:
 		t.handleRequestStart(m.RequestID, k)

@@ -44,9 +44,19 @@ func newResponse(status int, body string, headers model.Headers) response {
 // whatever actor instance holds the id by then (finally, TUN:375-381).
 // Stream is ignored: the gateway always sends stream:false (GW:109-122),
 // so the non-streaming branch (TUN:367-371) is the only one ported.
+//
+// From 2e22a2e61 a request for an actor the runner does not host gets no
+// answer at all: "request will leak" (TUN@2e22a2e61:689-697).
 func (t *Tunnel) handleRequestStart(rid model.RequestID, req model.RequestStart) {
-	if actor := t.r.getActor(req.ActorID, nil); actor != nil {
+	actor := t.r.getActor(req.ActorID, nil)
+	if actor != nil {
 		actor.requests[rid] = struct{}{}
+		if !t.r.cfg.Quirks.Has(model.RunnerSendsForUnmappedRequests) {
+			t.requestToActor[rid] = actor.actorID
+		}
+	} else if !t.r.cfg.Quirks.Has(model.RunnerAnswersUnknownActor) {
+		t.r.trace("runner.request_leak", "actor", req.ActorID, "rid", rid)
+		return
 	}
 	t.fetch(req.ActorID, rid, func(res response, threw bool) {
 		if threw { // catch, TUN:372-374
@@ -131,7 +141,27 @@ func (t *Tunnel) sendResponseError(rid model.RequestID, actorID model.ActorID, s
 	t.respond(rid, actorID, model.ResponseStart{Status: status, Headers: h, Body: message, Stream: false})
 }
 
+//
+// From 2e22a2e61 the response is sent only if the actor is still loaded;
+// until c76f319fe that check is inverted, so no response is ever sent for a
+// loaded actor (TUN@2e22a2e61:830, 879; TUN@c76f319fe:807, 857).
 func (t *Tunnel) respond(rid model.RequestID, actorID model.ActorID, rs model.ResponseStart) {
+	q := t.r.cfg.Quirks
+	loaded := t.r.getActor(actorID, nil) != nil
+	skip := ""
+	switch {
+	case q.Has(model.RunnerDropsHTTPResponses) && loaded:
+		skip = "actor_loaded"
+	case !q.Has(model.RunnerAnswersUnknownActor) && !q.Has(model.RunnerDropsHTTPResponses) && !loaded:
+		skip = "actor_not_loaded"
+	}
+	if skip != "" {
+		t.r.answers = append(t.r.answers, Answer{Request: rid, Actor: actorID, Status: rs.Status, At: t.r.w.Now(), Dropped: true})
+		t.r.trace("runner.respond_skipped", "rid", rid, "actor", actorID, "status", rs.Status, "why", skip)
+		delete(t.requestToActor, rid)
+		return
+	}
+	defer delete(t.requestToActor, rid)
 	sent := t.sendMessage(rid, rs)
 	t.r.answers = append(t.r.answers, Answer{Request: rid, Actor: actorID, Status: rs.Status, At: t.r.w.Now(), Dropped: !sent})
 	t.r.trace("runner.respond", "rid", rid, "actor", actorID, "status", rs.Status, "sent", sent)

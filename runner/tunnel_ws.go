@@ -16,6 +16,9 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	webSocketID := rid // bufferToString(requestId), TUN:464
 	actor := r.getActor(open.ActorID, nil)
 	r.trace("runner.ws_open", "actor", open.ActorID, "rid", rid, "path", open.Path, "found", actor != nil)
+	if actor != nil && !r.cfg.Quirks.Has(model.RunnerSendsForUnmappedRequests) {
+		t.requestToActor[rid] = actor.actorID
+	}
 	if actor == nil { // TUN:466-482
 		t.sendWebSocketClose(rid, open.ActorID, 0, model.Code(model.CloseError), "Actor not found", false)
 		return
@@ -50,6 +53,7 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 			t.sendWebSocketClose(rid, actor.actorID, actor.generation, code, reason, retry)
 			delete(t.actorWebSockets, webSocketID) // by id: may be a newer adapter's entry
 			delete(actor.webSockets, webSocketID)  // the actor captured at open
+			delete(t.requestToActor, webSocketID)  // the mapping goes in the close callback (TUN@553683bfd:552)
 		})
 
 	// Store adapter (TUN:549). A retry of the gateway reuses the request id
@@ -71,6 +75,27 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	hib, err := r.getActorHibernationConfig(actor.actorID, rid, b)
 	if err != nil {
 		t.webSocketOpenFailed(rid, actor)
+		return
+	}
+	adapter.hibernatable = hib.enabled
+	if !r.cfg.Quirks.Has(model.RunnerOpensBeforeHandler) {
+		// From 2e22a2e61 the handler runs first and the open follows; a
+		// throw is a close before the open (TUN@2e22a2e61:953-995). The
+		// actor persists a hibernatable socket's metadata as it opens
+		// (rivetkit's hibernatable connection), which restore reads.
+		if err := r.websocketHandler(open.ActorID, adapter, rid, b); err != nil {
+			t.webSocketOpenFailed(rid, actor)
+			return
+		}
+		if hib.enabled && r.cfg.Quirks.Has(model.RunnerRestoresHibernating) {
+			r.store.setLastMsgIndex(actor.actorID, rid, 0)
+		}
+		sent := t.sendMessage(rid, model.ServerWebSocketOpen{CanHibernate: hib.enabled, LastMsgIndex: -1})
+		r.recordWS(WSEvent{Actor: actor.actorID, Generation: actor.generation, Request: rid, Kind: WSOpen,
+			Index: -1, CanHibernate: hib.enabled, Dropped: !sent})
+		r.trace("runner.ws_opened", "actor", actor.actorID, "gen", int64(actor.generation), "rid", rid,
+			"hibernate", hib.enabled, "sent", sent)
+		adapter.handleOpen(rid)
 		return
 	}
 	lastMsgIndex := int64(-1) // `lastMsgIndex ?? -1`, TUN:578
@@ -98,6 +123,7 @@ func (t *Tunnel) webSocketOpenFailed(rid model.RequestID, actor *actorInstance) 
 	t.sendWebSocketClose(rid, actor.actorID, actor.generation, model.Code(model.CloseError), "Server Error", false)
 	delete(t.actorWebSockets, rid)
 	delete(actor.webSockets, rid)
+	delete(t.requestToActor, rid)
 }
 
 // sendWebSocketClose sends ToServerWebSocketClose and records it.
@@ -123,7 +149,75 @@ func (t *Tunnel) handleWebSocketMessage(rid model.RequestID, msg model.WebSocket
 		t.r.trace("runner.ws_message_ignored", "rid", rid, "idx", int(msg.Index))
 		return true
 	}
+	if adapter.hibernatable && t.r.cfg.Quirks.Has(model.RunnerValidatesWSIndex) && adapter.readyState == wsOpen {
+		// WSA@2e22a2e61:147-183: a duplicate is dropped, a gap closes 1008.
+		switch {
+		case msg.Index <= adapter.lastIndex:
+			t.r.trace("runner.ws_message_duplicate", "rid", rid, "idx", int(msg.Index), "last", int(adapter.lastIndex))
+			return true
+		case msg.Index > adapter.lastIndex+1:
+			t.r.trace("runner.ws_message_index_skip", "rid", rid, "idx", int(msg.Index), "last", int(adapter.lastIndex))
+			adapter.close(model.Code(model.ClosePolicy), "ws.message_index_skip")
+			return true
+		}
+		adapter.lastIndex = msg.Index
+	}
 	return adapter.handleMessage(rid, msg.Data, msg.Index, msg.Binary)
+}
+
+// restoreHibernatingRequests (TUN@2e22a2e61:100-160; user-driven from
+// b3313f9f0, RUN@b3313f9f0): for each request CommandStartActor listed, a
+// socket whose metadata the actor persisted gets an OPEN adapter with the
+// actor's handler and no open event, its index continuing from the
+// persisted one; any other is closed 1000 ws.meta_not_found_during_restore.
+// Persisted metadata no request names is stale and dropped.
+func (t *Tunnel) restoreHibernatingRequests(actor *actorInstance) {
+	r := t.r
+	listed := map[model.RequestID]bool{}
+	for _, rid := range actor.hibernating {
+		listed[rid] = true
+		t.requestToActor[rid] = actor.actorID
+		idx, ok := r.store.LastMsgIndex(actor.actorID, rid)
+		if !ok {
+			r.trace("runner.ws_restore_no_meta", "actor", actor.actorID, "rid", rid)
+			t.sendWebSocketClose(rid, actor.actorID, actor.generation, model.Code(model.CloseNormal), "ws.meta_not_found_during_restore", false)
+			delete(t.requestToActor, rid)
+			continue
+		}
+		a := actor
+		webSocketID := rid
+		adapter := newWebSocketAdapter(r, rid, actor,
+			func(data string, isBinary bool) {
+				sent := t.sendMessage(rid, model.ServerWebSocketMessage{Data: data, Binary: isBinary})
+				r.trace("runner.ws_send", "rid", rid, "data", data, "binary", isBinary, "sent", sent)
+			},
+			func(code *uint16, reason string, retry bool) {
+				if code != nil && *code == 0 {
+					code = nil
+				}
+				t.sendWebSocketClose(rid, a.actorID, a.generation, code, reason, retry)
+				delete(t.actorWebSockets, webSocketID)
+				delete(a.webSockets, webSocketID)
+				delete(t.requestToActor, webSocketID)
+			})
+		adapter.hibernatable = true
+		adapter.lastIndex = uint16(idx)
+		adapter.readyState = wsOpen
+		actor.webSockets[rid] = struct{}{}
+		t.actorWebSockets[rid] = adapter
+		t.wsOwners[rid] = wsOwner{actor.actorID, actor.generation}
+		r.recordWS(WSEvent{Actor: actor.actorID, Generation: actor.generation, Request: rid, Kind: WSRestored, Index: int(idx), CanHibernate: true})
+		r.trace("runner.ws_restored", "actor", actor.actorID, "gen", int64(actor.generation), "rid", rid, "idx", idx)
+		if err := r.websocketHandler(actor.actorID, adapter, rid, r.behavior(actor.actorID)); err != nil {
+			adapter.close(model.Code(model.CloseError), "ws.restore_error")
+		}
+	}
+	for _, rid := range r.store.Requests(actor.actorID) {
+		if !listed[rid] {
+			r.trace("runner.ws_stale_meta", "actor", actor.actorID, "rid", rid)
+			r.store.forget(actor.actorID, rid)
+		}
+	}
 }
 
 // ackWebsocketMessage is __ackWebsocketMessage (TUN:634-650). The range
@@ -157,6 +251,14 @@ func (t *Tunnel) handleWebSocketClose(rid model.RequestID, msg model.WebSocketCl
 	t.r.trace("runner.ws_close_received", "rid", rid, "actor", owner.actor, "gen", int64(owner.gen),
 		"code", codeString(code), "reason", msg.Reason, "adapter", adapter != nil)
 	if adapter == nil {
+		return
+	}
+	if t.r.cfg.Quirks.Has(model.RunnerEchoesClose) {
+		// _handleClose runs the close callback (WSA@2e22a2e61:236): the
+		// runner echoes the close, hibernate false, and untracks the socket.
+		adapter.closeInner(code, msg.Reason, false)
+		delete(t.actorWebSockets, rid)
+		delete(t.requestToActor, rid)
 		return
 	}
 	adapter.handleClose(rid, code, msg.Reason)

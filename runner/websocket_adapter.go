@@ -71,6 +71,12 @@ type webSocketAdapter struct {
 	sendCallback  func(data string, isBinary bool)              // WSA:19
 	closeCallback func(code *uint16, reason string, retry bool) // WSA:20
 
+	// hibernatable: opened with canHibernate (HIBERNATABLE_SYMBOL,
+	// TUN@2e22a2e61); lastIndex is the last message index it took
+	// (serverMessageIndex), checked through runner_validates_ws_index.
+	hibernatable bool
+	lastIndex    uint16
+
 	// Simulation bookkeeping, not upstream: the actor instance the tunnel
 	// opened the socket for (the close callback captures it, TUN:542-544)
 	// and the owning runner, for the trace.
