@@ -237,6 +237,9 @@ func checkExhausted(w *World) []Violation {
 				if x.At > a.End {
 					break
 				}
+				if x.At < a.Start {
+					continue // an earlier attempt's, under one request id (6b7ebbb0d)
+				}
 				if rs, ok := x.Kind.(model.ResponseStart); ok && !x.Retry {
 					out = append(out, viol("exhausted", r.Name, fmt.Sprintf("attempt %d got a final response yet counted as failed", i+1),
 						map[string]string{"attempt": "503+x-rivet-error, abort, or no answer"},
