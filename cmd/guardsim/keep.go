@@ -13,12 +13,15 @@ import (
 // keepFindings reruns the search of every registered finding (at its
 // Search profile, with its first seed), writing rapid fail files, and
 // writes each shrunk case as a scenario file in testdata/kept/.
-func keepFindings() error {
+func keepFindings(only string) error {
 	if err := os.MkdirAll("testdata/kept", 0o755); err != nil {
 		return err
 	}
 	var missed []string
 	for _, k := range properties.Findings {
+		if only != "" && k.Slug != only {
+			continue
+		}
 		p, err := model.ProfileByName(k.SearchAt)
 		if err != nil {
 			return err

@@ -65,7 +65,7 @@ func main() {
 	case *failfile != "":
 		err = replayFailFile(*profile, *quirks, *property, *failfile, *focus, *verbose)
 	case *keep:
-		err = keepFindings()
+		err = keepFindings(*search) // -search=SLUG keeps one
 	case *search != "":
 		err = searchFinding(*search, *profile, *seed, *checks)
 	default:
