@@ -10,7 +10,7 @@ CHECKS ?= 5000
 sim:
 	$(GO) run ./cmd/guardsim -checks=$(CHECKS) $(ARGS)
 
-# The CI gate: vet, then every test (the properties under fixed at the
+# The CI gate: vet, then every test (the properties at the newest profile at the
 # gate's budget, the known findings, the kept failures, the scenarios).
 test:
 	$(GO) vet ./...

@@ -200,6 +200,15 @@ var Findings = []Finding{
 		match: sawContains("guard.websocket_service_timeout"),
 	},
 	{
+		Slug:       "restored_socket_drops_renumbered_message",
+		Title:      "From 2e22a2e61 the runner restores a hibernated socket as its actor starts, its server index continuing from the persisted one (WSA@2e22a2e61:147-183), but until 553683bfd the gateway GC collects the hibernating entry (GatewayClosed) and the reconnect after hibernation creates a new one whose message index starts again at 0 (GSS@6b7ebbb0d:121; kept on reuse from b3313f9f0, but there is no entry left to reuse): the runner drops the client's next message as a duplicate while the socket stays open.",
+		Properties: []string{"ws_delivery"}, First: "2e22a2e61", Last: "b3313f9f0",
+		Fixed:    "hibernating entries are kept from 553683bfd",
+		SearchAt: "c76f319fe", Budget: 1000, Seeds: []uint64{1}, MaxActions: 80, AbsentBudget: 1000,
+		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
+		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_duplicate`)),
+	},
+	{
 		Slug:       "runner_sends_no_http_response",
 		Title:      "From 2e22a2e61 the TS runner's #sendResponse returns early when the actor IS loaded (TUN@2e22a2e61:830, 879): no HTTP response ever reaches Guard, every attempt waits out the gateway's 15 s and the client gets 502 guard.retry_attempts_exceeded from a healthy actor. Broken as committed; c76f319fe flips the check back.",
 		Properties: []string{"liveness"}, First: "2e22a2e61", Last: "a89ca2b17",
