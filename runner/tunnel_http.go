@@ -141,7 +141,6 @@ func (t *Tunnel) sendResponseError(rid model.RequestID, actorID model.ActorID, s
 	t.respond(rid, actorID, model.ResponseStart{Status: status, Headers: h, Body: message, Stream: false})
 }
 
-//
 // From 2e22a2e61 the response is sent only if the actor is still loaded;
 // until c76f319fe that check is inverted, so no response is ever sent for a
 // loaded actor (TUN@2e22a2e61:830, 879; TUN@c76f319fe:807, 857).
