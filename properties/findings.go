@@ -41,8 +41,11 @@ type Finding struct {
 	// make sim's exploration.
 	Focus []string
 	// AbsentBudget is how many scenarios must not find it at the first
-	// commit after Last (unused when Last is the timeline's end).
+	// commit after Last (unused when Last is the timeline's end), or at
+	// AbsentAt when the commits right after Last never worked (a89ca2b17,
+	// 6b7ebbb0d), where absence would prove nothing.
 	AbsentBudget int
+	AbsentAt     string
 	// match tells this finding's failures from other failures of the
 	// same property, from what the violation saw and the trace.
 	match func(f *Failure) bool
@@ -74,8 +77,13 @@ func (k Finding) Range() string {
 	return s
 }
 
-// After is the profile of the first commit after the range, if any.
+// After is the profile of the first commit after the range, if any, or
+// AbsentAt.
 func (k Finding) After() (model.Profile, bool) {
+	if k.AbsentAt != "" {
+		p, err := model.ProfileByName(k.AbsentAt)
+		return p, err == nil
+	}
 	i := mustIndex(k.Last) + 1
 	if i >= len(model.Timeline) {
 		return model.Profile{}, false
@@ -139,7 +147,8 @@ var Findings = []Finding{
 		Properties: []string{"ws_close"}, First: "parent", Last: "2e22a2e61",
 		Fixed:    "the runner's unknown-actor close is dropped from 6b7ebbb0d (a89ca2b17 cannot send it); retry removed at 0fe4f08fe, beyond the timeline",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 30,
-		Focus: []string{"ws_open", "drop", "reschedule", "heal"},
+		Focus:    []string{"ws_open", "drop", "reschedule", "heal"},
+		AbsentAt: "c76f319fe", AbsentBudget: 1000,
 		match: sawContains("1011 Actor not found"),
 	},
 	{
@@ -148,6 +157,7 @@ var Findings = []Finding{
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "2e22a2e61",
 		Fixed:    "the GC's buffer check is flipped at 6b7ebbb0d (a89ca2b17 and 6b7ebbb0d open no socket at all); hibernating entries are kept from 553683bfd",
 		SearchAt: "seed", Budget: 6000, Seeds: []uint64{4}, MaxActions: 16,
+		AbsentAt: "c76f319fe", AbsentBudget: 1000,
 		match: traceMatches(gcDroppedBuffer),
 	},
 	{
@@ -156,6 +166,7 @@ var Findings = []Finding{
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "2e22a2e61",
 		Fixed:    "upstream adds a gateway ping/pong with a 30 s timeout at c76f319fe (#3491); a89ca2b17 and 6b7ebbb0d open no socket at all",
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 12,
+		AbsentAt: "c76f319fe", AbsentBudget: 1000,
 		match: func(f *Failure) bool {
 			return guardUPSLost.MatchString(f.Trace) && !gcDroppedBuffer.MatchString(f.Trace)
 		},
@@ -197,6 +208,7 @@ var Findings = []Finding{
 		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "2e22a2e61",
 		Fixed:    "the buffer check is flipped at 6b7ebbb0d; a89ca2b17 and 6b7ebbb0d open no socket at all",
 		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 16,
+		AbsentAt: "c76f319fe", AbsentBudget: 1000,
 		match: sawContains("guard.websocket_service_timeout"),
 	},
 	{

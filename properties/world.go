@@ -221,6 +221,10 @@ const (
 	// LivenessQuiet is how long the world then runs with nothing to do:
 	// more than the gateway GC interval and the runner GC interval.
 	LivenessQuiet = 75 * sim.Second
+	// LivenessQuietHibernatable replaces it where the gateway keeps a
+	// closed hibernatable socket's entry for its 90 s keepalive deadline
+	// (553683bfd): that, one 15 s GC tick and a margin.
+	LivenessQuietHibernatable = 2*sim.Minute + 15*sim.Second
 )
 
 // Liveness stops every fault and heals the world, lets it settle, then
@@ -272,7 +276,13 @@ func (w *World) Liveness() error {
 			p.WS.Close(model.CloseNormal, "probe done")
 		}
 	}
-	if err := s.RunFor(LivenessQuiet); err != nil {
+	quiet := LivenessQuiet
+	if !w.Cfg.Profile.Has(model.GatewayGCCollectsClosedHibernatable) {
+		// From 553683bfd a closed hibernatable socket's entry lives until
+		// its keepalive is 90 s old, then one GC tick (GSS@553683bfd:515).
+		quiet = LivenessQuietHibernatable
+	}
+	if err := s.RunFor(quiet); err != nil {
 		return err
 	}
 	w.settled = true
