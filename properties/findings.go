@@ -41,11 +41,8 @@ type Finding struct {
 	// make sim's exploration.
 	Focus []string
 	// AbsentBudget is how many scenarios must not find it at the first
-	// commit after Last (unused when Last is the timeline's end), or at
-	// AbsentAt when the commits right after Last never worked (a89ca2b17,
-	// 6b7ebbb0d), where absence would prove nothing.
+	// commit after Last (unused when Last is the timeline's end).
 	AbsentBudget int
-	AbsentAt     string
 	// match tells this finding's failures from other failures of the
 	// same property, from what the violation saw and the trace.
 	match func(f *Failure) bool
@@ -77,13 +74,8 @@ func (k Finding) Range() string {
 	return s
 }
 
-// After is the profile of the first commit after the range, if any, or
-// AbsentAt.
+// After is the profile of the first commit after the range, if any.
 func (k Finding) After() (model.Profile, bool) {
-	if k.AbsentAt != "" {
-		p, err := model.ProfileByName(k.AbsentAt)
-		return p, err == nil
-	}
 	i := mustIndex(k.Last) + 1
 	if i >= len(model.Timeline) {
 		return model.Profile{}, false
@@ -144,29 +136,29 @@ var Findings = []Finding{
 	{
 		Slug:       "stale_preopen_close_reaches_client",
 		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
-		Properties: []string{"ws_close"}, First: "parent", Last: "2e22a2e61",
-		Fixed:    "the runner's unknown-actor close is dropped from 6b7ebbb0d (a89ca2b17 cannot send it); retry removed at 0fe4f08fe, beyond the timeline",
+		Properties: []string{"ws_close"}, First: "parent", Last: "3891bf8b6",
+		Fixed:    "not found from 2e22a2e61, where the open waits 5 s instead of 2 s; the runner's unknown-actor close is dropped from 6b7ebbb0d and pre-open retry removed at 0fe4f08fe",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 30,
-		Focus:    []string{"ws_open", "drop", "reschedule", "heal"},
-		AbsentAt: "c76f319fe", AbsentBudget: 1000,
-		match: sawContains("1011 Actor not found"),
+		Focus:        []string{"ws_open", "drop", "reschedule", "heal"},
+		AbsentBudget: 1000,
+		match:        sawContains("1011 Actor not found"),
 	},
 	{
 		Slug:       "gc_between_attempts_loses_message",
 		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
-		Properties: []string{"ws_delivery"}, First: "parent", Last: "2e22a2e61",
-		Fixed:    "the GC's buffer check is flipped at 6b7ebbb0d (a89ca2b17 and 6b7ebbb0d open no socket at all); hibernating entries are kept from 553683bfd",
+		Properties: []string{"ws_delivery"}, First: "parent", Last: "3891bf8b6",
+		Fixed:    "not found from 2e22a2e61 on; the GC's buffer check is flipped at 6b7ebbb0d and hibernating entries are kept from 553683bfd",
 		SearchAt: "seed", Budget: 6000, Seeds: []uint64{4}, MaxActions: 16,
-		AbsentAt: "c76f319fe", AbsentBudget: 1000,
-		match: traceMatches(gcDroppedBuffer),
+		AbsentBudget: 1000,
+		match:        traceMatches(gcDroppedBuffer),
 	},
 	{
 		Slug:       "lost_publish_strands_socket",
 		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
-		Properties: []string{"ws_delivery"}, First: "parent", Last: "2e22a2e61",
-		Fixed:    "upstream adds a gateway ping/pong with a 30 s timeout at c76f319fe (#3491); a89ca2b17 and 6b7ebbb0d open no socket at all",
+		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
+		Fixed:    "not found from 3891bf8b6, where the actor's Stopped or the GC's delivered kill ends such a socket first; the gateway's ping/pong comes at c76f319fe",
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 12,
-		AbsentAt: "c76f319fe", AbsentBudget: 1000,
+		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
 			return guardUPSLost.MatchString(f.Trace) && !gcDroppedBuffer.MatchString(f.Trace)
 		},
@@ -205,11 +197,11 @@ var Findings = []Finding{
 	{
 		Slug:       "gc_kill_times_out_healthy_socket",
 		Title:      "From 450d9e5c6 the gateway GC's flag reaches the live handler (drop_tx, GSS@450d9e5c6:475) while its age checks are still inverted: a healthy hibernatable socket whose client message is not yet acked (the actor acks late) at a 15 s tick is closed with 1011 guard.websocket_service_timeout (GW@450d9e5c6:418).",
-		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "2e22a2e61",
-		Fixed:    "the buffer check is flipped at 6b7ebbb0d; a89ca2b17 and 6b7ebbb0d open no socket at all",
+		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "3891bf8b6",
+		Fixed:    "not found from 2e22a2e61 on; the buffer check is flipped at 6b7ebbb0d",
 		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 16,
-		AbsentAt: "c76f319fe", AbsentBudget: 1000,
-		match: sawContains("guard.websocket_service_timeout"),
+		AbsentBudget: 1000,
+		match:        sawContains("guard.websocket_service_timeout"),
 	},
 	{
 		Slug:       "restored_socket_drops_renumbered_message",
