@@ -219,7 +219,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			}
 			ping = g.w.Daemon(PingInterval, tick)
 		}
-		if canHibernate && !q.Has(model.GatewayGCCollectsClosedHibernatable) { // GW@553683bfd:425-436
+		if canHibernate && !q.Has(model.GatewayKeepaliveOnlyWhileHibernating) { // GW@9f2bc6e19:481-505, GW@553683bfd:425-436
 			keepalive = s.keepalive(p.actor, id)
 		}
 	}
@@ -405,7 +405,9 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 		return true
 	}
 	g.trace("gw.hibernate", "ray", h.log.Ray, "actor", p.actor)
-	s.upsertHibernating(p.actor, id)
+	if !q.Has(model.GatewayRowAfterPendingCheck) { // GW@6339e242d:542-550
+		s.upsertHibernating(p.actor, id)
+	}
 	if !q.Has(model.GatewayHibernationIgnoresPending) {
 		f := s.inFlight[id]
 		switch {
@@ -418,6 +420,9 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 		}
 	}
 	if q.Has(model.RunnerRestoresHibernating) {
+		if q.Has(model.GatewayRowAfterPendingCheck) {
+			s.upsertHibernating(p.actor, id) // the keepalive's immediate first tick
+		}
 		keepalive = s.keepalive(p.actor, id)
 	}
 	sub = g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {

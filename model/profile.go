@@ -60,10 +60,13 @@ var Timeline = []Commit{
 	{"450d9e5c6", "", "2025-11-13", 3449, "fix(guard): dont send open msg for hibernating ws, hibernating ws keepalive"},
 	{"3891bf8b6", "", "2025-11-21", 3481, "fix(guard): handle actor stopped during ws/req"},
 	{"2e22a2e61", "", "2025-11-21", 3464, "chore(rivetkit): implement new hibernating ws protocol"},
+	{"f5d14e116", "", "2025-11-21", 3487, "chore(engine-runner): remove echo close on ToClientWebSocketClose"},
 	{"a89ca2b17", "", "2025-11-21", 3488, "chore(pegboard-gateway): remove `TunnelAck`"},
 	{"6b7ebbb0d", "", "2025-11-21", 3492, "chore(pegboard-gateway): add new message id format & add deprecated tunnel ack"},
 	{"c76f319fe", "", "2025-11-21", 3491, "fix(tunnel): implement ping pong"},
 	{"b3313f9f0", "", "2025-11-21", 3494, "chore(rivetkit): fix hibernation implementation"},
+	{"6339e242d", "", "2025-11-21", 3496, "fix(pegboard-gateway): write hws immediately on socket hibernate"},
+	{"9f2bc6e19", "", "2025-11-21", 3498, "fix(pegboard-gateway): ping hibernating requests both during open hws connections and during hibernation"},
 	{"553683bfd", "", "2025-11-21", 3505, "fix(gateway): prevent gc from removing hibernating in flight req, check actor started after sub when hibernating"},
 }
 
@@ -115,6 +118,10 @@ const (
 	RunnerDispatchesBeforeStart
 	GatewayGCCollectsClosedHibernatable
 	GatewayHibernationReadyRace
+	RunnerGCClosesWithRetry
+	GatewayRowAfterPendingCheck
+	GatewayKeepaliveOnlyWhileHibernating
+	RunnerGlobalPendingMessages
 	numQuirks
 )
 
@@ -215,6 +222,14 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "the GC collects an entry whose handler returned (GatewayClosed; from 5111b8e76 only with an empty buffer) whether or not it can hibernate, so a socket hibernating across a tick loses its entry and its message index; from 553683bfd a hibernatable entry is collected only for a buffered message older than 30 s or no keepalive for 90 s (refreshed every 45 s while connected or hibernating), and a reconnect after hibernation that finds no entry fails (GSS@553683bfd:500-521, GW@553683bfd:311-314, 425)"},
 	GatewayHibernationReadyRace: {Name: "gateway_hibernation_ready_race", Until: "553683bfd",
 		Doc: "a hibernation subscribes to Ready and waits, so an actor that became ready just before leaves the socket waiting for client data; from 553683bfd it reads the actor after subscribing and reconnects at once if it has a runner (GW@553683bfd:649-657)"},
+	RunnerGCClosesWithRetry: {Name: "runner_gc_closes_with_retry", Until: "f5d14e116",
+		Doc: "the TS runner's GC closes a socket with an un-acked message with retry (hibernate from 2e22a2e61), 1000 \"Message acknowledgment timeout\", which the gateway takes as a hibernation for a hibernatable socket (TUN:162-170); f5d14e116 closes it plainly, 1000 ws.ack_timeout, hibernate false (TUN@f5d14e116:513-516)"},
+	GatewayRowAfterPendingCheck: {Name: "gateway_row_after_pending_check", Until: "6339e242d",
+		Doc: "a hibernation writes its hibernating_request row from the keepalive's first tick, which starts after the check for buffered messages, so a socket that reconnects at once for its buffer gets no row (GW@3891bf8b6:614-650); 6339e242d writes the row first (GW@6339e242d:542-550)"},
+	GatewayKeepaliveOnlyWhileHibernating: {Name: "gateway_keepalive_only_while_hibernating", Until: "9f2bc6e19",
+		Doc: "the hibernating_request row is refreshed only while the socket hibernates; from 9f2bc6e19 a keepalive task also refreshes it every 45 s (first tick skipped) while a hibernatable socket is connected (GW@9f2bc6e19:481-505, keepalive_task.rs), and from 553683bfd it refreshes the entry's last_ping too"},
+	RunnerGlobalPendingMessages: {Name: "runner_global_pending_messages", Until: "2e22a2e61",
+		Doc: "the TS runner keeps one map of pending tunnel messages for all actors (TUN:34); from 2e22a2e61 each actor instance has its own (RunnerActor.pendingTunnelMessages), a message is recorded only if its request's actor is loaded, and a stopped instance's messages go with it (TUN@2e22a2e61, actor.ts)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

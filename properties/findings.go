@@ -205,8 +205,8 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "restored_socket_drops_renumbered_message",
-		Title:      "From 2e22a2e61 the runner restores a hibernated socket as its actor starts, its server index continuing from the persisted one (WSA@2e22a2e61:147-183), but until 553683bfd the gateway GC collects the hibernating entry (GatewayClosed) and the reconnect after hibernation creates a new one whose message index starts again at 0 (GSS@6b7ebbb0d:121; kept on reuse from b3313f9f0, but there is no entry left to reuse): the runner drops the client's next message as a duplicate while the socket stays open.",
-		Properties: []string{"ws_delivery"}, First: "2e22a2e61", Last: "b3313f9f0",
+		Title:      "From 2e22a2e61 the runner restores a hibernated socket as its actor starts, its server index continuing from the persisted one (WSA@2e22a2e61:147-183), but until 553683bfd the gateway GC collects the hibernating entry (GatewayClosed) and the reconnect after hibernation creates a new one whose message index starts again at 0 (GSS@6b7ebbb0d:121; kept on reuse from b3313f9f0, but no entry is left to reuse): the runner drops the client's next message as a duplicate while the socket stays open.",
+		Properties: []string{"ws_delivery"}, First: "2e22a2e61", Last: "9f2bc6e19",
 		Fixed:    "hibernating entries are kept from 553683bfd",
 		SearchAt: "c76f319fe", Budget: 1000, Seeds: []uint64{1}, MaxActions: 80, AbsentBudget: 1000,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},

@@ -21,6 +21,9 @@ const (
 type pendingTunnelMessage struct {
 	sentAt    sim.Time
 	requestID model.RequestID
+	// actor is the instance the message is pending for, from 2e22a2e61
+	// (RunnerActor.pendingTunnelMessages); nil before.
+	actor *actorInstance
 }
 
 // Tunnel is the runner's end of the tunnel (Tunnel, TUN:25-667): acks,
@@ -132,7 +135,14 @@ func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
 	}
 	mid := t.newMessageID()
 	if q.Has(model.RunnerTunnelGC) {
-		t.pendingTunnelMessages[mid] = pendingTunnelMessage{sentAt: t.r.w.Now(), requestID: rid}
+		switch {
+		case q.Has(model.RunnerGlobalPendingMessages):
+			t.pendingTunnelMessages[mid] = pendingTunnelMessage{sentAt: t.r.w.Now(), requestID: rid}
+		default: // recorded only for a loaded actor (TUN@2e22a2e61)
+			if a := t.r.actors[t.requestToActor[rid]]; a != nil {
+				t.pendingTunnelMessages[mid] = pendingTunnelMessage{sentAt: t.r.w.Now(), requestID: rid, actor: a}
+			}
+		}
 	}
 	m := &model.ToServerTunnelMessage{RequestID: rid, MessageID: mid, Kind: kind}
 	if !q.Has(model.PBRTunnelActiveRequests) {
@@ -159,13 +169,21 @@ func (t *Tunnel) gc() {
 	var purge []model.MessageID
 	for _, mid := range sim.SortedKeys(t.pendingTunnelMessages) { // ids sort in send order
 		p := t.pendingTunnelMessages[mid]
+		if p.actor != nil && t.r.actors[p.actor.actorID] != p.actor {
+			delete(t.pendingTunnelMessages, mid) // the instance stopped: its map went with it
+			continue
+		}
 		if now-p.sentAt <= messageAckTimeout { // TUN:137
 			continue
 		}
 		purge = append(purge, mid)
 		// TUN:142-160: #actorPendingRequests is always empty (see Tunnel).
 		if ws := t.actorWebSockets[p.requestID]; ws != nil { // TUN:162-170
-			ws.closeWithRetry(model.Code(model.CloseNormal), "Message acknowledgment timeout")
+			if t.r.cfg.Quirks.Has(model.RunnerGCClosesWithRetry) {
+				ws.closeWithRetry(model.Code(model.CloseNormal), "Message acknowledgment timeout")
+			} else {
+				ws.close(model.Code(model.CloseNormal), "ws.ack_timeout") // TUN@f5d14e116:513-516
+			}
 			delete(t.actorWebSockets, p.requestID)
 		}
 	}
