@@ -1,7 +1,7 @@
 # guardsim: the two commands a user needs are `make sim` and `make test`.
 GO ?= go
 
-.PHONY: sim test bench race keep explore
+.PHONY: sim test bench race keep explore mutants
 
 # The main job: explore every profile against every property (about a
 # minute), print the profile × property table and every violation with its
@@ -30,3 +30,10 @@ race:
 keep:
 	rm -rf testdata/rapid/Keep_*
 	$(GO) run ./cmd/guardsim -keep
+
+# The planted bugs (internal/plant): one exploration per bug with that bug
+# compiled in and switched on; prints which property caught each, after how
+# many scenarios, and the shrunk size. Not part of the gate (several minutes).
+mutants:
+	$(GO) vet -tags guardsim_plant ./...
+	$(GO) test -tags guardsim_plant ./properties -run TestMutants -v -count=1 -timeout 60m | grep -v '^=== RUN'

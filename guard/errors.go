@@ -3,6 +3,7 @@ package guard
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/guardsim/guardsim/internal/plant"
 
 	"github.com/guardsim/guardsim/model"
 )
@@ -130,6 +131,12 @@ func errToCloseFrame(err error, ray string) closeFrame {
 		code = model.CloseNormal
 	}
 	reason := re.Group + "." + re.Code + "#" + ray
+	if plant.On(plant.GuardCloseWithoutRay) {
+		reason = re.Group + "." + re.Code
+	}
+	if plant.On(plant.GuardErrorCloseNormal) {
+		code = model.CloseNormal
+	}
 	if len(reason) > closeReasonMax {
 		reason = reason[:closeReasonMax]
 	}

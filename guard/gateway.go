@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"maps"
 
 	"github.com/guardsim/guardsim/model"
@@ -339,6 +340,9 @@ func (s *sharedState) gcAgeReason(f *inFlight) string {
 // 30 s or a keepalive older than 90 s, never for a closed channel; any
 // other entry when its handler is gone.
 func (s *sharedState) gcReason553(f *inFlight) string {
+	if plant.On(plant.GatewayKeepsEntries) && f.hibernation == nil {
+		return ""
+	}
 	now := s.g.w.Now()
 	if hs := f.hibernation; hs != nil {
 		switch {
@@ -415,7 +419,11 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 			if q.Has(model.GatewayCORS) { // GW@ecd4e0417:217-226 (appended upstream; one value per header here)
 				maps.Copy(h, corsHeaders(req))
 			}
-			finish(&Response{Status: k.Status, Headers: h, Body: k.Body}, nil)
+			body := k.Body
+			if plant.On(plant.GatewayDropsBody) {
+				body = ""
+			}
+			finish(&Response{Status: k.Status, Headers: h, Body: body}, nil)
 		case model.ResponseAbort: // GW:136-139
 			finish(nil, errServiceUnavailable())
 		case nil:
@@ -433,6 +441,9 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 	wait := ResponseTimeout
 	if q.Has(model.GatewayTimeouts2s) {
 		wait = TunnelAckTimeout
+	}
+	if plant.On(plant.GatewayShortTimeout) {
+		wait = sim.Second
 	}
 	timer = p.g.w.After(wait, func() { // GW:154-160
 		p.g.trace("gw.timeout", "rid", id)

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
 )
@@ -63,7 +64,7 @@ func (s *sharedState) resendPending(id model.RequestID, lastMsgIndex int64) erro
 		return &internalError{"request not in flight"}
 	}
 	hs := f.hibernation
-	if hs == nil || len(hs.pending) == 0 {
+	if hs == nil || len(hs.pending) == 0 || plant.On(plant.GatewayNoResend) {
 		return nil
 	}
 	if !s.g.quirks.Has(model.GatewayResendAfterLastIndex) {
@@ -165,6 +166,9 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		case q.Has(model.GatewayClosesHibernatingToRunner):
 			send = true
 		}
+		if plant.On(plant.GatewayNoClientCloseToRunner) && res.clientClose {
+			send = false
+		}
 		if opened && send {
 			code, reason := model.CloseNormal, ""
 			switch {
@@ -175,6 +179,9 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			}
 			if e := s.send(id, model.WebSocketClose{Code: model.Code(code), Reason: reason}); e != nil {
 				g.trace("gw.ws_close_failed", "rid", id, "err", e.Error()) // only logged (GW:459-465, errata E6)
+			}
+			if plant.On(plant.GatewayDoubleCloseToRunner) {
+				_ = s.send(id, model.WebSocketClose{Code: model.Code(code), Reason: reason})
 			}
 		}
 		f.closeChannel() // msg_rx is dropped when the handler returns
@@ -258,7 +265,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		case model.ServerWebSocketMessageAck:
 			s.ackPending(id, k.Index)
 		case model.ServerWebSocketClose:
-			if canHibernate && k.Retry {
+			if canHibernate && k.Retry && !plant.On(plant.GatewayIgnoresCanHibernate) {
 				finish(lifecycle{}, g.errWSRetry())
 			} else {
 				finish(lifecycle{serverClose: &k}, nil)

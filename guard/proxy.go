@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
 )
@@ -9,13 +10,19 @@ import (
 // is present, whatever its value (PS:2457-2460).
 func shouldRetryInner(status int, h model.Headers) bool {
 	_, ok := h[model.XRivetError]
+	if plant.On(plant.GuardNoRetryRivetError) {
+		ok = false
+	}
+	if plant.On(plant.GuardRetriesPlain503) {
+		ok = true
+	}
 	return status == 503 && ok
 }
 
 // shouldRetry is should_retry_request (PS:2444-2455).
 func shouldRetry(r *Response, err error) bool {
 	if err != nil {
-		return Is(err, "guard", "service_unavailable")
+		return Is(err, "guard", "service_unavailable") && !plant.On(plant.GuardGiveUpUnavailable)
 	}
 	return shouldRetryInner(r.Status, r.Headers)
 }
@@ -68,7 +75,11 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 	}
 	var attempt func()
 	attempt = func() {
-		if attempts >= DefaultMaxAttempts { // PS:1079-1083
+		maxAttempts := DefaultMaxAttempts
+		if plant.On(plant.GuardFourAttempts) {
+			maxAttempts++
+		}
+		if attempts >= maxAttempts { // PS:1079-1083
 			reply(errIntoResponse(errRetryAttemptsExceeded(DefaultMaxAttempts), log.Ray))
 			return
 		}
@@ -91,8 +102,14 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 			}
 			// Sleep and re-resolve, even after the last attempt (spec (i).2).
 			d := backoff(DefaultInitialInterval, attempts)
+			if plant.On(plant.GuardBackoffConstant) {
+				d = DefaultInitialInterval
+			}
 			log.Backoffs = append(log.Backoffs, d)
 			g.w.After(d, func() {
+				if plant.On(plant.GuardRouteTwice) {
+					g.resolveRoute(req, log, true, func(resolved, error) {})
+				}
 				g.resolveRoute(req, log, true, func(res resolved, err error) {
 					switch {
 					case err != nil: // propagated with ? (PS:1058-1071)

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"strings"
 
 	"github.com/guardsim/guardsim/model"
@@ -150,7 +151,9 @@ func (c *routingCall) cancel() {
 	c.dropped = true
 	c.timer.Stop()
 	for _, s := range c.subs {
-		s.Unsubscribe()
+		if !plant.On(plant.RoutingLeaksSubscription) {
+			s.Unsubscribe()
+		}
 	}
 	for _, stop := range c.stops {
 		stop()
@@ -352,6 +355,10 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 				done(gw(r), nil)
 			case 1:
 				stopped = stopped[1:]
+				if plant.On(plant.RoutingNoRewake) {
+					pass()
+					return
+				}
 				if rewakes >= MaxRewakes {
 					done(nil, errServiceUnavailable())
 					return

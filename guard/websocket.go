@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"strconv"
 
 	"github.com/guardsim/guardsim/model"
@@ -155,7 +156,11 @@ func (g *Guard) HandleWebSocket(req *Request, client ClientWebSocket) (*WebSocke
 	g.trace("guard.ws", "ray", log.Ray, "path", req.Path)
 	upgrade := func() {
 		g.trace("guard.ws_upgraded", "ray", log.Ray)
-		client.Upgraded(model.Headers{model.SecWebSocketProtocol: "rivet", model.XRivetRayID: log.Ray})
+		h := model.Headers{model.SecWebSocketProtocol: "rivet", model.XRivetRayID: log.Ray}
+		if plant.On(plant.GuardNoSubprotocol) {
+			delete(h, model.SecWebSocketProtocol)
+		}
+		client.Upgraded(h)
 	}
 	g.resolveRoute(req, log, false, func(res resolved, err error) {
 		switch {
@@ -189,6 +194,9 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 	run = func() {
 		log.Attempts = append(log.Attempts, Attempt{Runner: handler.runner, Start: g.w.Now()})
 		n := len(log.Attempts) - 1
+		if plant.On(plant.GuardFreshWSRequestID) {
+			id = g.gw.newRequestID()
+		}
 		handler.handleWebSocket(h, req, id, afterHibernation, &log.Attempts[n], func(frame *closeFrame, err error) {
 			att := &log.Attempts[n]
 			att.End = g.w.Now()
@@ -207,7 +215,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 				attempts = 0
 				log.Reconnects++
 				g.trace("guard.ws_reconnect", "ray", log.Ray, "rid", id)
-			} else {
+			} else if !plant.On(plant.GuardWSNoAttemptCount) {
 				attempts++
 			}
 			att.Retryable = wsRetry || isRetryableWS(err)

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"slices"
 
 	"github.com/guardsim/guardsim/sim"
@@ -370,7 +371,7 @@ func (e *Engine) destroy(a *actorWF, kill bool) {
 	old := a.runner
 	a.runner, a.runnerKey = "", ""
 	e.record(a, "destroyed")
-	if kill && old != "" {
+	if kill && old != "" && !plant.On(plant.EngineDestroyKeepsRunner) {
 		e.command(old, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	}
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"slices"
 
 	"github.com/guardsim/guardsim/sim"
@@ -263,6 +264,9 @@ func (e *Engine) runnerLost(rw *runnerWF) {
 	e.w.Trace(EngineNode, "rwf.lost", "runner", rw.id)
 	for _, aid := range sim.SortedKeys(e.actors) {
 		a := e.actors[aid]
+		if plant.On(plant.EngineLostKeepsActors) {
+			break
+		}
 		if a.runner == rw.id && !a.done {
 			gen := a.gen
 			e.signal(aid, func(a *actorWF) { e.lost(a, gen, false) })

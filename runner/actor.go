@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"github.com/guardsim/guardsim/internal/plant"
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
 )
@@ -160,6 +161,9 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 	}
 	g := actor.generation
 	r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	if plant.On(plant.RunnerDoubleStop) { // #3321's bug: onActorStop called twice
+		r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	}
 	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
 	r.after(r.cfg.StopDelay, func() {
 		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/guardsim/guardsim/internal/plant"
 	"math/rand/v2"
 	"strings"
 
@@ -253,7 +254,9 @@ func (t *Tunnel) handleTunnelMessage(m *model.ToClientTunnelMessage) {
 	}
 	if _, ok := m.Kind.(model.TunnelAck); ok { // TUN:247-253
 		_, found := t.pendingTunnelMessages[m.MessageID]
-		delete(t.pendingTunnelMessages, m.MessageID)
+		if !plant.On(plant.RunnerIgnoresTunnelAck) {
+			delete(t.pendingTunnelMessages, m.MessageID)
+		}
 		t.r.trace("runner.tunnel_ack", "mid", m.MessageID, "rid", m.RequestID, "found", found)
 		return
 	}

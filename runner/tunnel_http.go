@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/guardsim/guardsim/internal/plant"
 	"strconv"
 	"strings"
 
@@ -84,7 +85,11 @@ func (t *Tunnel) fetch(actorID model.ActorID, rid model.RequestID, done func(res
 			done(newResponse(404, "Actor not found", nil), false)
 			return
 		}
-		done(newResponse(503, "Actor not found", model.Headers{model.XRivetError: model.RunnerActorNotFound}), false)
+		h := model.Headers{model.XRivetError: model.RunnerActorNotFound}
+		if plant.On(plant.RunnerOmitsRivetError) {
+			h = nil
+		}
+		done(newResponse(503, "Actor not found", h), false)
 		return
 	}
 
