@@ -367,11 +367,15 @@ func (e *Engine) destroy(a *actorWF, kill bool) {
 	a.done = true
 	a.gc.Stop()
 	e.publish(a, &DestroyStarted{})
+	if plant.On(plant.EngineDestroyKeepsRunner) {
+		e.record(a, "destroyed")
+		return // DestroyTsKey never written, the actor never deallocated nor stopped
+	}
 	a.destroyTs = true
 	old := a.runner
 	a.runner, a.runnerKey = "", ""
 	e.record(a, "destroyed")
-	if kill && old != "" && !plant.On(plant.EngineDestroyKeepsRunner) {
+	if kill && old != "" {
 		e.command(old, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	}
 }

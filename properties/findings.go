@@ -213,6 +213,13 @@ var Findings = []Finding{
 		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_duplicate`)),
 	},
 	{
+		Slug:       "client_close_never_reaches_actor",
+		Title:      "From 3891bf8b6 the gateway's close to the runner is sent only when an attempt ends hibernating (the condition is inverted, GW@3891bf8b6:562-566): a client's close, like every other end, never reaches the actor, whose socket stays open at the runner. b3313f9f0 flips it back (GW@b3313f9f0:489).",
+		Properties: []string{"ws_client_close"}, First: "3891bf8b6", Last: "c76f319fe",
+		SearchAt: "c76f319fe", Budget: 300, Seeds: []uint64{1}, MaxActions: 6, AbsentBudget: 1000,
+		match: sawContains("never heard of it"),
+	},
+	{
 		Slug:       "runner_sends_no_http_response",
 		Title:      "From 2e22a2e61 the TS runner's #sendResponse returns early when the actor IS loaded (TUN@2e22a2e61:830, 879): no HTTP response ever reaches Guard, every attempt waits out the gateway's 15 s and the client gets 502 guard.retry_attempts_exceeded from a healthy actor. Broken as committed; c76f319fe flips the check back.",
 		Properties: []string{"liveness"}, First: "2e22a2e61", Last: "a89ca2b17",

@@ -22,6 +22,8 @@ type wire struct {
 	// stopped: an actor's Stopped reaching the guard (which the gateway
 	// watches from 3891bf8b6), by actor.
 	stopped map[model.ActorID][]sim.Time
+	// wakes: Guard's Wake signals reaching the engine, by actor.
+	wakes map[model.ActorID][]sim.Time
 }
 
 type wireStart struct {
@@ -52,7 +54,7 @@ type Note struct {
 }
 
 func (w *World) tap() {
-	w.wire = wire{starts: map[string][]wireStart{}, arrivals: map[model.RequestID][]wireArrival{}, responses: map[model.RequestID][]wireResponse{}, stopped: map[model.ActorID][]sim.Time{}}
+	w.wire = wire{starts: map[string][]wireStart{}, arrivals: map[model.RequestID][]wireArrival{}, responses: map[model.RequestID][]wireResponse{}, stopped: map[model.ActorID][]sim.Time{}, wakes: map[model.ActorID][]sim.Time{}}
 	w.Sim.Net().Observe(func(from, to string, msg any) {
 		now := w.Sim.Now()
 		switch m := msg.(type) {
@@ -78,6 +80,8 @@ func (w *World) tap() {
 			case model.RequestStart, model.WebSocketOpen:
 				w.wire.arrivals[m.RequestID] = append(w.wire.arrivals[m.RequestID], wireArrival{now, model.RunnerID(to)})
 			}
+		case *model.SignalWake: // at the engine
+			w.wire.wakes[m.Actor] = append(w.wire.wakes[m.Actor], now)
 		case *model.Delivery: // at the guard
 			if _, ok := m.Msg.(*model.Stopped); ok && to == w.Guard.Node() {
 				a := model.ActorID(m.Subject[len("actor."):])

@@ -51,6 +51,7 @@ type HTTPRequest struct {
 	Name     string
 	Actor    model.ActorID
 	Issued   sim.Time
+	Answered sim.Time // when the client got its response
 	Response *guard.Response
 	Log      *guard.Log
 }
@@ -101,7 +102,7 @@ func (w *World) HTTP(name string, a model.ActorID, path string) *HTTPRequest {
 		Headers: model.Headers{"x-rivet-target": "actor", "x-rivet-actor": string(a), ClientTag: name}}
 	w.Sim.Trace("client", "client.http", "name", name, "actor", a, "path", path)
 	r.Log = w.Guard.HandleHTTP(req, func(resp *guard.Response) {
-		r.Response = resp
+		r.Response, r.Answered = resp, w.Sim.Now()
 		w.Sim.Trace("client", "client.response", "name", name, "status", resp.Status, "body", resp.Body)
 	})
 	return r

@@ -16,15 +16,16 @@ type WSClient struct {
 	Protocol string // sec-websocket-protocol of the 101
 	Received []string
 	Sent     []string
-	// ClientClosed: the client sent its close first.
-	ClientClosed bool
-	Closed       bool
-	CloseCode    uint16
-	CloseReason  string
-	ClosedAt     sim.Time
-	Handle       *guard.WebSocketHandle
-	Log          *guard.Log
-	w            *World
+	// ClientClosed: the client sent its close first, at ClientClosedAt.
+	ClientClosed   bool
+	ClientClosedAt sim.Time
+	Closed         bool
+	CloseCode      uint16
+	CloseReason    string
+	ClosedAt       sim.Time
+	Handle         *guard.WebSocketHandle
+	Log            *guard.Log
+	w              *World
 }
 
 // wsSink adapts a WSClient to guard.ClientWebSocket.
@@ -69,8 +70,8 @@ func (c *WSClient) Send(data string) {
 // Close sends the client's close frame.
 func (c *WSClient) Close(code uint16, reason string) {
 	c.w.Sim.Trace("client", "client.ws_close", "name", c.Name, "code", int(code), "reason", reason)
-	if !c.Closed {
-		c.ClientClosed = true
+	if !c.Closed && !c.ClientClosed {
+		c.ClientClosed, c.ClientClosedAt = true, c.w.Sim.Now()
 	}
 	c.Handle.Close(code, reason)
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/guardsim/guardsim/internal/plant"
 	"os"
 	"slices"
 	"strings"
@@ -43,6 +44,7 @@ func main() {
 		focus    = flag.String("focus", "", "with -failfile: the action kinds the failing search was focused on (comma-separated), as its replay command says")
 		search   = flag.String("search", "", "search one registered finding (by slug) at -profile (default: its search profile), from -seed, within -checks scenarios")
 		verbose  = flag.Bool("v", false, "print whole traces of violations")
+		planted  = flag.String("plant", "", "switch one planted bug on (internal/plant; needs go run -tags guardsim_plant)")
 	)
 	flag.Usage = usage
 	flag.Parse()
@@ -54,6 +56,18 @@ func main() {
 	if *checks <= 0 {
 		fmt.Fprintf(os.Stderr, "guardsim: -checks must be positive, got %d\n", *checks)
 		os.Exit(2)
+	}
+	if *planted != "" {
+		b, ok := plant.Lookup(*planted)
+		switch {
+		case !plant.Enabled:
+			fmt.Fprintln(os.Stderr, "guardsim: -plant needs the planted bugs compiled in: go run -tags guardsim_plant ./cmd/guardsim ...")
+			os.Exit(2)
+		case !ok:
+			fmt.Fprintf(os.Stderr, "guardsim: unknown planted bug %q (see internal/plant)\n", *planted)
+			os.Exit(2)
+		}
+		plant.Set(b.Bug)
 	}
 	if err := flag.Set("rapid.shrinktime", shrink.String()); err != nil {
 		panic(err)

@@ -1,0 +1,145 @@
+package properties
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Earned failures (issue 9, H5, H7, H8, E22): a Guard error that reaches a
+// client must be explained by the world's true history, never merely be on
+// an allow-list. The evidence is the engine's history (placement, ready,
+// destroy), the wire (Stopped reaching Guard, Guard's Wake reaching the
+// engine) and the faults the scenario injected; nothing Guard logs about
+// itself.
+
+// Upstream constants the explanations rest on.
+const (
+	// routingMaxRewakes: routing gives up with service_unavailable after
+	// this many Stopped while waiting for Ready (PGR:195-206).
+	routingMaxRewakes = 16
+	// routingReadyWait: the ready wait restarts on each pass (PGR:183-231).
+	routingReadyWait = 10 * sim.Second
+)
+
+func checkEarned(w *World) []Violation {
+	var out []Violation
+	for _, r := range w.Requests {
+		if r.Response == nil || strings.Contains(string(r.Actor), "@") {
+			continue
+		}
+		code := errorCode(r.Response.Body)
+		if code == "" || r.Response.Headers["content-type"] != "application/json" {
+			continue
+		}
+		if why := w.unexplained(r, code); why != "" {
+			out = append(out, viol("earned", r.Name, why,
+				map[string]string{"outcome": "success, or a failure the world explains"},
+				map[string]string{"outcome": fmt.Sprintf("%d %s", r.Response.Status, code)}))
+		}
+	}
+	return out
+}
+
+// unexplained returns why the world does not explain the request's Guard
+// error code, or "" when it does (or the code is judged elsewhere).
+func (w *World) unexplained(r *HTTPRequest, code string) string {
+	from, to := r.Issued, r.Answered
+	stops := 0
+	for _, t := range w.wire.stopped[r.Actor] {
+		if t >= from && t <= to {
+			stops++
+		}
+	}
+	switch code {
+	case "guard.service_unavailable":
+		// Every attempt's service_unavailable is retried (PS:2444-2455): a
+		// final one comes only from routing, after more than 16 Stopped.
+		if stops <= routingMaxRewakes {
+			return fmt.Sprintf("service_unavailable reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d; an attempt's is retried)", r.Actor, stops, routingMaxRewakes)
+		}
+	case "guard.actor_ready_timeout":
+		if at, ok := w.readyIn(r.Actor, to-routingReadyWait, to); ok && w.faultFree(to) {
+			return fmt.Sprintf("actor_ready_timeout, but %s was ready at %s, within the last %s of the wait, and no fault could hide it", r.Actor, at, routingReadyWait)
+		}
+		if t, ok := w.stopWithoutRewake(r); ok {
+			return fmt.Sprintf("actor_ready_timeout, but %s stopped at %s while routing waited for it and Guard never woke it again (PGR:195-206)", r.Actor, t)
+		}
+	case "guard.actor_not_found", "guard.actor_destroyed", "actor.not_found":
+		if d := w.destroyedAt(r.Actor); w.known(r.Actor) && (d < 0 || d > to) {
+			return fmt.Sprintf("%s, but %s existed and was not destroyed when the client got it", code, r.Actor)
+		}
+	case "actor.destroyed_while_waiting_for_ready":
+		if d := w.destroyedAt(r.Actor); d < from || d > to {
+			return fmt.Sprintf("%s, but %s was not destroyed during the request", code, r.Actor)
+		}
+	case "core.internal_error":
+		if !w.Cfg.Profile.Has(model.TunnelMessageIDSizeMismatch) && !w.engineLinkFaulted(to) {
+			return "core.internal_error with no fault between Guard and the engine (the read's 5 s timeout, E22) and no broken id format"
+		}
+	}
+	return ""
+}
+
+// readyIn returns when the engine made the actor ready in (from, to].
+func (w *World) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
+	for _, p := range w.Engine.History() {
+		if p.Actor == a && p.Event == "ready" && p.At > from && p.At <= to {
+			return p.At, true
+		}
+	}
+	return 0, false
+}
+
+// stopWithoutRewake finds a Stopped that reached Guard while the request
+// was still being routed for the first time (no RequestStart of it on the
+// wire yet) that no Wake at the engine followed, with no fault on Guard's
+// engine link that could have lost the Wake.
+func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
+	if w.engineLinkFaulted(r.Answered) {
+		return 0, false
+	}
+	routedAt := r.Answered
+	if starts := w.wire.starts[r.Name]; len(starts) > 0 {
+		routedAt = starts[0].At
+	}
+	for _, t := range w.wire.stopped[r.Actor] {
+		if t < r.Issued || t > routedAt {
+			continue
+		}
+		woken := false
+		for _, wk := range w.wire.wakes[r.Actor] {
+			if wk > t && wk <= r.Answered {
+				woken = true
+				break
+			}
+		}
+		if !woken {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+// known reports whether the engine ever had the actor.
+func (w *World) known(a model.ActorID) bool {
+	for _, id := range w.Engine.Actors() {
+		if id == a {
+			return true
+		}
+	}
+	return false
+}
+
+// engineLinkFaulted reports whether a fault hit the guard↔engine link (or
+// the guard's connection) before t.
+func (w *World) engineLinkFaulted(t sim.Time) bool {
+	for _, n := range w.Notes {
+		if n.Fault && n.At <= t && strings.Contains(n.What, "engine") && strings.Contains(n.What, "guard") {
+			return true
+		}
+	}
+	return false
+}
