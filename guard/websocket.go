@@ -215,12 +215,12 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 				attempts = 0
 				log.Reconnects++
 				g.trace("guard.ws_reconnect", "ray", log.Ray, "rid", id)
-			} else if !plant.On(plant.GuardWSNoAttemptCount) {
+			} else {
 				attempts++
 			}
 			att.Retryable = wsRetry || isRetryableWS(err)
 			g.trace("guard.ws_attempt", "ray", log.Ray, "n", n+1, "rid", id, "result", att.Result, "attempts", attempts)
-			if attempts > DefaultMaxAttempts || !att.Retryable { // PS:1868-1890
+			if (attempts > DefaultMaxAttempts && !plant.On(plant.GuardWSNoAttemptCap)) || !att.Retryable { // PS:1868-1890
 				f := errToCloseFrame(err, log.Ray)
 				if h.sendClose(&f) {
 					linger()

@@ -26,7 +26,7 @@ const (
 	RunnerDoubleStop
 	GuardNoSubprotocol
 	GuardFreshWSRequestID
-	GuardWSNoAttemptCount
+	GuardWSNoAttemptCap
 	GatewayIgnoresCanHibernate
 	GatewayNoResend
 	GuardCloseWithoutRay
@@ -79,8 +79,8 @@ var Bugs = []Info{
 		"the 101 lacks sec-websocket-protocol: rivet (PS:1982-1995)"},
 	{GuardFreshWSRequestID, "guard_fresh_ws_request_id", "ws_one_id", "seed", 2000,
 		"every WebSocket attempt draws a fresh request id (PS:1823)"},
-	{GuardWSNoAttemptCount, "guard_ws_no_attempt_count", "ws_preopen", "seed", 2000,
-		"the WebSocket loop never counts a pre-open failure, so it retries forever (PS:1868-1890)"},
+	{GuardWSNoAttemptCap, "guard_ws_no_attempt_cap", "ws_preopen", "seed", 2000,
+		"the WebSocket loop never checks its attempt cap, so it retries a failing open forever (PS:1868-1890)"},
 	{GatewayIgnoresCanHibernate, "gateway_ignores_can_hibernate", "ws_hibernate", "seed", 2000,
 		"the gateway passes a runner's retry close through even for a hibernatable socket (GW:306-318)"},
 	{GatewayNoResend, "gateway_no_resend", "ws_delivery", "seed", 3000,
