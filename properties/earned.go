@@ -95,11 +95,12 @@ func (w *World) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
 
 // stopWithoutRewake finds a Stopped that reached Guard while the request
 // was still being routed for the first time (no RequestStart of it on the
-// wire yet) that no Wake at the engine followed, with no fault on Guard's
-// engine link that could have lost the Wake.
+// wire yet) that no Wake at the engine followed, with no fault on any of
+// Guard's links (which could lose the Wake, or hide the RequestStart that
+// shows routing had ended).
 func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
-	if w.engineLinkFaulted(r.Answered) {
-		return 0, false
+	if w.guardLinkFaulted(r.Answered) {
+		return 0, false // a lost Wake, or a RequestStart the wire never saw
 	}
 	routedAt := r.Answered
 	if starts := w.wire.starts[r.Name]; len(starts) > 0 {
@@ -127,6 +128,16 @@ func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
 func (w *World) known(a model.ActorID) bool {
 	for _, id := range w.Engine.Actors() {
 		if id == a {
+			return true
+		}
+	}
+	return false
+}
+
+// guardLinkFaulted reports whether a fault hit one of Guard's links before t.
+func (w *World) guardLinkFaulted(t sim.Time) bool {
+	for _, n := range w.Notes {
+		if n.Fault && n.At <= t && strings.Contains(n.What, "guard") {
 			return true
 		}
 	}

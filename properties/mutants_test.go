@@ -27,7 +27,7 @@ const mutantMaxActions = 8
 func TestMutants(t *testing.T) {
 	type row struct {
 		bug, property, caught string
-		checks, actions      int
+		checks, actions       int
 	}
 	var rows []row
 	for _, b := range plant.Bugs {
