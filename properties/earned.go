@@ -112,7 +112,7 @@ func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
 		}
 		woken := false
 		for _, wk := range w.wire.wakes[r.Actor] {
-			if wk > t && wk <= r.Answered {
+			if wk >= t && wk <= r.Answered { // a zero-latency link delivers it the same instant
 				woken = true
 				break
 			}
