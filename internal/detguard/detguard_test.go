@@ -168,13 +168,13 @@ func copyFile(t *testing.T, from, to string) {
 	require.NoError(t, os.WriteFile(to, b, 0o644))
 }
 
-// TestGuardPackageWithPlantedTimeNow copies the real sim, model and guard
+// TestGuardPackageWithPlantedTimeNow copies the real sim, model, guard and plant
 // packages into a scratch module, plants a time.Now() in guard/, and shows
 // that the check fails on it and passes without it.
 func TestGuardPackageWithPlantedTimeNow(t *testing.T) {
 	root := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(root, "go.mod"), []byte("module github.com/guardsim/guardsim\n\ngo 1.26\n"), 0o644))
-	for _, pkg := range []string{"sim", "model", "guard"} {
+	for _, pkg := range []string{"sim", "model", "guard", "internal/plant"} {
 		src := filepath.Join("..", "..", pkg)
 		entries, err := os.ReadDir(src)
 		require.NoError(t, err)
