@@ -93,21 +93,22 @@ func (w *World) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
 	return 0, false
 }
 
-// stopWithoutRewake finds a Stopped that reached Guard while the request
-// was still being routed for the first time (no RequestStart of it on the
-// wire yet) that no Wake at the engine followed, with no fault on any of
-// Guard's links (which could lose the Wake, or hide the RequestStart that
-// shows routing had ended).
+// stopWithoutRewake finds, for a request that never got to an attempt (no
+// RequestStart of it on the wire), a Stopped that reached Guard while it
+// was routed and that no Wake at the engine followed, with no fault on any
+// of Guard's links (which could lose the Wake or the RequestStart).
 func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
 	if w.guardLinkFaulted(r.Answered) {
 		return 0, false // a lost Wake, or a RequestStart the wire never saw
 	}
-	routedAt := r.Answered
-	if starts := w.wire.starts[r.Name]; len(starts) > 0 {
-		routedAt = starts[0].At
+	if len(w.wire.starts[r.Name]) > 0 {
+		// An attempt ran: a Stopped may have reached its gateway, not
+		// routing, and when routing ended is not on the wire (a delayed
+		// RequestStart reaches pub/sub late).
+		return 0, false
 	}
 	for _, t := range w.wire.stopped[r.Actor] {
-		if t < r.Issued || t > routedAt {
+		if t < r.Issued || t > r.Answered {
 			continue
 		}
 		woken := false
