@@ -202,16 +202,22 @@ func checkOutcome(w *World) []Violation {
 		if strings.Contains(string(r.Actor), "@") {
 			continue // peer responses are not on this guard's tunnel
 		}
-		// A verbatim response must be what the last attempt's runner sent.
-		n := len(r.Log.Attempts)
-		if n == 0 {
-			out = append(out, viol("outcome", r.Name, "a non-Guard response without any attempt", nil, responseSaw(r)))
+		// A verbatim response must be what the runner sent for the last
+		// attempt whose RequestStart reached pub/sub before the client got it
+		// (judged from the wire, not from Guard's log).
+		var rid model.RequestID
+		for _, st := range w.wire.starts[r.Name] {
+			if st.At <= r.Answered {
+				rid = st.Request
+			}
+		}
+		if rid == 0 {
+			out = append(out, viol("outcome", r.Name, "a non-Guard response without any attempt on the wire", nil, responseSaw(r)))
 			continue
 		}
-		rid := r.Log.Attempts[n-1].Request
 		var got *model.ResponseStart
 		for _, x := range w.wire.responses[rid] {
-			if rs, ok := x.Kind.(model.ResponseStart); ok && x.At <= r.Log.Done {
+			if rs, ok := x.Kind.(model.ResponseStart); ok && x.At <= r.Answered {
 				got = &rs
 			}
 		}
