@@ -41,20 +41,7 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	actor.webSockets[webSocketID] = struct{}{}
 
 	// try (TUN:507-594).
-	adapter := newWebSocketAdapter(r, webSocketID, actor,
-		func(data string, isBinary bool) { // TUN:511-526
-			sent := t.sendMessage(rid, model.ServerWebSocketMessage{Data: data, Binary: isBinary})
-			r.trace("runner.ws_send", "rid", rid, "data", data, "binary", isBinary, "sent", sent)
-		},
-		func(code *uint16, reason string, retry bool) { // TUN:527-545
-			if code != nil && *code == 0 { // `code || null`
-				code = nil
-			}
-			t.sendWebSocketClose(rid, actor.actorID, actor.generation, code, reason, retry)
-			delete(t.actorWebSockets, webSocketID) // by id: may be a newer adapter's entry
-			delete(actor.webSockets, webSocketID)  // the actor captured at open
-			delete(t.requestToActor, webSocketID)  // the mapping goes in the close callback (TUN@553683bfd:552)
-		})
+	adapter := t.newAdapter(rid, actor)
 
 	// Store adapter (TUN:549). A retry of the gateway reuses the request id
 	// (PS:1823, GW:204): the entry is overwritten and the old adapter is
@@ -113,6 +100,30 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	if err := r.websocketHandler(open.ActorID, adapter, rid, b); err != nil { // TUN:588-594
 		t.webSocketOpenFailed(rid, actor)
 	}
+}
+
+// newAdapter builds the adapter of a tunnelled socket with its two
+// callbacks (TUN:509-546): a send goes out as ToServerWebSocketMessage; a
+// close sends ToServerWebSocketClose and untracks the socket by id (which
+// may be a newer adapter's entry), from the actor captured here and, from
+// 2e22a2e61, from requestToActor (the mapping goes in the close callback,
+// TUN@553683bfd:552).
+func (t *Tunnel) newAdapter(rid model.RequestID, actor *actorInstance) *webSocketAdapter {
+	r := t.r
+	return newWebSocketAdapter(r, rid, actor,
+		func(data string, isBinary bool) { // TUN:511-526
+			sent := t.sendMessage(rid, model.ServerWebSocketMessage{Data: data, Binary: isBinary})
+			r.trace("runner.ws_send", "rid", rid, "data", data, "binary", isBinary, "sent", sent)
+		},
+		func(code *uint16, reason string, retry bool) { // TUN:527-545
+			if code != nil && *code == 0 { // `code || null`
+				code = nil
+			}
+			t.sendWebSocketClose(rid, actor.actorID, actor.generation, code, reason, retry)
+			delete(t.actorWebSockets, rid)
+			delete(actor.webSockets, rid)
+			delete(t.requestToActor, rid)
+		})
 }
 
 // webSocketOpenFailed is the catch of handleWebSocketOpen (TUN:595-613):
@@ -184,22 +195,7 @@ func (t *Tunnel) restoreHibernatingRequests(actor *actorInstance) {
 			delete(t.requestToActor, rid)
 			continue
 		}
-		a := actor
-		webSocketID := rid
-		adapter := newWebSocketAdapter(r, rid, actor,
-			func(data string, isBinary bool) {
-				sent := t.sendMessage(rid, model.ServerWebSocketMessage{Data: data, Binary: isBinary})
-				r.trace("runner.ws_send", "rid", rid, "data", data, "binary", isBinary, "sent", sent)
-			},
-			func(code *uint16, reason string, retry bool) {
-				if code != nil && *code == 0 {
-					code = nil
-				}
-				t.sendWebSocketClose(rid, a.actorID, a.generation, code, reason, retry)
-				delete(t.actorWebSockets, webSocketID)
-				delete(a.webSockets, webSocketID)
-				delete(t.requestToActor, webSocketID)
-			})
+		adapter := t.newAdapter(rid, actor)
 		adapter.hibernatable = true
 		adapter.lastIndex = uint16(idx)
 		adapter.readyState = wsOpen
