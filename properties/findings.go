@@ -197,8 +197,8 @@ var Findings = []Finding{
 	{
 		Slug:       "gc_kill_times_out_healthy_socket",
 		Title:      "From 450d9e5c6 the gateway GC's flag reaches the live handler (drop_tx, GSS@450d9e5c6:475) while its age checks are still inverted: a healthy hibernatable socket whose client message is not yet acked (the actor acks late) at a 15 s tick is closed with 1011 guard.websocket_service_timeout (GW@450d9e5c6:418).",
-		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "3891bf8b6",
-		Fixed:    "not found from 2e22a2e61 on; the buffer check is flipped at 6b7ebbb0d",
+		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "f5d14e116",
+		Fixed:    "the buffer check is flipped at 6b7ebbb0d; a89ca2b17 and 6b7ebbb0d open no socket at all",
 		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 16,
 		AbsentBudget: 150, // at 2e22a2e61 every scenario breaks liveness first (no HTTP response), and each is shrunk before it is skipped
 		match:        sawContains("guard.websocket_service_timeout"),
@@ -218,6 +218,14 @@ var Findings = []Finding{
 		Properties: []string{"ws_client_close"}, First: "3891bf8b6", Last: "c76f319fe",
 		SearchAt: "c76f319fe", Budget: 300, Seeds: []uint64{1}, MaxActions: 6, AbsentBudget: 1000,
 		match: sawContains("never heard of it"),
+	},
+	{
+		Slug:       "echoed_close_ends_resumed_socket",
+		Title:      "At c76f319fe the gateway sends its close to the runner only when an attempt ends hibernating (1011 ws.downstream_closed, inverted, GW@3891bf8b6:562-566), the runner echoes every close the gateway sends (WSA@2e22a2e61:236), and pegboard-runner no longer drops a message for a request the gateway closed (a89ca2b17): the echo reaches the socket that resumed after the hibernation, and Guard closes the client with 1011 ws.downstream_closed. b3313f9f0 stops sending the close on a hibernation.",
+		Properties: []string{"ws_close"}, First: "c76f319fe", Last: "c76f319fe",
+		SearchAt: "c76f319fe", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 500,
+		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
+		match: sawContains("ws.downstream_closed"),
 	},
 	{
 		Slug:       "runner_sends_no_http_response",
