@@ -128,8 +128,8 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "inverted_gc_disturbs_socket",
-		Title:      "The one-phase gateway GC with inverted age checks removes the in-flight entry of a healthy socket whose oldest un-acked message is younger than 30 s (GSS@f3105c779:403-442): Guard reconnects with the same request id and a reply is lost, or, before the open, the first attempt's orphaned open is never acked and the runner's GC closes the reopened socket with \"Message acknowledgment timeout\" (TUN:131-184).",
-		Properties: []string{"ws_quiet"}, First: "parent", Last: "2f5666c05",
+		Title:      "The one-phase gateway GC with inverted age checks removes the in-flight entry of a healthy socket whose oldest un-acked message is younger than 30 s (GSS@f3105c779:403-442): Guard reconnects with the same request id and a reply is lost, or, before the open, the first attempt's orphaned open is never acked and the runner's GC closes the reopened socket with \"Message acknowledgment timeout\" (TUN:131-184). With a lifecycle action too, the removed entry takes its hibernation buffer with it and a client message never reaches the actor.",
+		Properties: []string{"ws_quiet", "ws_delivery"}, First: "parent", Last: "2f5666c05",
 		SearchAt: "03965b331", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
 		match: traceMatches(gcRemovedLive),
 	},
