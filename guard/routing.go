@@ -138,6 +138,7 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 // routingCall is one run of the routing function; cancel drops it, as
 // dropping the future does upstream.
 type routingCall struct {
+	trace   string // the request's model.TraceHeader, put on its engine operations
 	subs    []model.Subscription
 	timer   sim.Timer
 	stops   []func() // forget the call's pending read and signals
@@ -162,7 +163,7 @@ func (c *routingCall) cancel() {
 
 // route is Guard's routing function (RMOD:31-141).
 func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
-	call := &routingCall{}
+	call := &routingCall{trace: req.Headers[model.TraceHeader]}
 	finish := func(out any, err error) {
 		if call.dropped {
 			return
@@ -424,7 +425,7 @@ func (g *Guard) readKeys(call *routingCall, actor model.ActorID, cb func(*model.
 		cb(nil, &internalError{"operation timed out: get_for_gateway"})
 	})
 	call.stops = append(call.stops, func() { timer.Stop(); delete(g.reads, id) })
-	g.engine.Send(&model.GetForGateway{ID: id, Actor: actor})
+	g.engine.Send(&model.GetForGateway{ID: id, Actor: actor, Trace: call.trace})
 }
 
 // signalWake sends the Wake signal and calls sent once it is committed.
@@ -439,5 +440,5 @@ func (g *Guard) signalWake(call *routingCall, actor model.ActorID, sent func()) 
 		}
 	}
 	call.stops = append(call.stops, func() { delete(g.signals, id) })
-	g.engine.Send(&model.SignalWake{ID: id, Actor: actor})
+	g.engine.Send(&model.SignalWake{ID: id, Actor: actor, Trace: call.trace})
 }

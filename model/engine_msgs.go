@@ -11,6 +11,7 @@ const EngineNode = "engine"
 type GetForGateway struct {
 	ID    uint64
 	Actor ActorID
+	Trace string // the request's TraceHeader (harness trace context)
 }
 
 // ActorKeys is the answer to GetForGateway: the UDB keys Guard reads
@@ -30,6 +31,7 @@ type ActorKeys struct {
 type SignalWake struct {
 	ID    uint64
 	Actor ActorID
+	Trace string // the request's TraceHeader (harness trace context)
 }
 
 // SignalSent answers SignalWake: the signal is committed. A signal to a

@@ -67,6 +67,14 @@ const (
 	// RunnerActorNotFound is the runner's x-rivet-error value for an
 	// unknown actor after #3322 (TUN:212-223).
 	RunnerActorNotFound = "runner.actor_not_found"
+	// TraceHeader is the harness's trace context (not upstream): each
+	// simulated client names its request or socket in it. Guard copies the
+	// request's headers into RequestStart and WebSocketOpen as upstream
+	// does, and puts the value on the engine operations it runs for the
+	// request (GetForGateway, SignalWake), where upstream carries the ray
+	// id in the operation's tracing context. The oracle attributes what it
+	// sees on the wire to client operations by it.
+	TraceHeader = "x-sim-client"
 )
 
 // TunnelKind is the kind of one tunnel message (PROTO:192-320).

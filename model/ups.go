@@ -38,6 +38,16 @@ type UPS struct {
 	w     *sim.World
 	subs  map[string][]string // subject → subscribed client nodes, in subscription order
 	conns map[string]*sim.End // client node → UPS's end of its connection
+	// publishers are taps on every client's Publish call (ObservePublish).
+	publishers []func(node string, p *Publish)
+}
+
+// ObservePublish calls fn whenever a node hands a message to its pub/sub
+// client, at that instant, whether the client sends it at once or buffers
+// it while its connection is down: a tap for oracles, which must not change
+// the world.
+func (u *UPS) ObservePublish(fn func(node string, p *Publish)) {
+	u.publishers = append(u.publishers, fn)
 }
 
 // NewUPS starts UPS on its node.
@@ -182,6 +192,9 @@ func (s Subscription) Unsubscribe() {
 // Publish sends msg to subject, fire-and-forget.
 func (c *UPSClient) Publish(subject string, msg any) {
 	p := &Publish{Subject: subject, Msg: msg}
+	for _, o := range c.ups.publishers {
+		o(c.node, p)
+	}
 	if !c.up {
 		c.buffered = append(c.buffered, p)
 		return

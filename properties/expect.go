@@ -1,38 +1,17 @@
 package properties
 
 import (
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/properties/oracle"
 	"github.com/guardsim/guardsim/runner"
 	"github.com/guardsim/guardsim/sim"
 )
-
-// servedBy parses the default body of the runner's user handler.
-func servedBy(body string) (runner string, gen int, ok bool) {
-	for _, f := range strings.Fields(body) {
-		if v, found := strings.CutPrefix(f, "runner="); found {
-			runner, ok = v, true
-		}
-		if v, found := strings.CutPrefix(f, "gen="); found {
-			gen, _ = strconv.Atoi(v)
-		}
-	}
-	return runner, gen, ok
-}
-
-// errorCode parses Guard's JSON error body: "group.code".
-func errorCode(body string) string {
-	var e struct{ Group, Code string }
-	if json.Unmarshal([]byte(body), &e) != nil || e.Group == "" {
-		return ""
-	}
-	return e.Group + "." + e.Code
-}
 
 func (r *scriptRun) expect(f []string) error {
 	if len(f) < 2 {
@@ -151,7 +130,7 @@ func (r *scriptRun) check(req *HTTPRequest, a string) error {
 	case key == "status":
 		return e.num(resp.Status)
 	case key == "code":
-		return e.str(errorCode(resp.Body))
+		return e.str(oracle.ErrorCode(resp.Body))
 	case key == "body":
 		return e.str(resp.Body)
 	case key == "header":
@@ -170,10 +149,10 @@ func (r *scriptRun) check(req *HTTPRequest, a string) error {
 	case key == "routing":
 		return e.num(log.RoutingCalls)
 	case key == "served_by":
-		rn, _, _ := servedBy(resp.Body)
+		rn, _, _ := oracle.ServedBy(resp.Body)
 		return e.str(rn)
 	case key == "gen":
-		_, g, _ := servedBy(resp.Body)
+		_, g, _ := oracle.ServedBy(resp.Body)
 		return e.num(g)
 	case key == "latency":
 		return e.dur(log.Done - req.Issued)
@@ -287,7 +266,7 @@ func (r *scriptRun) checkWS(c *WSClient, a string) error {
 	case key == "routing":
 		return e.num(log.RoutingCalls)
 	case key == "request_ids":
-		return e.num(len(distinctRequests(r.w.wire.starts[c.Name], true)))
+		return e.num(wsRequestIDs(r.w, c))
 	case key == "closed":
 		return e.boolean(c.Closed)
 	case key == "close_code":
@@ -315,4 +294,24 @@ func (r *scriptRun) checkWS(c *WSClient, a string) error {
 		return e.dur(log.Attempts[n-1].Start - c.Issued)
 	}
 	return r.errf("expect: unknown WebSocket key %q (want upgraded, protocol, opened, opens, reconnects, routing, request_ids, closed, close_code, close_reason, closed_at, received, backoffs, open_atN)", e.key)
+}
+
+// wsRequestIDs counts the distinct request ids of the socket's opens on the
+// wire.
+func wsRequestIDs(w *World, c *WSClient) int {
+	var ids []model.RequestID
+	for _, s := range w.rec.Wire.Starts[c.Name] {
+		if s.WS && !slices.Contains(ids, s.Request) {
+			ids = append(ids, s.Request)
+		}
+	}
+	return len(ids)
+}
+
+func durs(ds []sim.Time) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprint(d.Millis(), "ms")
+	}
+	return strings.Join(parts, ",")
 }

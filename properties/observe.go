@@ -1,136 +1,172 @@
 package properties
 
 import (
+	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/properties/oracle"
+	"github.com/guardsim/guardsim/properties/record"
 	"github.com/guardsim/guardsim/sim"
 )
 
 // ClientTag is the header every client request and WebSocket carries, so
-// the oracle can attribute tunnel messages on the wire to client operations.
-// The gateway copies request headers into RequestStart and WebSocketOpen.
-const ClientTag = "x-sim-client"
+// the oracle can attribute what crosses the wire to client operations
+// (model.TraceHeader).
+const ClientTag = model.TraceHeader
 
-// wire is what the oracle sees on the network, independent of Guard's and
-// the runner's internal state.
-type wire struct {
-	// opens: RequestStart/WebSocketOpen publishes reaching UPS, by tag.
-	starts map[string][]wireStart
-	// arrivals: RequestStart/WebSocketOpen reaching a runner, by request id.
-	arrivals map[model.RequestID][]wireArrival
-	// responses: runner answers reaching the guard, by request id.
-	responses map[model.RequestID][]wireResponse
-	// stopped: an actor's Stopped reaching the guard (which the gateway
-	// watches from 3891bf8b6), by actor.
-	stopped map[model.ActorID][]sim.Time
-	// wakes: Guard's Wake signals reaching the engine, by actor.
-	wakes map[model.ActorID][]sim.Time
+// guardNode is the node the world runs Guard on.
+const guardNode = "guard"
+
+// Violation is one property broken; the oracle's type.
+type Violation = oracle.Violation
+
+// Properties lists every property, in report order (the oracle's registry).
+var Properties = oracle.Properties
+
+// PropertyNames lists the property names in order.
+func PropertyNames() []string { return oracle.PropertyNames() }
+
+// FormatViolations renders violations with a diff of what the oracle
+// allowed (-) against what was observed (+).
+func FormatViolations(vs []Violation) string { return oracle.FormatViolations(vs) }
+
+// Check has the oracle judge the world's record on the named properties
+// (all when names is empty).
+func Check(w *World, names ...string) []Violation { return oracle.Check(w.Record(), names...) }
+
+// Record completes and returns what the world observed: the clients' and
+// actors' observations and the wire are recorded as they happen; the
+// engine's history, the actors' configuration and the gauges are read now.
+func (w *World) Record() *record.Record {
+	r := &w.rec
+	r.Profile = w.Cfg.Profile
+	r.End = w.Sim.Now()
+	r.Settled = w.settled
+	r.History = w.Engine.History()
+	r.EngineActors = w.Engine.Actors()
+	r.Actors = map[model.ActorID]record.ActorFacts{}
+	for _, a := range sim.SortedKeys(w.behaviors) {
+		b := w.behaviors[a]
+		r.Actors[a] = record.ActorFacts{CanHibernate: b.CanHibernate, WSHandlerThrow: b.WSHandlerThrow}
+	}
+	r.Gauges = record.Gauges{InFlight: w.Guard.InFlight(), Subjects: w.UPS.Subjects()}
+	return r
 }
 
-type wireStart struct {
-	At      sim.Time
-	Request model.RequestID
-	Runner  model.RunnerID
-	WS      bool
-}
-
-type wireArrival struct {
-	At     sim.Time
-	Runner model.RunnerID
-}
-
-type wireResponse struct {
-	At    sim.Time
-	Kind  model.TunnelKind
-	Retry bool // a 503 carrying x-rivet-error
-}
-
-// Note is something the scenario did that properties condition on: a
-// network or runner fault, or a lifecycle action on an actor.
-type Note struct {
-	At    sim.Time
-	Fault bool
-	Actor model.ActorID // for lifecycle actions
-	What  string
-}
-
+// tap records what crosses the wire into the record: what Guard sends (at
+// the instant it sends it) and what reaches Guard, pub/sub, the engine and
+// the runners. It never changes the world.
 func (w *World) tap() {
-	w.wire = wire{starts: map[string][]wireStart{}, arrivals: map[model.RequestID][]wireArrival{}, responses: map[model.RequestID][]wireResponse{}, stopped: map[model.ActorID][]sim.Time{}, wakes: map[model.ActorID][]sim.Time{}}
-	w.Sim.Net().Observe(func(from, to string, msg any) {
+	w.rec.Wire = record.NewWire()
+	wire := &w.rec.Wire
+	// published: a RequestStart or WebSocketOpen Guard sent, by message id:
+	// its index in wire.Starts[tag].
+	published := map[model.MessageID]int{}
+	net := w.Sim.Net()
+	w.UPS.ObservePublish(func(node string, p *model.Publish) {
+		tm, ok := p.Msg.(*model.ToClientTunnelMessage)
+		if !ok || node != guardNode {
+			return
+		}
+		var tag string
+		ws := false
+		switch k := tm.Kind.(type) {
+		case model.RequestStart:
+			tag = k.Headers[ClientTag]
+		case model.WebSocketOpen:
+			tag, ws = k.Headers[ClientTag], true
+		default:
+			return
+		}
+		runner := model.RunnerID(p.Subject[len("runner."):])
+		published[tm.MessageID] = len(wire.Starts[tag])
+		wire.Starts[tag] = append(wire.Starts[tag], record.Start{Sent: w.Sim.Now(), Reached: -1, Request: tm.RequestID, Runner: runner, WS: ws})
+	})
+	net.ObserveSend(func(from, to string, msg any) {
+		if from != guardNode {
+			return
+		}
+		switch m := msg.(type) {
+		case *model.GetForGateway:
+			wire.Reads[m.Trace] = append(wire.Reads[m.Trace], record.Read{Sent: w.Sim.Now(), ID: m.ID, Actor: m.Actor})
+		case *guard.UpstreamWSOpen:
+			tag := m.Request.Headers[ClientTag]
+			wire.Peers[tag] = append(wire.Peers[tag], record.PeerConnect{Sent: w.Sim.Now()})
+		}
+	})
+	net.Observe(func(from, to string, msg any) {
 		now := w.Sim.Now()
 		switch m := msg.(type) {
 		case *model.Publish: // at UPS
 			tm, ok := m.Msg.(*model.ToClientTunnelMessage)
-			if !ok {
+			if !ok || from != guardNode {
 				return
 			}
-			var tag string
-			ws := false
-			switch k := tm.Kind.(type) {
-			case model.RequestStart:
-				tag = k.Headers[ClientTag]
-			case model.WebSocketOpen:
-				tag, ws = k.Headers[ClientTag], true
-			default:
-				return
+			if i, ok := published[tm.MessageID]; ok {
+				if st := &wire.Starts[tunnelTag(tm)][i]; st.Reached < 0 {
+					st.Reached = now
+				}
 			}
-			runner := model.RunnerID(m.Subject[len("runner."):])
-			w.wire.starts[tag] = append(w.wire.starts[tag], wireStart{now, tm.RequestID, runner, ws})
 		case *model.ToClientTunnelMessage: // at a runner
 			switch m.Kind.(type) {
 			case model.RequestStart, model.WebSocketOpen:
-				w.wire.arrivals[m.RequestID] = append(w.wire.arrivals[m.RequestID], wireArrival{now, model.RunnerID(to)})
+				wire.Arrivals[m.RequestID] = append(wire.Arrivals[m.RequestID], record.Arrival{At: now, Runner: model.RunnerID(to)})
+			case model.WebSocketClose:
+				wire.RunnerCloses[m.RequestID] = append(wire.RunnerCloses[m.RequestID], record.Arrival{At: now, Runner: model.RunnerID(to)})
 			}
+		case *model.CommandStartActor: // at a runner
+			wire.Commands = append(wire.Commands, record.Command{At: now, Runner: model.RunnerID(to), Actor: m.ActorID, Generation: m.Generation})
+		case *model.CommandStopActor: // at a runner
+			wire.Commands = append(wire.Commands, record.Command{At: now, Runner: model.RunnerID(to), Actor: m.ActorID, Generation: m.Generation, Stop: true})
 		case *model.SignalWake: // at the engine
-			w.wire.wakes[m.Actor] = append(w.wire.wakes[m.Actor], now)
+			wire.Wakes[m.Actor] = append(wire.Wakes[m.Actor], now)
+		case *model.ActorKeys: // at the guard
+			wire.Replies[m.ID] = now
 		case *model.Delivery: // at the guard
-			if _, ok := m.Msg.(*model.Stopped); ok && to == w.Guard.Node() {
+			if to != guardNode {
+				return
+			}
+			if _, ok := m.Msg.(*model.Stopped); ok {
 				a := model.ActorID(m.Subject[len("actor."):])
-				w.wire.stopped[a] = append(w.wire.stopped[a], now)
+				wire.Stopped[a] = append(wire.Stopped[a], now)
 				return
 			}
 			tm, ok := m.Msg.(*model.ToServerTunnelMessage)
-			if !ok || to != w.Guard.Node() {
+			if !ok {
 				return
 			}
-			r := wireResponse{At: now, Kind: tm.Kind}
+			if _, ok := tm.Kind.(model.TunnelAck); ok {
+				wire.Acks[tm.RequestID] = append(wire.Acks[tm.RequestID], now)
+				return
+			}
+			r := record.Answer{At: now, Kind: tm.Kind}
 			if rs, ok := tm.Kind.(model.ResponseStart); ok {
 				_, hdr := rs.Headers[model.XRivetError]
 				r.Retry = rs.Status == 503 && hdr
 			}
-			if _, ok := tm.Kind.(model.TunnelAck); ok {
-				return
-			}
-			w.wire.responses[tm.RequestID] = append(w.wire.responses[tm.RequestID], r)
+			wire.Responses[tm.RequestID] = append(wire.Responses[tm.RequestID], r)
 		}
 	})
 }
 
+// tunnelTag is the client tag of a RequestStart or WebSocketOpen.
+func tunnelTag(tm *model.ToClientTunnelMessage) string {
+	switch k := tm.Kind.(type) {
+	case model.RequestStart:
+		return k.Headers[ClientTag]
+	case model.WebSocketOpen:
+		return k.Headers[ClientTag]
+	}
+	return ""
+}
+
 // NoteFault records an injected fault.
-func (w *World) NoteFault(what string) { w.Notes = append(w.Notes, Note{w.Sim.Now(), true, "", what}) }
+func (w *World) NoteFault(what string) {
+	w.rec.Notes = append(w.rec.Notes, record.Note{At: w.Sim.Now(), Fault: true, What: what})
+}
 
 // NoteLifecycle records a lifecycle action on an actor.
 func (w *World) NoteLifecycle(a model.ActorID, what string) {
-	w.Notes = append(w.Notes, Note{w.Sim.Now(), false, a, what})
-}
-
-// faultFree reports whether no fault was injected up to t.
-func (w *World) faultFree(t sim.Time) bool {
-	for _, n := range w.Notes {
-		if n.Fault && n.At <= t {
-			return false
-		}
-	}
-	return true
-}
-
-// untouched reports whether no lifecycle action hit actor a in [from, to].
-func (w *World) untouched(a model.ActorID, from, to sim.Time) bool {
-	for _, n := range w.Notes {
-		if !n.Fault && n.Actor == a && n.At >= from && n.At <= to {
-			return false
-		}
-	}
-	return true
+	w.rec.Notes = append(w.rec.Notes, record.Note{At: w.Sim.Now(), Actor: a, What: what})
 }
 
 // destroyedAt is when the engine committed the actor's destruction, or -1.
@@ -141,15 +177,4 @@ func (w *World) destroyedAt(a model.ActorID) sim.Time {
 		}
 	}
 	return -1
-}
-
-// stoppedBetween reports whether the actor's Stopped reached the guard in
-// [from, to].
-func (w *World) stoppedBetween(a model.ActorID, from, to sim.Time) bool {
-	for _, t := range w.wire.stopped[a] {
-		if t >= from && t <= to {
-			return true
-		}
-	}
-	return false
 }

@@ -1,3 +1,5 @@
+//detguard:outside-simulation the exploration driver: it times itself and its shrinking on the wall clock, between worlds.
+
 package properties
 
 import (

@@ -271,7 +271,8 @@ func (r *scriptRun) world(f []string) error {
 		return r.errf("world: unexpected %q, expected key=value", pos[0])
 	}
 	cfg := WorldConfig{Profile: model.Seed}
-	for k, vs := range kv {
+	for _, k := range sim.SortedKeys(kv) { // the first bad key reported is always the same
+		vs := kv[k]
 		v := vs[len(vs)-1]
 		var err error
 		switch k {

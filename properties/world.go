@@ -6,6 +6,7 @@ import (
 
 	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/properties/record"
 	"github.com/guardsim/guardsim/runner"
 	"github.com/guardsim/guardsim/sim"
 )
@@ -40,20 +41,19 @@ type World struct {
 	behaviors map[model.ActorID]runner.Behavior
 	Requests  []*HTTPRequest
 	Sockets   []*WSClient
-	Notes     []Note
 	Probes    []Probe
-	wire      wire
-	settled   bool // the liveness phase ran to the end
+	// rec is what the world observed, for the oracle: the clients' and
+	// actors' observations and the wire, recorded as they happen.
+	rec     record.Record
+	settled bool // the liveness phase ran to the end
 }
 
-// HTTPRequest is one client HTTP request and what the client saw.
+// HTTPRequest is one client HTTP request: what the client saw (the
+// record the oracle reads) and Guard's log of it, which only scenario
+// expectations and reports read.
 type HTTPRequest struct {
-	Name     string
-	Actor    model.ActorID
-	Issued   sim.Time
-	Answered sim.Time // when the client got its response
-	Response *guard.Response
-	Log      *guard.Log
+	*record.HTTP
+	Log *guard.Log
 }
 
 // NewWorld builds and starts a world. Actors are placed with Actor.
@@ -61,14 +61,15 @@ func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
 	s.Trace("world", "world.start", "seed", cfg.Seed, "profile", cfg.Profile.Name(), "runners", fmt.Sprint(cfg.Runners))
-	w.tap()
 	w.UPS = model.NewUPS(s)
+	w.tap()
 	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold, Quirks: cfg.Profile.Quirks})
-	w.Guard = guard.New(s, w.UPS, guard.Config{Quirks: cfg.Profile.Quirks})
+	w.Guard = guard.New(s, w.UPS, guard.Config{Node: guardNode, Quirks: cfg.Profile.Quirks})
 	store := runner.NewStore() // actor state (hibernation indices) follows the actor across runners
 	for _, id := range cfg.Runners {
 		r := runner.New(s, runner.Config{ID: id, Engine: model.EngineNode, Quirks: cfg.Profile.Quirks, Store: store,
-			Behavior: w.behavior, StartDelay: cfg.StartDelay, StopDelay: cfg.StopDelay})
+			Behavior: w.behavior, StartDelay: cfg.StartDelay, StopDelay: cfg.StopDelay,
+			App: func(e model.AppEvent) { w.rec.App = append(w.rec.App, e) }})
 		w.Runners[id] = r
 		r.Start()
 	}
@@ -96,13 +97,14 @@ func (w *World) Actor(a model.ActorID, on model.RunnerID, crash model.CrashPolic
 // HTTP issues a client GET for the actor now, routed by the x-rivet-target
 // and x-rivet-actor headers.
 func (w *World) HTTP(name string, a model.ActorID, path string) *HTTPRequest {
-	r := &HTTPRequest{Name: name, Actor: a, Issued: w.Sim.Now()}
+	r := &HTTPRequest{HTTP: &record.HTTP{Name: name, Actor: a, Issued: w.Sim.Now()}}
 	w.Requests = append(w.Requests, r)
+	w.rec.Requests = append(w.rec.Requests, r.HTTP)
 	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path,
 		Headers: model.Headers{"x-rivet-target": "actor", "x-rivet-actor": string(a), ClientTag: name}}
 	w.Sim.Trace("client", "client.http", "name", name, "actor", a, "path", path)
 	r.Log = w.Guard.HandleHTTP(req, func(resp *guard.Response) {
-		r.Response, r.Answered = resp, w.Sim.Now()
+		r.Response, r.Answered = &record.Response{Status: resp.Status, Headers: resp.Headers, Body: resp.Body}, w.Sim.Now()
 		w.Sim.Trace("client", "client.response", "name", name, "status", resp.Status, "body", resp.Body)
 	})
 	return r
@@ -191,6 +193,14 @@ func (w *World) peerWebSocket(dc string, e *sim.End, m *guard.UpstreamWSOpen) {
 	})
 }
 
+// peerAccepted records, as the peer (part of the world), that it accepted
+// the client's latest connection.
+func (w *World) peerAccepted(tag string) {
+	if cs := w.rec.Wire.Peers[tag]; len(cs) > 0 {
+		cs[len(cs)-1].Accepted = true
+	}
+}
+
 // PeerDown makes the peer refuse new connections (connect errors).
 func (w *World) PeerDown(dc string) {
 	w.Sim.Trace(peerNode(dc), "peer.down")
@@ -267,6 +277,7 @@ func (w *World) Liveness() error {
 		h := w.HTTP("live-http-"+string(a), a, "/probe")
 		c := w.WebSocket("live-ws-"+string(a), a, "/probe")
 		w.Probes = append(w.Probes, Probe{HTTP: h}, Probe{WS: c})
+		w.rec.Probes = append(w.rec.Probes, record.Probe{HTTP: h.HTTP}, record.Probe{WS: c.WS})
 		s.After(5*sim.Second, func() { c.Send("probe") })
 	}
 	if err := s.RunFor(LivenessProbe); err != nil {

@@ -3,29 +3,16 @@ package properties
 import (
 	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
-	"github.com/guardsim/guardsim/sim"
+	"github.com/guardsim/guardsim/properties/record"
 )
 
 // WSClient is one client WebSocket through Guard and everything the client
 // saw: the 101, the actor's frames in order, and Guard's close.
 type WSClient struct {
-	Name     string
-	Actor    model.ActorID
-	Issued   sim.Time
-	Upgraded bool
-	Protocol string // sec-websocket-protocol of the 101
-	Received []string
-	Sent     []string
-	// ClientClosed: the client sent its close first, at ClientClosedAt.
-	ClientClosed   bool
-	ClientClosedAt sim.Time
-	Closed         bool
-	CloseCode      uint16
-	CloseReason    string
-	ClosedAt       sim.Time
-	Handle         *guard.WebSocketHandle
-	Log            *guard.Log
-	w              *World
+	*record.WS // what the client saw, which the oracle reads
+	Handle     *guard.WebSocketHandle
+	Log        *guard.Log // Guard's log: for scenario expectations and reports only
+	w          *World
 }
 
 // wsSink adapts a WSClient to guard.ClientWebSocket.
@@ -49,8 +36,9 @@ func (s wsSink) Closed(code uint16, reason string) {
 // WebSocket opens a client WebSocket to the actor now, routed by the
 // rivet_target.actor and rivet_actor.<id> subprotocols.
 func (w *World) WebSocket(name string, a model.ActorID, path string) *WSClient {
-	c := &WSClient{Name: name, Actor: a, Issued: w.Sim.Now(), w: w}
+	c := &WSClient{WS: &record.WS{Name: name, Actor: a, Issued: w.Sim.Now()}, w: w}
 	w.Sockets = append(w.Sockets, c)
+	w.rec.Sockets = append(w.rec.Sockets, c.WS)
 	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path, Headers: model.Headers{
 		"upgrade": "websocket", model.SecWebSocketProtocol: "rivet, rivet_target.actor, rivet_actor." + string(a), ClientTag: name}}
 	w.Sim.Trace("client", "client.ws_open", "name", name, "actor", a, "path", path)

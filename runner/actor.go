@@ -112,6 +112,7 @@ func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
 	r.sendActorStateUpdate(id, gen, model.ActorRunning)
 
 	r.trace("runner.on_actor_start", "actor", id, "gen", int64(gen))
+	r.app(model.AppEvent{Actor: id, Generation: gen, Kind: model.AppStart})
 	r.after(r.cfg.StartDelay, func() {
 		r.trace("runner.actor_started", "actor", id, "gen", int64(gen))
 		if r.actors[id] != actor {
@@ -160,9 +161,9 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 		return
 	}
 	g := actor.generation
-	r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	r.onActorStop(id, g)
 	if plant.On(plant.RunnerDoubleStop) { // #3321's bug: onActorStop called twice
-		r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+		r.onActorStop(id, g)
 	}
 	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
 	r.after(r.cfg.StopDelay, func() {
@@ -176,6 +177,13 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 	})
 }
 
+// onActorStop is the call of config.onActorStop (RUN:167-171): recorded,
+// and seen by the actor's code.
+func (r *Runner) onActorStop(id model.ActorID, g model.Generation) {
+	r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	r.app(model.AppEvent{Actor: id, Generation: g, Kind: model.AppStop})
+}
+
 func (r *Runner) forceStopActorLate(id model.ActorID, gen *model.Generation) {
 	actor := r.getActor(id, gen)
 	if actor == nil || actor.stopping {
@@ -184,7 +192,7 @@ func (r *Runner) forceStopActorLate(id model.ActorID, gen *model.Generation) {
 	}
 	actor.stopping = true
 	g := actor.generation
-	r.stopCalls = append(r.stopCalls, StopCall{Actor: id, Generation: g, At: r.w.Now()})
+	r.onActorStop(id, g)
 	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
 	r.after(r.cfg.StopDelay, func() {
 		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))

@@ -164,6 +164,7 @@ func (r *Runner) websocketHandler(actorID model.ActorID, ws *webSocketAdapter, r
 	ws.addEventListener(wsEventMessage, func(ev wsEvent) {
 		r.recordWS(WSEvent{Actor: actorID, Generation: gen, Request: rid, Kind: WSMessage,
 			Data: ev.data, Binary: ev.binary, Index: int(ev.index)})
+		r.app(model.AppEvent{Actor: actorID, Generation: gen, Kind: model.AppWSMessage, Request: rid, Data: ev.data})
 		r.trace("runner.ws_message", "actor", actorID, "gen", int64(gen), "rid", rid,
 			"idx", int(ev.index), "data", ev.data, "binary", ev.binary)
 		if !ev.binary {
@@ -188,7 +189,9 @@ func (r *Runner) websocketHandler(actorID model.ActorID, ws *webSocketAdapter, r
 	ws.addEventListener(wsEventClose, func(ev wsEvent) {
 		r.trace("runner.ws_actor_close", "actor", actorID, "gen", int64(gen), "rid", rid,
 			"code", int(ev.code), "reason", ev.reason, "clean", ev.wasClean)
+		r.app(model.AppEvent{Actor: actorID, Generation: gen, Kind: model.AppWSClose, Request: rid, Code: ev.code, Reason: ev.reason})
 	})
+	r.app(model.AppEvent{Actor: actorID, Generation: gen, Kind: model.AppWSOpen, Request: rid})
 	return nil
 }
 

@@ -33,6 +33,10 @@ type Config struct {
 	// runners of a world so the state follows an actor that moves; nil
 	// means the runner makes its own.
 	Store *Store
+	// App, when set, is told what the actor's own code sees: its
+	// lifecycle hooks and WebSocket listeners being called. The world
+	// records it as the application's observations, for the oracle.
+	App func(model.AppEvent)
 }
 
 // Behavior is what the user fetch handler does for one request. The
@@ -219,6 +223,15 @@ func (r *Runner) Answers() []Answer { return slices.Clone(r.answers) }
 func (r *Runner) PendingTunnelMessages() int { return len(r.tunnel.pendingTunnelMessages) }
 
 func (r *Runner) trace(event string, kv ...any) { r.w.Trace(r.node, event, kv...) }
+
+// app tells the world what the actor's code saw (Config.App).
+func (r *Runner) app(ev model.AppEvent) {
+	if r.cfg.App == nil {
+		return
+	}
+	ev.At, ev.Runner = r.w.Now(), r.cfg.ID
+	r.cfg.App(ev)
+}
 
 // after runs fn once d of virtual time has passed. A zero d runs fn now:
 // upstream awaits an already-resolved promise there, which resumes in a

@@ -92,6 +92,7 @@ type Network struct {
 	listeners map[string]func(*End)
 	nextID    uint64
 	observers []func(from, to string, msg any)
+	senders   []func(from, to string, msg any)
 	// TraceMessages traces every delivered message (default true).
 	TraceMessages bool
 }
@@ -118,6 +119,13 @@ func (n *Network) link(from, to string) *link {
 // Observe calls fn with every message delivered, before its handler runs:
 // a tap on the wire for oracles, which must not change the world.
 func (n *Network) Observe(fn func(from, to string, msg any)) { n.observers = append(n.observers, fn) }
+
+// ObserveSend calls fn with every message a node puts on a connection, at
+// the instant it is sent (even on a connection that is already gone, and
+// whether or not a fault later loses it): the
+// sender's side of the tap, for oracles that judge when a node acted rather
+// than when the network delivered.
+func (n *Network) ObserveSend(fn func(from, to string, msg any)) { n.senders = append(n.senders, fn) }
 
 // SetLatency sets the latency of the direction from → to.
 func (n *Network) SetLatency(from, to string, lat Latency) {
@@ -198,6 +206,11 @@ func (e *End) Handle(onMessage func(msg any), onClose func(CloseReason)) {
 // Send queues msg for ordered delivery to the peer. It reports false, and
 // drops msg, when this end is no longer open.
 func (e *End) Send(msg any) bool {
+	if n := e.world().net; len(n.senders) > 0 {
+		for _, o := range n.senders {
+			o(e.node, e.Peer(), msg)
+		}
+	}
 	if e.done {
 		return false
 	}

@@ -8,6 +8,14 @@
 // package sync and sync/atomic, wall-clock time, math/rand and crypto/rand
 // imports, the global source of math/rand/v2, ranging over a map outside a
 // function named SortedKeys, and the map-order iterators of package maps.
+//
+// A file of a checked package that runs outside the simulation (an
+// exploration driver timing itself on the wall clock) says so with a line
+// comment before its package clause:
+//
+//	//detguard:outside-simulation <why>
+//
+// and is skipped; OutsideSimulation lists such files so a test can pin them.
 package detguard
 
 import (
@@ -39,6 +47,49 @@ const (
 	ruleMapRange   = "map-range"   // range over a map outside SortedKeys
 	ruleMapsIter   = "maps-iter"   // map-order functions of package maps
 )
+
+// outsideDirective marks a file that runs outside the simulation.
+const outsideDirective = "//detguard:outside-simulation"
+
+// outside reports whether the file carries outsideDirective before its
+// package clause.
+func outside(f *ast.File) bool {
+	for _, g := range f.Comments {
+		if g.Pos() > f.Package {
+			break
+		}
+		for _, c := range g.List {
+			if strings.HasPrefix(c.Text, outsideDirective+" ") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// OutsideSimulation lists the non-test Go files of dir that carry the
+// outside-simulation directive, by base name, sorted.
+func OutsideSimulation(dir string) ([]string, error) {
+	fset := token.NewFileSet()
+	matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range matches {
+		if strings.HasSuffix(m, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, m, nil, parser.ParseComments|parser.PackageClauseOnly)
+		if err != nil {
+			return nil, err
+		}
+		if outside(f) {
+			out = append(out, filepath.Base(m))
+		}
+	}
+	return out, nil
+}
 
 // sortedKeysFunc names the only function allowed to range over a map.
 const sortedKeysFunc = "SortedKeys"
@@ -167,7 +218,7 @@ func (c *checker) load(dir string) (*loadedPkg, error) {
 
 	var files []*ast.File
 	for _, name := range names {
-		f, err := parser.ParseFile(c.fset, filepath.Join(abs, name), nil, parser.SkipObjectResolution)
+		f, err := parser.ParseFile(c.fset, filepath.Join(abs, name), nil, parser.SkipObjectResolution|parser.ParseComments)
 		if err != nil {
 			p.err = err
 			return p, nil
@@ -324,6 +375,9 @@ func modulePath(gomod string) (string, error) {
 func (c *checker) inspect(p *loadedPkg, dir string) []Violation {
 	var vs []Violation
 	for _, f := range p.files {
+		if outside(f) {
+			continue
+		}
 		report := func(n ast.Node, rule, format string, args ...any) {
 			pos := c.fset.Position(n.Pos())
 			vs = append(vs, Violation{

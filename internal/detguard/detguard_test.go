@@ -14,7 +14,10 @@ import (
 
 func TestSimulatedPackagesAreDeterministic(t *testing.T) {
 	var dirs []string
-	for _, dir := range []string{"../../sim", "../../model", "../../guard", "../../runner"} {
+	// The world wiring (properties/) runs inside the simulation too, and the
+	// record and oracle judge it; only the exploration driver is outside.
+	for _, dir := range []string{"../../sim", "../../model", "../../guard", "../../runner",
+		"../../properties", "../../properties/record", "../../properties/oracle"} {
 		if hasGoFiles(t, dir) {
 			dirs = append(dirs, dir)
 		}
@@ -34,6 +37,19 @@ func TestSimulatedPackagesAreDeterministic(t *testing.T) {
 			lines[i] = v.String()
 		}
 		t.Fatalf("%d determinism violations:\n%s", len(vs), strings.Join(lines, "\n"))
+	}
+}
+
+// TestOnlyTheExplorationDriverIsOutsideTheSimulation pins the files the
+// outside-simulation directive exempts: the world wiring may not opt out.
+func TestOnlyTheExplorationDriverIsOutsideTheSimulation(t *testing.T) {
+	got, err := OutsideSimulation("../../properties")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"run.go"}, got)
+	for _, dir := range []string{"../../sim", "../../model", "../../guard", "../../runner", "../../properties/oracle", "../../properties/record"} {
+		got, err := OutsideSimulation(dir)
+		require.NoError(t, err)
+		assert.Empty(t, got, dir)
 	}
 }
 

@@ -1,10 +1,10 @@
-package properties
+package oracle
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/properties/record"
 	"github.com/guardsim/guardsim/sim"
 )
 
@@ -24,13 +24,13 @@ const (
 	routingReadyWait = 10 * sim.Second
 )
 
-func checkEarned(w *World) []Violation {
+func checkEarned(w world) []Violation {
 	var out []Violation
 	for _, r := range w.Requests {
-		if r.Response == nil || strings.Contains(string(r.Actor), "@") {
+		if r.Response == nil || peer(r.Actor) {
 			continue
 		}
-		code := errorCode(r.Response.Body)
+		code := ErrorCode(r.Response.Body)
 		if code == "" || r.Response.Headers["content-type"] != "application/json" {
 			continue
 		}
@@ -45,10 +45,10 @@ func checkEarned(w *World) []Violation {
 
 // unexplained returns why the world does not explain the request's Guard
 // error code, or "" when it does (or the code is judged elsewhere).
-func (w *World) unexplained(r *HTTPRequest, code string) string {
+func (w world) unexplained(r *record.HTTP, code string) string {
 	from, to := r.Issued, r.Answered
 	stops := 0
-	for _, t := range w.wire.stopped[r.Actor] {
+	for _, t := range w.Wire.Stopped[r.Actor] {
 		if t >= from && t <= to {
 			stops++
 		}
@@ -76,7 +76,7 @@ func (w *World) unexplained(r *HTTPRequest, code string) string {
 			return fmt.Sprintf("%s, but %s was not destroyed during the request", code, r.Actor)
 		}
 	case "core.internal_error":
-		if !w.Cfg.Profile.Has(model.TunnelMessageIDSizeMismatch) && !w.engineLinkFaulted(to) {
+		if !w.Profile.Has(model.TunnelMessageIDSizeMismatch) && !w.engineLinkFaulted(to) {
 			return "core.internal_error with no fault between Guard and the engine (the read's 5 s timeout, E22) and no broken id format"
 		}
 	}
@@ -84,8 +84,8 @@ func (w *World) unexplained(r *HTTPRequest, code string) string {
 }
 
 // readyIn returns when the engine made the actor ready in (from, to].
-func (w *World) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
-	for _, p := range w.Engine.History() {
+func (w world) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
+	for _, p := range w.History {
 		if p.Actor == a && p.Event == "ready" && p.At > from && p.At <= to {
 			return p.At, true
 		}
@@ -97,22 +97,22 @@ func (w *World) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
 // RequestStart of it on the wire), a Stopped that reached Guard while it
 // was routed and that no Wake at the engine followed, with no fault on any
 // of Guard's links (which could lose the Wake or the RequestStart).
-func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
+func (w world) stopWithoutRewake(r *record.HTTP) (sim.Time, bool) {
 	if w.guardLinkFaulted(r.Answered) {
 		return 0, false // a lost Wake, or a RequestStart the wire never saw
 	}
-	if len(w.wire.starts[r.Name]) > 0 {
+	if len(w.Wire.Starts[r.Name]) > 0 {
 		// An attempt ran: a Stopped may have reached its gateway, not
 		// routing, and when routing ended is not on the wire (a delayed
 		// RequestStart reaches pub/sub late).
 		return 0, false
 	}
-	for _, t := range w.wire.stopped[r.Actor] {
+	for _, t := range w.Wire.Stopped[r.Actor] {
 		if t < r.Issued || t > r.Answered {
 			continue
 		}
 		woken := false
-		for _, wk := range w.wire.wakes[r.Actor] {
+		for _, wk := range w.Wire.Wakes[r.Actor] {
 			if wk >= t && wk <= r.Answered { // a zero-latency link delivers it the same instant
 				woken = true
 				break
@@ -125,33 +125,9 @@ func (w *World) stopWithoutRewake(r *HTTPRequest) (sim.Time, bool) {
 	return 0, false
 }
 
-// known reports whether the engine ever had the actor.
-func (w *World) known(a model.ActorID) bool {
-	for _, id := range w.Engine.Actors() {
-		if id == a {
-			return true
-		}
-	}
-	return false
-}
-
 // guardLinkFaulted reports whether a fault hit one of Guard's links before t.
-func (w *World) guardLinkFaulted(t sim.Time) bool {
-	for _, n := range w.Notes {
-		if n.Fault && n.At <= t && strings.Contains(n.What, "guard") {
-			return true
-		}
-	}
-	return false
-}
+func (w world) guardLinkFaulted(t sim.Time) bool { return w.linkFaulted(t, "guard") }
 
 // engineLinkFaulted reports whether a fault hit the guard↔engine link (or
 // the guard's connection) before t.
-func (w *World) engineLinkFaulted(t sim.Time) bool {
-	for _, n := range w.Notes {
-		if n.Fault && n.At <= t && strings.Contains(n.What, "engine") && strings.Contains(n.What, "guard") {
-			return true
-		}
-	}
-	return false
-}
+func (w world) engineLinkFaulted(t sim.Time) bool { return w.linkFaulted(t, "engine", "guard") }

@@ -1,0 +1,520 @@
+package oracle
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/properties/record"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Upstream constants the WebSocket properties rest on.
+const (
+	// wsOpenTimeout is the gateway's wait for the runner's open from
+	// 2e22a2e61 (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371); before, the
+	// 2 s tunnelAckTimeout (GW:256-262).
+	wsOpenTimeout = 5 * sim.Second
+	// getForGatewayTimeout is get_for_gateway's operation timeout (GFG:21-22).
+	getForGatewayTimeout = 5 * sim.Second
+	// routingReadyWaitWS is routing's wait for Ready (PGR:183-231).
+	routingReadyWaitWS = 10 * sim.Second
+	// routingCap caps a whole routing call (PS:406, 416-426).
+	routingCap = 15 * sim.Second
+	// closeBound is how long a close may take to cross Guard: two hops
+	// through pub/sub and pegboard-runner, with room for the slowest
+	// latency a scenario sets.
+	closeBound = 5 * sim.Second
+)
+
+// peerSchedule is the middleware's backoff for Target routes, 150 ms·2^(n-1)
+// for 7 attempts (GMW:33-34, PS:1438-1444).
+var peerSchedule = []sim.Time{150 * sim.Millisecond, 300 * sim.Millisecond, 600 * sim.Millisecond,
+	1200 * sim.Millisecond, 2400 * sim.Millisecond, 4800 * sim.Millisecond}
+
+func checkWSUpgrade(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if !c.Upgraded || c.Protocol != "rivet" {
+			out = append(out, viol("ws_upgrade", c.Name, "no 101 with sec-websocket-protocol: rivet",
+				map[string]string{"upgraded": "true", "protocol": "rivet"},
+				map[string]string{"upgraded": fmt.Sprint(c.Upgraded), "protocol": c.Protocol}))
+		}
+	}
+	return out
+}
+
+func checkWSOneID(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if ids := requestIDs(w.Wire.Starts[c.Name], true); len(ids) > 1 {
+			out = append(out, viol("ws_one_id", c.Name, "opens used several request ids",
+				map[string]string{"request ids": "1"}, map[string]string{"request ids": fmt.Sprint(ids)}))
+		}
+	}
+	return out
+}
+
+// wsAttempt is one of Guard's attempts for a client socket as the wire
+// shows it: it begins with its routing read and lasts until the next.
+type wsAttempt struct {
+	read   record.Read
+	end    sim.Time // the next attempt's read, or the world's end
+	opened sim.Time // the first runner open reaching Guard in it, or -1
+	failed bool
+}
+
+// wsAttempts derives a local socket's attempts from the wire. An attempt
+// failed if no open reached Guard in it, or, from 3891bf8b6, if it opened
+// and a retry followed the actor's Stopped (the gateway's
+// websocket_service_unavailable counts like a pre-open failure,
+// GW@3891bf8b6:436-444, PS:1868-1890).
+func (w world) wsAttempts(c *record.WS) []wsAttempt {
+	reads := w.Wire.Reads[c.Name]
+	ids := requestIDs(w.Wire.Starts[c.Name], true)
+	var opens []sim.Time
+	if len(ids) == 1 {
+		opens = w.opens(ids[0])
+	}
+	stoppedCounts := !w.Profile.Has(model.GatewayIgnoresActorStopped)
+	wait := w.openWait()
+	out := make([]wsAttempt, len(reads))
+	for k, rd := range reads {
+		a := wsAttempt{read: rd, end: w.End, opened: -1}
+		retried := k+1 < len(reads)
+		if retried {
+			a.end = reads[k+1].Sent
+		} else if c.Closed && !c.ClientClosed {
+			a.end = min(a.end, c.ClosedAt)
+		}
+		// Opened: a runner's open reached Guard within the open wait of one
+		// of the attempt's publishes (a later one found the gateway gone).
+		for _, s := range w.wsStarts(c) {
+			if s.Sent <= rd.Sent || s.Sent > a.end {
+				continue
+			}
+			for _, t := range opens {
+				if t > s.Sent && t <= min(s.Sent+wait, a.end) && (a.opened < 0 || t < a.opened) {
+					a.opened = t
+				}
+			}
+		}
+		a.failed = a.opened < 0 || (stoppedCounts && retried && w.stoppedBetween(c.Actor, a.opened, a.end))
+		out[k] = a
+	}
+	return out
+}
+
+func checkWSPreOpen(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if w.viaTarget(c) {
+			out = append(out, checkWSTargetPreOpen(w, c)...)
+			continue
+		}
+		as := w.wsAttempts(c)
+		run, longest := 0, 0
+		for _, a := range as {
+			if !a.failed {
+				run = 0
+				continue
+			}
+			run++
+			longest = max(longest, run)
+		}
+		if longest > 4 {
+			out = append(out, viol("ws_preopen", c.Name, "more than 4 consecutive failed attempts",
+				map[string]string{"consecutive pre-open failures": "<=4"}, map[string]string{"consecutive pre-open failures": fmt.Sprint(longest)}))
+		}
+		for k := 1; k < len(as); k++ {
+			if !as[k-1].failed {
+				continue
+			}
+			if gap, ok := w.wsBackoff(c, as[k-1], as[k].read.Sent); !ok {
+				out = append(out, viol("ws_preopen", c.Name,
+					fmt.Sprintf("attempt %d's routing read left %s after the last wire evidence of attempt %d's failure", k+1, gap, k),
+					map[string]string{"backoff": "one of " + durs(schedule)}, map[string]string{"backoff": gap.String()}))
+			}
+		}
+		if strings.HasPrefix(c.CloseReason, "guard.websocket_service_unavailable#") && (run != 4 || c.CloseCode != model.CloseError) {
+			out = append(out, viol("ws_preopen", c.Name, "closed as unavailable without 4 consecutive pre-open failures",
+				map[string]string{"final pre-open failures": "4", "code": "1011"},
+				map[string]string{"final pre-open failures": fmt.Sprint(run), "code": fmt.Sprint(c.CloseCode)}))
+		}
+	}
+	return out
+}
+
+// openWait is the gateway's wait for a runner's open at the profile.
+func (w world) openWait() sim.Time {
+	if w.Profile.Has(model.GatewayTimeouts2s) {
+		return tunnelAckTimeout
+	}
+	return wsOpenTimeout
+}
+
+// wsBackoff checks that the retry's read at next left Guard a backoff of
+// the schedule after something on the wire (or a timeout running from
+// something on the wire) that could have failed the attempt: an answer
+// under its request id, the actor's Stopped, the reply to its read, or
+// the open, read, ready and routing timeouts. It returns the gap to the
+// latest such evidence.
+func (w world) wsBackoff(c *record.WS, a wsAttempt, next sim.Time) (sim.Time, bool) {
+	var ev []sim.Time
+	add := func(t sim.Time) {
+		if t > a.read.Sent && t <= next {
+			ev = append(ev, t)
+		}
+	}
+	for _, rid := range requestIDs(w.Wire.Starts[c.Name], true) {
+		for _, x := range w.Wire.Responses[rid] {
+			add(x.At)
+		}
+	}
+	openWait := w.openWait()
+	for _, s := range w.Wire.Starts[c.Name] {
+		if s.WS && s.Sent > a.read.Sent && s.Sent <= next {
+			add(s.Sent + openWait)
+		}
+	}
+	for _, t := range w.Wire.Stopped[c.Actor] {
+		add(t)
+		add(t + routingReadyWaitWS)
+	}
+	if t, ok := w.Wire.Replies[a.read.ID]; ok {
+		add(t)
+		add(t + routingReadyWaitWS)
+	}
+	add(a.read.Sent + getForGatewayTimeout)
+	add(a.read.Sent + routingCap)
+	for t := (a.read.Sent/gcInterval + 1) * gcInterval; t <= next; t += gcInterval {
+		add(t)
+	}
+	latest := sim.Time(-1)
+	for _, t := range ev {
+		if slices.Contains(schedule, next-t) {
+			return next - t, true
+		}
+		latest = max(latest, t)
+	}
+	if latest < 0 {
+		return next - a.read.Sent, false
+	}
+	return next - latest, false
+}
+
+// checkWSTargetPreOpen is W3/W4 for the Target path (spec (i).15): at most
+// 7 connects with the middleware's backoff between them, then 1011
+// guard.retry_attempts_exceeded after exactly 7 failures. A connect's
+// failure is not a message on the wire, so the backoff is a lower bound on
+// the gap between connects.
+func checkWSTargetPreOpen(w world, c *record.WS) []Violation {
+	var out []Violation
+	conns := w.Wire.Peers[c.Name]
+	failed := 0
+	for i, p := range conns {
+		if p.Accepted {
+			failed = 0
+			continue
+		}
+		failed++
+		if i+1 < len(conns) && failed-1 < len(peerSchedule) {
+			if gap := conns[i+1].Sent - p.Sent; gap < peerSchedule[failed-1] {
+				out = append(out, viol("ws_preopen", c.Name, "a connect to the peer datacenter came before its backoff",
+					map[string]string{"gap": ">= " + peerSchedule[failed-1].String()}, map[string]string{"gap": gap.String()}))
+			}
+		}
+	}
+	if failed > 7 {
+		out = append(out, viol("ws_preopen", c.Name, "more than 7 connect attempts to the peer datacenter",
+			map[string]string{"failed connects": "<=7"}, map[string]string{"failed connects": fmt.Sprint(failed)}))
+	}
+	if strings.HasPrefix(c.CloseReason, "guard.retry_attempts_exceeded#") && failed != 7 {
+		out = append(out, viol("ws_preopen", c.Name, "closed as exhausted without 7 failed connects",
+			map[string]string{"failed connects": "7"}, map[string]string{"failed connects": fmt.Sprint(failed)}))
+	}
+	return out
+}
+
+func checkWSHibernate(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if c.Closed && c.CloseReason == "Actor stopped" && w.hibernatable(c.Actor) {
+			out = append(out, viol("ws_hibernate", c.Name, "a hibernatable actor's stop closed the client socket",
+				map[string]string{"close": "none: Guard reconnects"}, map[string]string{"close": fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)}))
+		}
+	}
+	return out
+}
+
+func echoes(sent []string) []string {
+	out := make([]string, len(sent))
+	for i, s := range sent {
+		out[i] = "echo:" + s
+	}
+	return out
+}
+
+// reopens counts the socket's WebSocketOpen publishes after its first open
+// reached Guard.
+func (w world) reopens(c *record.WS) int {
+	first := sim.Time(-1)
+	for _, rid := range requestIDs(w.Wire.Starts[c.Name], true) {
+		if o := w.opens(rid); len(o) > 0 && (first < 0 || o[0] < first) {
+			first = o[0]
+		}
+	}
+	n := 0
+	for _, s := range w.wsStarts(c) {
+		if first >= 0 && s.Sent > first {
+			n++
+		}
+	}
+	return n
+}
+
+func checkWSQuiet(w world) []Violation {
+	var out []Violation
+	end := w.End
+	for _, c := range w.Sockets {
+		if !w.opened(c) || !w.faultFree(end) || !w.untouched(c.Actor, 0, end) || w.destroyedAt(c.Actor) >= 0 {
+			continue
+		}
+		if w.Actors[c.Actor].WSHandlerThrow {
+			continue // the actor's own handler fails the socket: 1011 "Server Error" (TUN:595-613); ws_close judges the frame
+		}
+		want := echoes(c.Sent)
+		if c.ClientClosed && len(c.Received) <= len(want) && slices.Equal(c.Received, want[:len(c.Received)]) {
+			want = c.Received // replies still in flight when the client closed may be lost
+		}
+		allowed := map[string]string{"closed by": "client or never", "reopens": "0", "received": strings.Join(want, ",")}
+		saw := map[string]string{"closed by": "client or never", "reopens": fmt.Sprint(w.reopens(c)), "received": strings.Join(c.Received, ",")}
+		if c.Closed && !c.ClientClosed {
+			saw["closed by"] = fmt.Sprintf("guard: %d %s at %s", c.CloseCode, c.CloseReason, c.ClosedAt)
+		}
+		if fmt.Sprint(allowed) != fmt.Sprint(saw) {
+			out = append(out, viol("ws_quiet", c.Name, "a healthy socket was disturbed", allowed, saw))
+		}
+	}
+	return out
+}
+
+func checkWSDelivery(w world) []Violation {
+	var out []Violation
+	got := map[string]bool{} // message data the actors' code received, on any runner
+	for _, e := range w.App {
+		if e.Kind == model.AppWSMessage {
+			got[e.Data] = true
+		}
+	}
+	for _, c := range w.Sockets {
+		if c.Closed || !w.opened(c) || !w.hibernatable(c.Actor) || w.destroyedAt(c.Actor) >= 0 || w.viaTarget(c) {
+			continue
+		}
+		var lost []string
+		for _, m := range c.Sent {
+			if !got[m] {
+				lost = append(lost, m)
+			}
+		}
+		if len(lost) > 0 {
+			out = append(out, viol("ws_delivery", c.Name, fmt.Sprintf("%d message(s) never reached %s", len(lost), c.Actor),
+				map[string]string{"lost": ""}, map[string]string{"lost": strings.Join(lost, ",")}))
+		}
+	}
+	return out
+}
+
+// guardWSCodes are the errors Guard may close a client WebSocket with.
+var guardWSCodes = map[string]bool{
+	"guard.websocket_service_unavailable": true, "guard.websocket_service_timeout": true,
+	"guard.websocket_pending_limit_reached": true, "guard.actor_destroyed": true, "guard.actor_not_found": true,
+	"actor.not_found":           true,
+	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
+	"actor.destroyed_while_waiting_for_ready": true,
+	// the Target path's connect attempts ran out (PS:1391-1435)
+	"guard.retry_attempts_exceeded": true,
+	// get_for_gateway's 5 s operation timeout (errata E22).
+	"core.internal_error": true,
+}
+
+// emptyClose is what the client sees when a gateway attempt ends without
+// a close frame: an empty frame (1005) through guard_empty_close_frame,
+// 1000 "ws.closed" from aa4fc4cff (PS@aa4fc4cff:2566-2572).
+func emptyClose(p model.Profile) string {
+	if p.Has(model.GuardEmptyCloseFrame) {
+		return "1005 "
+	}
+	return "1000 ws.closed"
+}
+
+// rayOK reports whether a close reason's suffix names a ray id: Guard's
+// error frames end in "#<ray>" (PS:2119-2187), the ray on every response.
+func rayOK(suffix string) bool { return strings.HasPrefix(suffix, "ray") && len(suffix) > len("ray") }
+
+func checkWSClose(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if !c.Closed || c.ClientClosed {
+			continue
+		}
+		ok := false
+		if code, ray, found := strings.Cut(c.CloseReason, "#"); found {
+			ok = c.CloseCode == model.CloseError && guardWSCodes[code] && rayOK(ray)
+			if code == "guard.retry_attempts_exceeded" && !w.viaTarget(c) {
+				ok = false // only the Target path runs out of attempts
+			}
+		} else {
+			// A runner close passed through: only when Guard may not
+			// reconnect, i.e. the actor cannot hibernate (GW:306-318).
+			// pegboard-runner closes on a runner disconnect with 1011
+			// ws.upstream_closed, or 1000 and no reason after a clean close
+			// (errata E24).
+			switch got := fmt.Sprint(c.CloseCode, " ", c.CloseReason); got {
+			case "1000 Actor stopped", "1000 Message acknowledgment timeout", "1011 ws.upstream_closed", "1000 ":
+				ok = !w.hibernatable(c.Actor)
+			case "1011 Server Error", emptyClose(w.Profile):
+				ok = true
+			}
+		}
+		if !ok {
+			out = append(out, viol("ws_close", c.Name, "the client saw a close Guard should not send",
+				map[string]string{"close": "1011 <allowed group.code>#<ray>, or a runner close of a non-hibernatable actor"},
+				map[string]string{"close": fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)}))
+		}
+	}
+	return out
+}
+
+// checkWSRunnerClose is W7 from Guard's side, judged at the runners' end
+// of the wire: Guard's close reaches a runner at most once per open of
+// the socket that reached Guard; and when the client closes an opened
+// socket with nothing intervening (no fault, no lifecycle action on the
+// actor), Guard's close reaches a runner within closeBound (GW:443-465),
+// except while the gateway's close to the runner is inverted
+// (gateway_close_to_runner_inverted, GW@3891bf8b6:562-566).
+func checkWSRunnerClose(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		ids := requestIDs(w.Wire.Starts[c.Name], true)
+		if len(ids) != 1 || w.viaTarget(c) {
+			continue // ws_one_id reports it
+		}
+		opens := w.opens(ids[0])
+		answered := w.answeredOpens(c)
+		closes := w.Wire.RunnerCloses[ids[0]]
+		if len(closes) > answered {
+			out = append(out, viol("ws_runner_close", c.Name, "the runner got more closes than there were opens",
+				map[string]string{"closes": fmt.Sprintf("<=%d", answered)}, map[string]string{"closes": fmt.Sprint(len(closes))}))
+			continue
+		}
+		if !c.ClientClosed || len(opens) == 0 || w.Profile.Has(model.GatewayCloseToRunnerInverted) {
+			continue
+		}
+		tc := c.ClientClosedAt
+		due := tc + closeBound
+		if opens[len(opens)-1] > tc || !w.faultFree(due) || !w.untouched(c.Actor, 0, due) || w.End < due || w.destroyedAt(c.Actor) >= 0 {
+			continue
+		}
+		if _, open := w.appOpenAt(ids[0], tc); !open {
+			continue // the runner or the actor had closed it already
+		}
+		heard := false
+		for _, x := range closes {
+			if x.At >= tc && x.At <= due {
+				heard = true
+			}
+		}
+		if !heard {
+			out = append(out, viol("ws_runner_close", c.Name,
+				fmt.Sprintf("the client closed at %s and no close from Guard reached a runner by %s", tc, due),
+				map[string]string{"closes after the client's": "1"}, map[string]string{"closes after the client's": "0"}))
+		}
+	}
+	return out
+}
+
+// answeredOpens counts the socket's WebSocketOpen publishes that a
+// runner's open answered (one or more reaching Guard before the next
+// publish).
+func (w world) answeredOpens(c *record.WS) int {
+	starts := w.wsStarts(c)
+	n := 0
+	for i, s := range starts {
+		end := w.End
+		if i+1 < len(starts) {
+			end = starts[i+1].Sent
+		}
+		for _, t := range w.opens(s.Request) {
+			if t > s.Sent && t <= end {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// appOpenAt finds the runner where the request's socket was open in the
+// actor's code at t: the latest handler that ran for it (an open or a
+// restore) came before t, and its close listener had not fired since.
+func (w world) appOpenAt(rid model.RequestID, t sim.Time) (model.RunnerID, bool) {
+	var at model.RunnerID
+	open := false
+	for _, e := range w.App {
+		if e.Request != rid || e.At > t {
+			continue
+		}
+		switch e.Kind {
+		case model.AppWSOpen:
+			at, open = e.Runner, true
+		case model.AppWSClose:
+			if e.Runner == at {
+				open = false
+			}
+		}
+	}
+	return at, open
+}
+
+// checkWSClientClose is close propagation from the client to the actor
+// (W7, GW:443-465, issue 9): when a client closes a socket that is open in
+// the actor's code, with no fault and no lifecycle action on the actor,
+// the actor's close listener fires within closeBound. Judged from the
+// client's and the actor's observations only.
+func checkWSClientClose(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		if !c.ClientClosed || w.viaTarget(c) {
+			continue
+		}
+		ids := requestIDs(w.Wire.Starts[c.Name], true)
+		if len(ids) != 1 {
+			continue // ws_one_id reports it
+		}
+		tc := c.ClientClosedAt
+		due := tc + closeBound
+		if !w.faultFree(due) || !w.untouched(c.Actor, 0, due) || w.End < due {
+			continue
+		}
+		rn, open := w.appOpenAt(ids[0], tc)
+		if !open {
+			continue
+		}
+		heard := false
+		for _, e := range w.App {
+			if e.Request == ids[0] && e.Runner == rn && e.Kind == model.AppWSClose && e.At >= tc && e.At <= due {
+				heard = true
+				break
+			}
+		}
+		if !heard {
+			out = append(out, viol("ws_client_close", c.Name,
+				fmt.Sprintf("the client closed at %s and %s, whose socket was open on %s, never heard of it", tc, c.Actor, rn),
+				map[string]string{"close at the actor": "by " + due.String()},
+				map[string]string{"close at the actor": "none"}))
+		}
+	}
+	return out
+}
