@@ -265,9 +265,11 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		case model.ServerWebSocketMessageAck:
 			s.ackPending(id, k.Index)
 		case model.ServerWebSocketClose:
-			if canHibernate && k.Retry && !plant.On(plant.GatewayIgnoresCanHibernate) {
+			switch {
+			case canHibernate && k.Retry && !plant.On(plant.GatewayIgnoresCanHibernate):
 				finish(lifecycle{}, g.errWSRetry())
-			} else {
+			case plant.On(plant.GatewaySwallowsRunnerClose):
+			default:
 				finish(lifecycle{serverClose: &k}, nil)
 			}
 		case nil:

@@ -46,6 +46,9 @@ type Finding struct {
 	// match tells this finding's failures from other failures of the
 	// same property, from what the violation saw and the trace.
 	match func(f *Failure) bool
+	// matchFor, when it names a property, replaces match for that
+	// property's violations.
+	matchFor map[string]func(f *Failure) bool
 }
 
 // Matches reports whether a failure is this finding.
@@ -56,6 +59,9 @@ func (k Finding) Matches(f *Failure) bool {
 // Explains reports whether the finding explains the failure's violation of
 // the property (a failure may break several).
 func (k Finding) Explains(f *Failure, property string) bool {
+	if m, ok := k.matchFor[property]; ok {
+		return f != nil && slices.Contains(k.Properties, property) && m(f)
+	}
 	return f != nil && slices.Contains(k.Properties, property) && k.match(f)
 }
 
@@ -132,6 +138,12 @@ var Findings = []Finding{
 		Properties: []string{"ws_quiet", "ws_delivery"}, First: "parent", Last: "2f5666c05",
 		SearchAt: "03965b331", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
 		match: traceMatches(gcRemovedLive),
+		// A message lost on a socket that stays open is lost before the
+		// liveness phase (whose probes are closed at its end): only a
+		// removal before it explains one.
+		matchFor: map[string]func(*Failure) bool{"ws_delivery": func(f *Failure) bool {
+			return gcRemovedLive.MatchString(beforeLiveness(f.Trace))
+		}},
 	},
 	{
 		Slug:       "stale_preopen_close_reaches_client",
@@ -260,11 +272,32 @@ var Findings = []Finding{
 // Guard's connection to pub/sub broke.
 var guardUPSLost = regexp.MustCompile(`guard +ups\.client_lost`)
 
+// beforeLiveness is the part of a trace before the liveness phase.
+func beforeLiveness(trace string) string {
+	if i := strings.Index(trace, "liveness.start"); i >= 0 {
+		return trace[:i]
+	}
+	return trace
+}
+
 // FindingFor returns the registered finding a failure is, if its range
 // covers the failure's profile.
 func FindingFor(f *Failure) (Finding, bool) {
 	for _, k := range Findings {
 		if k.Matches(f) && k.Covers(f.Options.Profile) {
+			return k, true
+		}
+	}
+	return Finding{}, false
+}
+
+// FindingExplaining returns the registered finding, if any, whose range
+// covers the failure's profile and that explains its violation of the
+// property (a failure may break several properties, each through another
+// finding).
+func FindingExplaining(f *Failure, property string) (Finding, bool) {
+	for _, k := range Findings {
+		if k.Covers(f.Options.Profile) && k.Explains(f, property) {
 			return k, true
 		}
 	}

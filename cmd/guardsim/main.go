@@ -161,7 +161,7 @@ func explore(profiles []model.Profile, props []string, checks int, seed uint64, 
 				if failures[v.Property] == nil {
 					failures[v.Property] = f
 					what := "NOT a registered finding"
-					if k, ok := properties.FindingFor(f); ok && k.Explains(f, v.Property) {
+					if k, ok := properties.FindingExplaining(f, v.Property); ok {
 						what = "registered finding " + k.Slug
 					}
 					fmt.Printf("  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", pn, v.Property, f.Checks, f.Actions, what)

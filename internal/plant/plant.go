@@ -40,6 +40,7 @@ const (
 	RoutingNoRewake
 	GatewayNoClientCloseToRunner
 	GuardErrorCloseNormal
+	GatewaySwallowsRunnerClose
 	numBugs
 )
 
@@ -107,6 +108,8 @@ var Bugs = []Info{
 		"a client's close is never forwarded to the runner: the actor never hears of it (GW:443-465)"},
 	{GuardErrorCloseNormal, "guard_error_close_normal", "ws_close", "seed", 2000,
 		"Guard closes a client socket after an error with 1000 instead of 1011 (PS:2119-2187)"},
+	{GatewaySwallowsRunnerClose, "gateway_swallows_runner_close", "ws_actor_close", "seed", 2000,
+		"the gateway drops a runner's close it should pass to the client, so the client's socket stays open to nobody (GW:306-318)"},
 }
 
 // Lookup finds a bug by name.

@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/properties/record"
@@ -24,6 +25,14 @@ const (
 	routingReadyWait = 10 * sim.Second
 )
 
+// operation is a client request or socket whose failure the world must
+// explain: who, for which actor, from its issue to its failure.
+type operation struct {
+	name     string
+	actor    model.ActorID
+	from, to sim.Time
+}
+
 func checkEarned(w world) []Violation {
 	var out []Violation
 	for _, r := range w.Requests {
@@ -34,21 +43,78 @@ func checkEarned(w world) []Violation {
 		if code == "" || r.Response.Headers["content-type"] != "application/json" {
 			continue
 		}
-		if why := w.unexplained(r, code); why != "" {
+		op := operation{r.Name, r.Actor, r.Issued, r.Answered}
+		if why := w.unexplained(op, code); why != "" {
 			out = append(out, viol("earned", r.Name, why,
 				map[string]string{"outcome": "success, or a failure the world explains"},
 				map[string]string{"outcome": fmt.Sprintf("%d %s", r.Response.Status, code)}))
 		}
 	}
+	for _, c := range w.Sockets {
+		code, _, found := strings.Cut(c.CloseReason, "#")
+		if !c.Closed || c.ClientClosed || !found || peer(c.Actor) || w.viaTarget(c) {
+			continue // ws_close judges the frame itself
+		}
+		op := operation{c.Name, c.Actor, c.Issued, c.ClosedAt}
+		why := w.unexplained(op, code)
+		if why == "" {
+			why = w.unexplainedWS(c, code)
+		}
+		if why != "" {
+			out = append(out, viol("earned", c.Name, why,
+				map[string]string{"close": "by the client, or a failure the world explains"},
+				map[string]string{"close": fmt.Sprintf("%d %s", c.CloseCode, code)}))
+		}
+	}
 	return out
 }
 
-// unexplained returns why the world does not explain the request's Guard
+// pendingLimit is the hibernation buffer's bound (GSS:18, 172-176): its
+// byte counter is cumulative and never decreases (errata E4); the port
+// counts len(data)+40 per message. maxPendingMsgs bounds the count.
+const (
+	pendingLimit    = 1 << 20
+	pendingOverhead = 40
+	maxPendingMsgs  = 65535
+)
+
+// couldFillBuffer reports whether what the client sent could have reached
+// the hibernation buffer's bound.
+func couldFillBuffer(c *record.WS) bool {
+	total := 0
+	for _, m := range c.Sent {
+		total += len(m) + pendingOverhead
+	}
+	return total > pendingLimit || len(c.Sent) >= maxPendingMsgs
+}
+
+// unexplainedWS returns why the world does not explain a WebSocket-only
+// Guard close, or "".
+func (w world) unexplainedWS(c *record.WS, code string) string {
+	p := w.Profile
+	switch code {
+	case "guard.websocket_pending_limit_reached":
+		if !couldFillBuffer(c) {
+			return fmt.Sprintf("pending_limit_reached, but the client sent %d message(s), far from the buffer's 1 MiB or %d messages (E4)", len(c.Sent), maxPendingMsgs)
+		}
+	case "guard.websocket_service_timeout":
+		// The GC's kill reaching a live handler while its age checks are
+		// inverted (GSS@450d9e5c6:475), or from c76f319fe a ping with no
+		// pong for 30 s (GSS@c76f319fe:221-224), which needs a fault.
+		gcKill := p.Has(model.GatewayGCInvertedAge) && !p.Has(model.GatewayGCOnePhase) && !p.Has(model.GatewayGCKillUndelivered)
+		if !gcKill && !(p.Has(model.GatewayWSPing) && !w.faultFree(c.ClosedAt)) {
+			return "websocket_service_timeout with neither a GC that kills a live socket at this commit nor a fault that could starve the ping"
+		}
+	}
+	return ""
+}
+
+// unexplained returns why the world does not explain the operation's Guard
 // error code, or "" when it does (or the code is judged elsewhere).
-func (w world) unexplained(r *record.HTTP, code string) string {
-	from, to := r.Issued, r.Answered
+func (w world) unexplained(op operation, code string) string {
+	from, to := op.from, op.to
 	stops := 0
-	for _, t := range w.Wire.Stopped[r.Actor] {
+	for _, t := range w.Wire.Stopped[op.actor] {
 		if t >= from && t <= to {
 			stops++
 		}
@@ -58,22 +124,22 @@ func (w world) unexplained(r *record.HTTP, code string) string {
 		// Every attempt's service_unavailable is retried (PS:2444-2455): a
 		// final one comes only from routing, after more than 16 Stopped.
 		if stops <= routingMaxRewakes {
-			return fmt.Sprintf("service_unavailable reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d; an attempt's is retried)", r.Actor, stops, routingMaxRewakes)
+			return fmt.Sprintf("service_unavailable reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d; an attempt's is retried)", op.actor, stops, routingMaxRewakes)
 		}
 	case "guard.actor_ready_timeout":
-		if at, ok := w.readyIn(r.Actor, to-routingReadyWait, to); ok && w.faultFree(to) {
-			return fmt.Sprintf("actor_ready_timeout, but %s was ready at %s, within the last %s of the wait, and no fault could hide it", r.Actor, at, routingReadyWait)
+		if at, ok := w.readyIn(op.actor, to-routingReadyWait, to); ok && w.faultFree(to) {
+			return fmt.Sprintf("actor_ready_timeout, but %s was ready at %s, within the last %s of the wait, and no fault could hide it", op.actor, at, routingReadyWait)
 		}
-		if t, ok := w.stopWithoutRewake(r); ok {
-			return fmt.Sprintf("actor_ready_timeout, but %s stopped at %s while routing waited for it and Guard never woke it again (PGR:195-206)", r.Actor, t)
+		if t, ok := w.stopWithoutRewake(op); ok {
+			return fmt.Sprintf("actor_ready_timeout, but %s stopped at %s while routing waited for it and Guard never woke it again (PGR:195-206)", op.actor, t)
 		}
 	case "guard.actor_not_found", "guard.actor_destroyed", "actor.not_found":
-		if d := w.destroyedAt(r.Actor); w.known(r.Actor) && (d < 0 || d > to) {
-			return fmt.Sprintf("%s, but %s existed and was not destroyed when the client got it", code, r.Actor)
+		if d := w.destroyedAt(op.actor); w.known(op.actor) && (d < 0 || d > to) {
+			return fmt.Sprintf("%s, but %s existed and was not destroyed when the client got it", code, op.actor)
 		}
 	case "actor.destroyed_while_waiting_for_ready":
-		if d := w.destroyedAt(r.Actor); d < from || d > to {
-			return fmt.Sprintf("%s, but %s was not destroyed during the request", code, r.Actor)
+		if d := w.destroyedAt(op.actor); d < from || d > to {
+			return fmt.Sprintf("%s, but %s was not destroyed during the request", code, op.actor)
 		}
 	case "core.internal_error":
 		if !w.Profile.Has(model.TunnelMessageIDSizeMismatch) && !w.engineLinkFaulted(to) {
@@ -97,23 +163,23 @@ func (w world) readyIn(a model.ActorID, from, to sim.Time) (sim.Time, bool) {
 // RequestStart of it on the wire), a Stopped that reached Guard while it
 // was routed and that no Wake at the engine followed, with no fault on any
 // of Guard's links (which could lose the Wake or the RequestStart).
-func (w world) stopWithoutRewake(r *record.HTTP) (sim.Time, bool) {
-	if w.guardLinkFaulted(r.Answered) {
+func (w world) stopWithoutRewake(r operation) (sim.Time, bool) {
+	if w.guardLinkFaulted(r.to) {
 		return 0, false // a lost Wake, or a RequestStart the wire never saw
 	}
-	if len(w.Wire.Starts[r.Name]) > 0 {
+	if len(w.Wire.Starts[r.name]) > 0 {
 		// An attempt ran: a Stopped may have reached its gateway, not
 		// routing, and when routing ended is not on the wire (a delayed
 		// RequestStart reaches pub/sub late).
 		return 0, false
 	}
-	for _, t := range w.Wire.Stopped[r.Actor] {
-		if t < r.Issued || t > r.Answered {
+	for _, t := range w.Wire.Stopped[r.actor] {
+		if t < r.from || t > r.to {
 			continue
 		}
 		woken := false
-		for _, wk := range w.Wire.Wakes[r.Actor] {
-			if wk >= t && wk <= r.Answered { // a zero-latency link delivers it the same instant
+		for _, wk := range w.Wire.Wakes[r.actor] {
+			if wk >= t && wk <= r.to { // a zero-latency link delivers it the same instant
 				woken = true
 				break
 			}

@@ -70,7 +70,10 @@ type wsAttempt struct {
 // and a retry followed the actor's Stopped (the gateway's
 // websocket_service_unavailable counts like a pre-open failure,
 // GW@3891bf8b6:436-444, PS:1868-1890).
-func (w world) wsAttempts(c *record.WS) []wsAttempt {
+//
+// It reports whether it stopped at an open after which the socket
+// hibernates within its attempt.
+func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 	reads := w.Wire.Reads[c.Name]
 	ids := requestIDs(w.Wire.Starts[c.Name], true)
 	var opens []sim.Time
@@ -102,8 +105,22 @@ func (w world) wsAttempts(c *record.WS) []wsAttempt {
 		}
 		a.failed = a.opened < 0 || (stoppedCounts && retried && w.stoppedBetween(c.Actor, a.opened, a.end))
 		out[k] = a
+		if a.opened >= 0 && w.hibernates(c) {
+			// The gateway now hibernates the socket across the actor's
+			// stops and resolves it again in the same attempt, with
+			// routing reads of its own (GW@4e60a30e9:554-612): later reads
+			// are not attempts.
+			return out[:k+1], true
+		}
 	}
-	return out
+	return out, false
+}
+
+// hibernates reports whether an opened socket hibernates inside its
+// attempt: a hibernatable actor, from 4e60a30e9 (guard_ws_retry_immediate
+// gone).
+func (w world) hibernates(c *record.WS) bool {
+	return w.hibernatable(c.Actor) && !w.Profile.Has(model.GuardWSRetryImmediate)
 }
 
 func checkWSPreOpen(w world) []Violation {
@@ -113,7 +130,7 @@ func checkWSPreOpen(w world) []Violation {
 			out = append(out, checkWSTargetPreOpen(w, c)...)
 			continue
 		}
-		as := w.wsAttempts(c)
+		as, hibernated := w.wsAttempts(c)
 		run, longest := 0, 0
 		for _, a := range as {
 			if !a.failed {
@@ -137,7 +154,7 @@ func checkWSPreOpen(w world) []Violation {
 					map[string]string{"backoff": "one of " + durs(schedule)}, map[string]string{"backoff": gap.String()}))
 			}
 		}
-		if strings.HasPrefix(c.CloseReason, "guard.websocket_service_unavailable#") && (run != 4 || c.CloseCode != model.CloseError) {
+		if !hibernated && strings.HasPrefix(c.CloseReason, "guard.websocket_service_unavailable#") && (run != 4 || c.CloseCode != model.CloseError) {
 			out = append(out, viol("ws_preopen", c.Name, "closed as unavailable without 4 consecutive pre-open failures",
 				map[string]string{"final pre-open failures": "4", "code": "1011"},
 				map[string]string{"final pre-open failures": fmt.Sprint(run), "code": fmt.Sprint(c.CloseCode)}))
@@ -284,6 +301,9 @@ func checkWSQuiet(w world) []Violation {
 		if w.Actors[c.Actor].WSHandlerThrow {
 			continue // the actor's own handler fails the socket: 1011 "Server Error" (TUN:595-613); ws_close judges the frame
 		}
+		if strings.HasPrefix(c.CloseReason, "guard.websocket_pending_limit_reached#") && couldFillBuffer(c) {
+			continue // the buffer's cumulative 1 MiB bound (errata E4); earned judges whether the client sent that much
+		}
 		want := echoes(c.Sent)
 		if c.ClientClosed && len(c.Received) <= len(want) && slices.Equal(c.Received, want[:len(c.Received)]) {
 			want = c.Received // replies still in flight when the client closed may be lost
@@ -402,11 +422,33 @@ func checkWSRunnerClose(w world) []Violation {
 			continue // ws_one_id reports it
 		}
 		opens := w.opens(ids[0])
-		answered := w.answeredOpens(c)
+		// Connections of the socket to an actor: each open a runner
+		// answered, and for a socket that hibernates within its attempt
+		// each resumption after the actor's Stopped (from 450d9e5c6 without
+		// a new open, GW@450d9e5c6:296).
+		conns := w.answeredOpens(c)
+		if w.hibernates(c) {
+			end := w.End
+			if c.Closed {
+				end = c.ClosedAt
+			}
+			// A hibernation starts at the actor's Stopped or at a runner's
+			// close asking for a retry (GW:306-318).
+			for _, t := range w.Wire.Stopped[c.Actor] {
+				if t >= c.Issued && t <= end {
+					conns++
+				}
+			}
+			for _, x := range w.Wire.Responses[ids[0]] {
+				if k, ok := x.Kind.(model.ServerWebSocketClose); ok && k.Retry && x.At <= end {
+					conns++
+				}
+			}
+		}
 		closes := w.Wire.RunnerCloses[ids[0]]
-		if len(closes) > answered {
-			out = append(out, viol("ws_runner_close", c.Name, "the runner got more closes than there were opens",
-				map[string]string{"closes": fmt.Sprintf("<=%d", answered)}, map[string]string{"closes": fmt.Sprint(len(closes))}))
+		if len(closes) > conns {
+			out = append(out, viol("ws_runner_close", c.Name, "the runner got more closes than the socket had connections to an actor",
+				map[string]string{"closes": fmt.Sprintf("<=%d", conns)}, map[string]string{"closes": fmt.Sprint(len(closes))}))
 			continue
 		}
 		if !c.ClientClosed || len(opens) == 0 || w.Profile.Has(model.GatewayCloseToRunnerInverted) {
@@ -517,4 +559,84 @@ func checkWSClientClose(w world) []Violation {
 		}
 	}
 	return out
+}
+
+// checkWSActorClose is close propagation from the actor to the client
+// (GW:306-318, d.5, issue 9): a ServerWebSocketClose that reaches Guard for
+// an opened socket, and that Guard may not turn into a reconnect (it does so
+// only for a retry close of a socket that can hibernate), reaches the client
+// within closeBound. It is not judged when something else may have ended the
+// attempt first: the client's own close, a Guard close to the runner (the
+// runner's close is then its echo), a reopen, the actor's Stopped (from
+// 3891bf8b6), a GC tick while the GC's age checks are inverted, or a fault.
+func checkWSActorClose(w world) []Violation {
+	var out []Violation
+	for _, c := range w.Sockets {
+		ids := requestIDs(w.Wire.Starts[c.Name], true)
+		if len(ids) != 1 || w.viaTarget(c) {
+			continue
+		}
+		rid := ids[0]
+		var lastOpen sim.Time = -1
+		canHibernate := false
+		for _, x := range w.Wire.Responses[rid] {
+			switch k := x.Kind.(type) {
+			case model.ServerWebSocketOpen:
+				lastOpen, canHibernate = x.At, k.CanHibernate
+				continue
+			case model.ServerWebSocketClose:
+				t := x.At
+				if lastOpen < 0 || (canHibernate && k.Retry) || w.endedBefore(c, rid, lastOpen, t) {
+					continue
+				}
+				due := t + closeBound
+				if c.Closed && c.ClosedAt >= t && c.ClosedAt <= due {
+					continue
+				}
+				saw := "open"
+				if c.Closed {
+					saw = fmt.Sprintf("%d %s at %s", c.CloseCode, c.CloseReason, c.ClosedAt)
+				}
+				want := fmt.Sprintf("%d %s by %s", codeOr(k.Code), k.Reason, due)
+				out = append(out, viol("ws_actor_close", c.Name,
+					fmt.Sprintf("the runner closed %s's socket (%d %q) and Guard got it at %s, but the client was not closed", c.Actor, codeOr(k.Code), k.Reason, t),
+					map[string]string{"client close": want}, map[string]string{"client close": saw}))
+			}
+		}
+	}
+	return out
+}
+
+// codeOr is a close frame's code, 0 for none.
+func codeOr(c *uint16) uint16 {
+	if c == nil {
+		return 0
+	}
+	return *c
+}
+
+// endedBefore reports whether something other than the runner's close at
+// t may have ended the socket's attempt opened at open (see
+// checkWSActorClose), or the client's socket was closed already.
+func (w world) endedBefore(c *record.WS, rid model.RequestID, open, t sim.Time) bool {
+	if (c.ClientClosed && c.ClientClosedAt <= t) || (c.Closed && c.ClosedAt < t) || !w.faultFree(t+closeBound) {
+		return true
+	}
+	for _, x := range w.Wire.RunnerCloses[rid] {
+		if x.At >= open && x.At <= t {
+			return true
+		}
+	}
+	for _, s := range w.wsStarts(c) {
+		if s.Sent > open && s.Sent <= t {
+			return true
+		}
+	}
+	if !w.Profile.Has(model.GatewayIgnoresActorStopped) && w.stoppedBetween(c.Actor, open, t) {
+		return true
+	}
+	if w.Profile.Has(model.GatewayGCInvertedAge) && (open/gcInterval) != (t/gcInterval) {
+		return true
+	}
+	return false
 }
