@@ -267,6 +267,15 @@ var Findings = []Finding{
 		SearchAt: "553683bfd", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		match: sawContains("ws.message_index_skip"),
 	},
+	{
+		Slug:       "resumed_socket_ping_timeout",
+		Title:      "At 553683bfd the gateway keeps a hibernating socket's in-flight entry (GSS@553683bfd:500-521), and start_in_flight_request reuses an occupied entry without resetting last_pong (GSS@553683bfd:129-141). When a hibernation outlasts TUNNEL_PING_TIMEOUT (30 s), the resumed socket's first ping check (GSS@553683bfd:240) finds the pong from before the hibernation, and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
+		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 3000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "sleep", "wake"},
+		match: traceMatches(regexp.MustCompile(`gw\.ping_timeout`)),
+	},
 }
 
 // Guard's connection to pub/sub broke.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,8 +26,8 @@ func TestMainJobSmoke(t *testing.T) {
 	require.NoError(t, replayScript("testdata/kept/parent_404_seed_property.txt", ""))
 }
 
-// TestDocsFollowTheRegistries: the README's table of profiles and of
-// findings, docs/timeline.md and -h are checked against the registries in
+// TestDocsFollowTheRegistries: the README's tables of profiles, properties
+// and findings, docs/timeline.md and -h are checked against the registries in
 // model/profile.go and properties/findings.go, so they cannot drift.
 func TestDocsFollowTheRegistries(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
@@ -39,6 +40,9 @@ func TestDocsFollowTheRegistries(t *testing.T) {
 		assert.Contains(t, string(readme), c.Title, "README: title of %s", c.Hash)
 		assert.Contains(t, string(timeline), "`"+c.Hash+"`", "docs/timeline.md: %s", c.Hash)
 		assert.Contains(t, help, c.Hash+" ", "-h: %s", c.Hash)
+	}
+	for _, p := range properties.Properties {
+		assert.Contains(t, string(readme), "| `"+p.Name+"` | "+strings.ReplaceAll(p.Desc, "|", "\\|")+" | "+p.Spec+" |", "README: the row of property %s", p.Name)
 	}
 	for _, k := range properties.Findings {
 		assert.Contains(t, string(readme), k.Slug+".txt", "README: finding %s", k.Slug)

@@ -502,22 +502,22 @@ func (w world) answeredOpens(c *record.WS) int {
 // actor's code at t: the latest handler that ran for it (an open or a
 // restore) came before t, and its close listener had not fired since.
 func (w world) appOpenAt(rid model.RequestID, t sim.Time) (model.RunnerID, bool) {
-	var at model.RunnerID
+	var at generation
 	open := false
 	for _, e := range w.App {
-		if e.Request != rid || e.At > t {
-			continue
+		if e.At > t {
+			break
 		}
-		switch e.Kind {
-		case model.AppWSOpen:
-			at, open = e.Runner, true
-		case model.AppWSClose:
-			if e.Runner == at {
-				open = false
-			}
+		switch {
+		case e.Kind == model.AppWSOpen && e.Request == rid:
+			at, open = generation{e.Runner, e.Actor, e.Generation}, true
+		case e.Kind == model.AppWSClose && e.Request == rid && e.Runner == at.runner:
+			open = false
+		case e.Kind == model.AppStop && (generation{e.Runner, e.Actor, e.Generation}) == at:
+			open = false // the actor instance that held it is gone
 		}
 	}
-	return at, open
+	return at.runner, open
 }
 
 // checkWSClientClose is close propagation from the client to the actor
