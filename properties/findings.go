@@ -53,7 +53,7 @@ type Finding struct {
 
 // Matches reports whether a failure is this finding.
 func (k Finding) Matches(f *Failure) bool {
-	return f != nil && slices.Contains(k.Properties, f.Property) && k.match(f)
+	return f != nil && k.Explains(f, f.Property)
 }
 
 // Explains reports whether the finding explains the failure's violation of
@@ -126,11 +126,14 @@ var Findings = []Finding{
 	{
 		Slug:       "fresh_ack_closes_socket",
 		Title:      "The gateway acks runner messages with a fresh message id (GSS@f3105c779:253), so the runner's GC closes every healthy socket with \"Message acknowledgment timeout\" 5-65 s after its open (TUN:131-184).",
-		Properties: []string{"ws_quiet"}, First: "parent", Last: "53f4819a8",
+		Properties: []string{"ws_quiet", "liveness"}, First: "parent", Last: "53f4819a8",
 		SearchAt: "seed", Budget: 300, Seeds: []uint64{1, 2}, MaxActions: 6, AbsentBudget: 1500,
 		match: func(f *Failure) bool {
 			return sawContains("Message acknowledgment timeout")(f) && !gcRemovedLive.MatchString(f.Trace)
 		},
+		// A liveness probe closed by the runner's GC for want of an ack
+		// (the inverted gateway GC may remove live probes as well).
+		matchFor: map[string]func(*Failure) bool{"liveness": sawContains("1000 Message acknowledgment timeout")},
 	},
 	{
 		Slug:       "inverted_gc_disturbs_socket",
@@ -227,9 +230,13 @@ var Findings = []Finding{
 	{
 		Slug:       "client_close_never_reaches_actor",
 		Title:      "From 3891bf8b6 the gateway's close to the runner is sent only when an attempt ends hibernating (the condition is inverted, GW@3891bf8b6:562-566): a client's close, like every other end, never reaches the actor, whose socket stays open at the runner. b3313f9f0 flips it back (GW@b3313f9f0:489).",
-		Properties: []string{"ws_client_close"}, First: "3891bf8b6", Last: "c76f319fe",
+		Properties: []string{"ws_client_close", "quiescence"}, First: "3891bf8b6", Last: "c76f319fe",
 		SearchAt: "c76f319fe", Budget: 300, Seeds: []uint64{1}, MaxActions: 6, AbsentBudget: 1000,
 		match: sawContains("never heard of it"),
+		// The socket the client closed then stays open at the actor for good.
+		matchFor: map[string]func(*Failure) bool{"quiescence": func(f *Failure) bool {
+			return sawContains("the client closed its socket")(f) && !runnerLinkLost.MatchString(beforeLiveness(f.Trace))
+		}},
 	},
 	{
 		Slug:       "echoed_close_ends_resumed_socket",
@@ -268,6 +275,28 @@ var Findings = []Finding{
 		match: sawContains("ws.message_index_skip"),
 	},
 	{
+		Slug:       "lost_close_leaves_actor_socket_open",
+		Title:      "Nothing repairs a close that never reached the runner. When a runner's connection drops, pegboard-runner closes the client side of its tunnelled sockets (ToServerWebSocketClose ws.upstream_closed, PR/lib.rs@2f5666c05:244-288, until 3891bf8b6) or the client's own close is lost with the connection; the TS runner's close handler leaves its tunnel alone (RUN@2f5666c05:652-703, RUN@553683bfd:887-947), so the actor's socket adapter outlives the reconnect and no close ever reaches it. Until 6b7ebbb0d the runner's sweep closes it only if the actor sends on it (TUN@2f5666c05:139-195; before 03965b331 every gateway ack had the wrong id, so it always did); from 6b7ebbb0d there is no sweep at all (TUN@553683bfd:69-71): the actor holds a socket nobody is on the other end of until it stops.",
+		Properties: []string{"quiescence"}, First: "03965b331", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "2f5666c05", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "ws_close", "disconnect", "reconnect", "autoreconnect"},
+		match: func(f *Failure) bool {
+			return sawContains("still has it open")(f) && runnerLinkLost.MatchString(beforeLiveness(f.Trace))
+		},
+	},
+	{
+		Slug:       "late_open_leaves_actor_socket_open",
+		Title:      "When Guard's open reaches the runner after the gateway gave up on it (its open timeout returns early with no close to the runner, GW@553683bfd:377-383, while pub/sub held the message), the runner opens the actor's socket and answers; the gateway drops the answer for a request no longer in flight without a word to the runner (GSS@4e60a30e9:235-243, GSS@553683bfd:318-328), and nothing on the runner closes an adapter whose peer is gone (no sweep at 553683bfd, TUN@553683bfd:69-71; before, only if the actor sends on it): the actor holds the socket until it stops.",
+		Properties: []string{"quiescence"}, First: "4e60a30e9", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "hold", "drop", "heal"},
+		match: func(f *Failure) bool {
+			return sawContains("still has it open")(f) && sawContains("Guard closed the client's socket")(f) && traceMatches(regexp.MustCompile(`gw\.ws_open_timeout`))(f)
+		},
+	},
+	{
 		Slug:       "resumed_socket_ping_timeout",
 		Title:      "At 553683bfd the gateway keeps a hibernating socket's in-flight entry (GSS@553683bfd:500-521), and start_in_flight_request reuses an occupied entry without resetting last_pong (GSS@553683bfd:129-141). When a hibernation outlasts TUNNEL_PING_TIMEOUT (30 s), the resumed socket's first ping check (GSS@553683bfd:240) finds the pong from before the hibernation, and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
 		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
@@ -277,6 +306,10 @@ var Findings = []Finding{
 		match: traceMatches(regexp.MustCompile(`gw\.ping_timeout`)),
 	},
 }
+
+// A runner lost its connection, or a link a close crosses was held or
+// dropped.
+var runnerLinkLost = regexp.MustCompile(`runner\.disconnect |fault\.(drop|hold) `)
 
 // Guard's connection to pub/sub broke.
 var guardUPSLost = regexp.MustCompile(`guard +ups\.client_lost`)

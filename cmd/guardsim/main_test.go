@@ -42,7 +42,8 @@ func TestDocsFollowTheRegistries(t *testing.T) {
 		assert.Contains(t, help, c.Hash+" ", "-h: %s", c.Hash)
 	}
 	for _, p := range properties.Properties {
-		assert.Contains(t, string(readme), "| `"+p.Name+"` | "+strings.ReplaceAll(p.Desc, "|", "\\|")+" | "+p.Spec+" |", "README: the row of property %s", p.Name)
+		row := "| `" + p.Name + "` | " + strings.ReplaceAll(p.Desc, "|", "\\|") + " | " + p.Spec + " |"
+		assert.True(t, strings.Contains(string(readme), row), "README: the row of property %s must read\n%s", p.Name, row)
 	}
 	for _, k := range properties.Findings {
 		assert.Contains(t, string(readme), k.Slug+".txt", "README: finding %s", k.Slug)

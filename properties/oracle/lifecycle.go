@@ -141,6 +141,26 @@ func checkQuiescence(w world) []Violation {
 		out = append(out, viol("quiescence", "gateway", "in-flight entries left after the world went quiet",
 			map[string]string{"in-flight": fmt.Sprintf("<=%d (open sockets)", open)}, map[string]string{"in-flight": fmt.Sprint(n)}))
 	}
+	// No socket is half-open: one its client no longer has is not still
+	// open in an actor's code (issue 9, W7).
+	for _, c := range w.Sockets {
+		ids := requestIDs(w.Wire.Starts[c.Name], true)
+		if !(c.Closed || c.ClientClosed) || len(ids) != 1 {
+			continue
+		}
+		at := c.ClosedAt
+		if c.ClientClosed {
+			at = c.ClientClosedAt
+		}
+		if rn, open := w.appOpenAt(ids[0], w.End); open {
+			by := fmt.Sprintf("Guard closed the client's socket (%d %s)", c.CloseCode, c.CloseReason)
+			if c.ClientClosed {
+				by = "the client closed its socket"
+			}
+			out = append(out, viol("quiescence", c.Name, fmt.Sprintf("%s at %s, but %s still has it open on %s", by, at, c.Actor, rn),
+				map[string]string{"open at the actor": "no"}, map[string]string{"open at the actor": "yes, on " + string(rn)}))
+		}
+	}
 	// From 4e60a30e9 an open hibernatable socket whose actor stopped waits
 	// for the actor's Ready with a subscription of its own (GW@4e60a30e9:
 	// 554-612): held, not leaked.

@@ -63,7 +63,7 @@ var Properties = []Property{
 	{"ws_client_close", "a client's close reaches the actor's code whose socket is open, within 5 s, when no fault or lifecycle action intervenes", "W7, GW:443-465, issue 9", checkWSClientClose},
 	{"ws_quiet", "with no fault and no lifecycle action, an open socket is never closed, reopened or loses a reply", "W5, W7, i.6, i.7", checkWSQuiet},
 	{"liveness", "after faults stop and the world heals, every live actor answers HTTP and WebSocket probes", "design: liveness", checkLiveness},
-	{"quiescence", "nothing pending once the world is quiet: every request answered, no leaked subscription or in-flight entry", "design: lifecycle", checkQuiescence},
+	{"quiescence", "nothing pending once the world is quiet: every request answered, no leaked subscription or in-flight entry, no socket the client closed still open in an actor's code", "design: lifecycle, W7", checkQuiescence},
 }
 
 // PropertyNames lists the property names in order.
