@@ -297,6 +297,17 @@ var Findings = []Finding{
 		},
 	},
 	{
+		Slug:       "closed_socket_restored_elsewhere",
+		Title:      "A hibernatable socket's hibernating_request row outlives the client's close: the gateway deletes it only when a hibernation ends in a close (GW@553683bfd:615-628), and from 9f2bc6e19 refreshes it every 45 s while the socket is open. An actor start within the row's 90 s (a reschedule, a wake) lists the request in CommandStartActor.hibernatingRequests, and the TS runner restores the socket for an actor whose client is gone (TUN@553683bfd:224-260) before, or instead of, Guard's close reaching the old runner; no close ever reaches the restored socket, and the actor holds it until it stops.",
+		Properties: []string{"quiescence"}, First: "b3313f9f0", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd; before b3313f9f0 no close reaches the actor at all (client_close_never_reaches_actor)",
+		SearchAt: "553683bfd", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "ws_close", "reschedule", "sleep", "wake"},
+		match: func(f *Failure) bool {
+			return sawContains("still has it open")(f) && restored.MatchString(f.Trace)
+		},
+	},
+	{
 		Slug:       "resumed_socket_ping_timeout",
 		Title:      "At 553683bfd the gateway keeps a hibernating socket's in-flight entry (GSS@553683bfd:500-521), and start_in_flight_request reuses an occupied entry without resetting last_pong (GSS@553683bfd:129-141). When a hibernation outlasts TUNNEL_PING_TIMEOUT (30 s), the resumed socket's first ping check (GSS@553683bfd:240) finds the pong from before the hibernation, and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
 		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
@@ -310,6 +321,9 @@ var Findings = []Finding{
 // A runner lost its connection, or a link a close crosses was held or
 // dropped.
 var runnerLinkLost = regexp.MustCompile(`runner\.disconnect |fault\.(drop|hold) `)
+
+// A runner restored a hibernating socket.
+var restored = regexp.MustCompile(`runner\.ws_restored `)
 
 // Guard's connection to pub/sub broke.
 var guardUPSLost = regexp.MustCompile(`guard +ups\.client_lost`)
