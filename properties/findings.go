@@ -308,6 +308,17 @@ var Findings = []Finding{
 		},
 	},
 	{
+		Slug:       "ack_lost_in_hibernation_times_out_socket",
+		Title:      "The gateway handles a runner's ToServerWebSocketMessageAck only in the live socket's tunnel-to-ws task (tunnel_to_ws_task.rs@553683bfd:40-48): an ack that arrives while the socket hibernates is dropped with the task, so the acked message stays buffered. On the resume the gateway resends it, the TS runner drops it as a duplicate without acking again (websocket-tunnel-adapter.ts@553683bfd:140-153), and once the buffered message is 30 s old the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
+		Properties: []string{"earned"}, First: "c76f319fe", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
+		match: func(f *Failure) bool {
+			return sawContains("websocket_service_timeout")(f) && duplicateDropped.MatchString(f.Trace) && gcNotAcked.MatchString(f.Trace)
+		},
+	},
+	{
 		Slug:       "resumed_socket_ping_timeout",
 		Title:      "At 553683bfd the gateway keeps a hibernating socket's in-flight entry (GSS@553683bfd:500-521), and start_in_flight_request reuses an occupied entry without resetting last_pong (GSS@553683bfd:129-141). When a hibernation outlasts TUNNEL_PING_TIMEOUT (30 s), the resumed socket's first ping check (GSS@553683bfd:240) finds the pong from before the hibernation, and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
 		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
@@ -321,6 +332,13 @@ var Findings = []Finding{
 // A runner lost its connection, or a link a close crosses was held or
 // dropped.
 var runnerLinkLost = regexp.MustCompile(`runner\.disconnect |fault\.(drop|hold) `)
+
+// The runner dropped a resent message as a duplicate, and the GC flagged an
+// entry for a buffered message never acked.
+var (
+	duplicateDropped = regexp.MustCompile(`runner\.ws_message_duplicate `)
+	gcNotAcked       = regexp.MustCompile(`gw\.gc_stopping +rid=\S+ reason=websocket_message_not_acked`)
+)
 
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)

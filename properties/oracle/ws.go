@@ -67,9 +67,9 @@ type wsAttempt struct {
 
 // wsAttempts derives a local socket's attempts from the wire. An attempt
 // failed if no open reached Guard in it, or, from 3891bf8b6, if it opened
-// and a retry followed the actor's Stopped (the gateway's
-// websocket_service_unavailable counts like a pre-open failure,
-// GW@3891bf8b6:436-444, PS:1868-1890).
+// and the actor's Stopped reached Guard before it ended (the gateway's
+// websocket_service_unavailable counts like a pre-open failure, and only a
+// hibernation resets the count, GW@3891bf8b6:436-444, PS@553683bfd:2001-2006).
 //
 // It reports whether it stopped at an open after which the socket
 // hibernates within its attempt.
@@ -88,7 +88,9 @@ func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 		retried := k+1 < len(reads)
 		if retried {
 			a.end = reads[k+1].Sent
-		} else if c.Closed && !c.ClientClosed {
+		} else if c.ClientClosed {
+			a.end = min(a.end, c.ClientClosedAt)
+		} else if c.Closed {
 			a.end = min(a.end, c.ClosedAt)
 		}
 		// Opened: a runner's open reached Guard within the open wait of one
@@ -103,7 +105,7 @@ func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 				}
 			}
 		}
-		a.failed = a.opened < 0 || (stoppedCounts && retried && w.stoppedBetween(c.Actor, a.opened, a.end))
+		a.failed = a.opened < 0 || (stoppedCounts && w.stoppedBetween(c.Actor, a.opened, a.end))
 		out[k] = a
 		if a.opened >= 0 && w.hibernates(c) {
 			// The gateway now hibernates the socket across the actor's
