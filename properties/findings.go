@@ -312,10 +312,21 @@ var Findings = []Finding{
 		Title:      "The gateway handles a runner's ToServerWebSocketMessageAck only in the live socket's tunnel-to-ws task (tunnel_to_ws_task.rs@553683bfd:40-48): an ack that arrives while the socket hibernates is dropped with the task, so the acked message stays buffered. On the resume the gateway resends it, the TS runner drops it as a duplicate without acking again (websocket-tunnel-adapter.ts@553683bfd:140-153), and once the buffered message is 30 s old the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
 		Properties: []string{"earned"}, First: "c76f319fe", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd",
-		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
+		SearchAt: "b3313f9f0", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
 			return sawContains("websocket_service_timeout")(f) && duplicateDropped.MatchString(f.Trace) && gcNotAcked.MatchString(f.Trace)
+		},
+	},
+	{
+		Slug:       "resume_misses_restore_strands_socket",
+		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260), yet the gateway resumes it there: the runner drops every message for a request it has no adapter for, nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout.",
+		Properties: []string{"earned"}, First: "c76f319fe", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
+		match: func(f *Failure) bool {
+			return sawContains("websocket_service_timeout")(f) && messageIgnored.MatchString(f.Trace) && gcNotAcked.MatchString(f.Trace)
 		},
 	},
 	{
@@ -339,6 +350,9 @@ var (
 	duplicateDropped = regexp.MustCompile(`runner\.ws_message_duplicate `)
 	gcNotAcked       = regexp.MustCompile(`gw\.gc_stopping +rid=\S+ reason=websocket_message_not_acked`)
 )
+
+// A runner ignored a message for a request it has no adapter for.
+var messageIgnored = regexp.MustCompile(`runner\.ws_message_ignored `)
 
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)
@@ -409,7 +423,9 @@ func (k Finding) Search(p model.Profile, seed uint64, budget int, name string, k
 	checked := 0
 	for round := uint64(0); checked < budget; round++ {
 		res := Explore(ExploreConfig{Profile: p, Properties: k.Properties, Checks: budget - checked, Seed: seed + round,
-			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus, ShrinkTime: shrink})
+			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus, ShrinkTime: shrink,
+			// Walk past other known findings: neither stop nor shrink there.
+			Tolerate: func(f *Failure) bool { return !k.Matches(f) && len(Unexplained(f)) == 0 }})
 		if res.Err != nil {
 			return nil, checked, res.Err
 		}

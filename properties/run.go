@@ -42,6 +42,11 @@ type ExploreConfig struct {
 	// Focus, when set, limits the drawn action kinds to these (plus advance
 	// and http), each always on: a search for a known rare finding.
 	Focus []string
+	// Tolerate, when set, is asked about every violating scenario (with its
+	// whole trace); a failure it accepts counts as a pass, so rapid neither
+	// stops nor shrinks it. A search uses it to walk past other known
+	// findings instead of stopping (and shrinking) at each.
+	Tolerate func(*Failure) bool
 }
 
 // Stats measure an exploration.
@@ -54,6 +59,8 @@ type Stats struct {
 	Virtual   sim.Time // virtual time covered by all scenarios
 	Events    int64
 	Wall      time.Duration
+	// Tolerated counts violating scenarios ExploreConfig.Tolerate accepted.
+	Tolerated int
 }
 
 // Failure is a property violation found by an exploration, shrunk.
@@ -178,6 +185,18 @@ func Explore(cfg ExploreConfig) (res Result) {
 		vs := Check(w, cfg.Properties...)
 		if len(vs) == 0 {
 			return
+		}
+		if cfg.Tolerate != nil {
+			full, err := RunScript("generated", strings.Join(script, "\n"), ScriptOptions{})
+			if err != nil {
+				t.Fatalf("the scenario does not run again: %v", err)
+			}
+			f := &Failure{Property: vs[0].Property, Violations: vs, Options: o, Script: script,
+				Actions: actionCount(script), Hash: full.Sim.TraceHash(), Trace: full.Sim.TraceText()}
+			if cfg.Tolerate(f) {
+				res.Stats.Tolerated++
+				return
+			}
 		}
 		last = &Failure{Property: vs[0].Property, Violations: vs, Options: o, Script: script,
 			Actions: actionCount(script), Hash: w.Sim.TraceHash()}
