@@ -588,7 +588,18 @@ func checkWSActorClose(w world) []Violation {
 				continue
 			case model.ServerWebSocketClose:
 				t := x.At
-				if lastOpen < 0 || (canHibernate && k.Retry) || w.endedBefore(c, rid, lastOpen, t) {
+				if lastOpen < 0 || (canHibernate && k.Retry) {
+					continue
+				}
+				// The attempt the open answered: the latest publish before
+				// it, answered within the open wait.
+				start := sim.Time(-1)
+				for _, st := range w.wsStarts(c) {
+					if st.Sent < lastOpen {
+						start = st.Sent
+					}
+				}
+				if start < 0 || lastOpen > start+w.openWait() || w.endedBefore(c, rid, start, t) {
 					continue
 				}
 				due := t + closeBound
