@@ -129,7 +129,10 @@ var Findings = []Finding{
 		Properties: []string{"ws_quiet", "liveness"}, First: "parent", Last: "53f4819a8",
 		SearchAt: "seed", Budget: 300, Seeds: []uint64{1, 2}, MaxActions: 6, AbsentBudget: 1500,
 		match: func(f *Failure) bool {
-			return sawContains("Message acknowledgment timeout")(f) && !gcRemovedLive.MatchString(f.Trace)
+			// The client sees the runner GC's close, or for a hibernatable
+			// socket Guard reconnecting after it.
+			return (sawContains("Message acknowledgment timeout")(f) || runnerAckTimeoutClose.MatchString(f.Trace)) &&
+				!gcRemovedLive.MatchString(f.Trace)
 		},
 		// A liveness probe closed by the runner's GC for want of an ack
 		// (the inverted gateway GC may remove live probes as well).
@@ -339,6 +342,9 @@ var Findings = []Finding{
 		match: traceMatches(regexp.MustCompile(`gw\.ping_timeout`)),
 	},
 }
+
+// The runner's GC closed a socket for want of a gateway ack.
+var runnerAckTimeoutClose = regexp.MustCompile(`runner\.ws_close_sent .*reason="Message acknowledgment timeout"`)
 
 // A runner lost its connection, or a link a close crosses was held or
 // dropped.

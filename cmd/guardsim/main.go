@@ -97,20 +97,31 @@ func main() {
 	}
 }
 
-// cell is one profile × property result.
+// cell is one profile × property result: the distinct failures (by
+// signature) met there, in the order found.
 type cell struct {
 	profile, property string
-	failure           *properties.Failure // nil: held for every scenario of the profile
+	sigs              []*signatureRun
+}
+
+// signatureRun is one distinct failure of a profile: its signature, how
+// many violating scenarios showed it, and its first failure, shrunk.
+type signatureRun struct {
+	sig, property string
+	count         int
+	failure       *properties.Failure
 }
 
 // profileRun is one profile's exploration: every property is checked in
-// every scenario; when some are violated they are recorded and the
-// exploration goes on with the others, for the rest of the budget.
+// every scenario for the whole budget; a scenario whose violations all have
+// signatures met before is counted and passed over, a new signature stops
+// rapid, is shrunk and recorded, and the exploration goes on.
 type profileRun struct {
 	profile model.Profile
 	name    string
 	stats   properties.Stats
 	cells   []cell
+	order   []*signatureRun
 }
 
 func explore(profiles []model.Profile, props []string, checks int, seed uint64, verbose bool) error {
@@ -129,15 +140,26 @@ func explore(profiles []model.Profile, props []string, checks int, seed uint64, 
 	for _, p := range profiles {
 		pn := p.Name()
 		run := profileRun{profile: p, name: pn}
-		remaining := slices.Clone(props)
-		failures := map[string]*properties.Failure{}
-		for round := uint64(0); len(remaining) > 0 && run.stats.Checks < checks; round++ {
+		sigs := map[string]*signatureRun{}
+		tolerate := func(f *properties.Failure) bool {
+			ss := properties.Signatures(f)
+			for _, s := range ss {
+				if sigs[s] == nil {
+					return false
+				}
+			}
+			for _, s := range ss {
+				sigs[s].count++
+			}
+			return true
+		}
+		for round := uint64(0); run.stats.Checks < checks; round++ {
 			done := run.stats
-			res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: remaining, Checks: checks - run.stats.Checks,
-				Seed: seed + round, Name: "Explore_" + pn,
+			res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: props, Checks: checks - run.stats.Checks,
+				Seed: seed + round, Name: "Explore_" + pn, Tolerate: tolerate,
 				Progress: func(st properties.Stats) {
 					if n := done.Scenarios + st.Scenarios; n%2500 == 0 {
-						fmt.Printf("  %-9s %6d scenarios run (shrinking included), %d propert(ies) violated so far\n", pn, n, len(failures))
+						fmt.Printf("  %-9s %6d scenarios run (shrinking included), %d distinct failure(s) so far\n", pn, n, len(sigs))
 					}
 				}})
 			if res.Err != nil {
@@ -158,33 +180,39 @@ func explore(profiles []model.Profile, props []string, checks int, seed uint64, 
 			}
 			f.Checks += done.Checks
 			for _, v := range f.Violations {
-				if failures[v.Property] == nil {
-					failures[v.Property] = f
-					what := "NOT a registered finding"
-					if k, ok := properties.FindingExplaining(f, v.Property); ok {
-						what = "registered finding " + k.Slug
-					}
-					fmt.Printf("  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", pn, v.Property, f.Checks, f.Actions, what)
+				s := properties.Signature(f, v)
+				if sigs[s] != nil {
+					continue
 				}
+				sr := &signatureRun{sig: s, property: v.Property, count: 1, failure: f}
+				sigs[s] = sr
+				run.order = append(run.order, sr)
+				what := "NOT a registered finding"
+				if k, ok := properties.FindingExplaining(f, v.Property); ok {
+					what = "registered finding " + k.Slug
+				}
+				fmt.Printf("  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", pn, v.Property, f.Checks, f.Actions, what)
 			}
-			remaining = slices.DeleteFunc(remaining, func(q string) bool { return failures[q] != nil })
 		}
 		for _, prop := range props {
-			run.cells = append(run.cells, cell{pn, prop, failures[prop]})
+			c := cell{profile: pn, property: prop}
+			for _, sr := range run.order {
+				if sr.property == prop {
+					c.sigs = append(c.sigs, sr)
+				}
+			}
+			run.cells = append(run.cells, c)
 		}
-		fmt.Printf("  %-9s done: %d scenarios checked (%d run) in %s\n", pn, run.stats.Checks, run.stats.Scenarios, run.stats.Wall.Round(time.Millisecond))
+		fmt.Printf("  %-9s done: %d scenarios checked (%d run) in %s, %d distinct failure(s)\n", pn, run.stats.Checks, run.stats.Scenarios,
+			run.stats.Wall.Round(time.Millisecond), len(run.order))
 		runs = append(runs, run)
 	}
 	printTable(runs, time.Since(start))
-	printed := map[*properties.Failure]bool{}
 	for _, r := range runs {
-		for _, c := range r.cells {
-			if f := c.failure; f != nil && !printed[f] {
-				printed[f] = true
-				fmt.Printf("\n=== %s / %s ===\n%s", c.profile, c.property, f.Report())
-				if verbose {
-					fmt.Printf("full trace:\n%s", f.Trace)
-				}
+		for _, sr := range r.order {
+			fmt.Printf("\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.sig, sr.count, sr.failure.Report())
+			if verbose {
+				fmt.Printf("full trace:\n%s", sr.failure.Trace)
 			}
 		}
 	}
@@ -207,18 +235,25 @@ func printTable(runs []profileRun, wall time.Duration) {
 		fmt.Printf("%-16s", p.property)
 		for _, r := range runs {
 			c := r.cells[i]
-			s := "."
-			if c.failure != nil {
-				s = "NEW"
+			var marks []string
+			for _, sr := range c.sigs {
+				m := "NEW"
 				for j, k := range properties.Findings {
-					if k.Explains(c.failure, c.property) {
-						s = string(rune('A' + j))
-						legend[s] = fmt.Sprintf("%s: %s (%s, %s)", s, k.Slug, strings.Join(k.Properties, ","), k.Range())
-						if !k.Covers(r.profile) {
-							s += "!" // outside its registered range
+					if strings.HasSuffix(sr.sig, ": finding "+k.Slug) || strings.HasSuffix(sr.sig, ": finding "+k.Slug+properties.OutsideRange) {
+						m = string(rune('A' + j))
+						legend[m] = fmt.Sprintf("%s: %s (%s, %s)", m, k.Slug, strings.Join(k.Properties, ","), k.Range())
+						if strings.HasSuffix(sr.sig, properties.OutsideRange) {
+							m += "!" // outside its registered range
 						}
 					}
 				}
+				if !slices.Contains(marks, m) {
+					marks = append(marks, m)
+				}
+			}
+			s := "."
+			if len(marks) > 0 {
+				s = strings.Join(marks, ",")
 			}
 			fmt.Printf(" %-9s", s)
 		}
