@@ -67,16 +67,11 @@ func (w *World) tap() {
 		if !ok || node != guardNode {
 			return
 		}
-		var tag string
-		ws := false
-		switch k := tm.Kind.(type) {
-		case model.RequestStart:
-			tag = k.Headers[ClientTag]
-		case model.WebSocketOpen:
-			tag, ws = k.Headers[ClientTag], true
-		default:
+		tag, ok := tunnelTag(tm)
+		if !ok {
 			return
 		}
+		_, ws := tm.Kind.(model.WebSocketOpen)
 		runner := model.RunnerID(p.Subject[len("runner."):])
 		published[tm.MessageID] = len(wire.Starts[tag])
 		wire.Starts[tag] = append(wire.Starts[tag], record.Start{Sent: w.Sim.Now(), Reached: -1, Request: tm.RequestID, Runner: runner, WS: ws})
@@ -102,7 +97,8 @@ func (w *World) tap() {
 				return
 			}
 			if i, ok := published[tm.MessageID]; ok {
-				if st := &wire.Starts[tunnelTag(tm)][i]; st.Reached < 0 {
+				tag, _ := tunnelTag(tm)
+				if st := &wire.Starts[tag][i]; st.Reached < 0 {
 					st.Reached = now
 				}
 			}
@@ -148,15 +144,16 @@ func (w *World) tap() {
 	})
 }
 
-// tunnelTag is the client tag of a RequestStart or WebSocketOpen.
-func tunnelTag(tm *model.ToClientTunnelMessage) string {
+// tunnelTag is the client tag of a RequestStart or WebSocketOpen; ok is
+// false for any other tunnel message.
+func tunnelTag(tm *model.ToClientTunnelMessage) (tag string, ok bool) {
 	switch k := tm.Kind.(type) {
 	case model.RequestStart:
-		return k.Headers[ClientTag]
+		return k.Headers[ClientTag], true
 	case model.WebSocketOpen:
-		return k.Headers[ClientTag]
+		return k.Headers[ClientTag], true
 	}
-	return ""
+	return "", false
 }
 
 // NoteFault records an injected fault.

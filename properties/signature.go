@@ -2,6 +2,7 @@ package properties
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -40,18 +41,9 @@ func Signatures(f *Failure) []string {
 	var out []string
 	for _, v := range f.Violations {
 		s := Signature(f, v)
-		if !contains(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -59,10 +59,7 @@ func responseWait(p model.Profile) sim.Time {
 func (w world) attempts(r *record.HTTP) []httpAttempt {
 	reads := w.Wire.Reads[r.Name]
 	var out []httpAttempt
-	for _, s := range w.Wire.Starts[r.Name] {
-		if s.WS {
-			continue
-		}
+	for _, s := range w.startsOf(r.Name, false) {
 		a := httpAttempt{start: s, next: -1}
 		for _, rd := range reads {
 			if rd.Sent <= s.Sent {
@@ -156,21 +153,9 @@ func (w world) gcCollects(s record.Start, t sim.Time) bool {
 func checkAttempts(w world) []Violation {
 	var out []Violation
 	for _, r := range w.Requests {
-		if n := len(requestStarts(w.Wire.Starts[r.Name])); n > 3 {
+		if n := len(w.startsOf(r.Name, false)); n > 3 {
 			out = append(out, viol("attempts", r.Name, "more than 3 runner attempts",
 				map[string]string{"attempts": "<=3"}, map[string]string{"attempts": fmt.Sprint(n)}))
-		}
-	}
-	return out
-}
-
-// requestStarts are the distinct attempts among a client's publishes: one
-// per RequestStart (the request id is shared from 6b7ebbb0d).
-func requestStarts(starts []record.Start) []record.Start {
-	var out []record.Start
-	for _, s := range starts {
-		if !s.WS {
-			out = append(out, s)
 		}
 	}
 	return out

@@ -131,16 +131,21 @@ func (w world) hibernatable(a model.ActorID) bool { return w.Actors[a].CanHibern
 // peer reports whether the actor lives in a peer datacenter ("a@dc").
 func peer(a model.ActorID) bool { return strings.Contains(string(a), "@") }
 
-// wsStarts are the socket's WebSocketOpen publishes.
-func (w world) wsStarts(c *record.WS) []record.Start {
+// startsOf are a client's publishes of one kind: WebSocketOpens when ws,
+// else RequestStarts (one per attempt; the request id is shared from
+// 6b7ebbb0d).
+func (w world) startsOf(name string, ws bool) []record.Start {
 	var out []record.Start
-	for _, s := range w.Wire.Starts[c.Name] {
-		if s.WS {
+	for _, s := range w.Wire.Starts[name] {
+		if s.WS == ws {
 			out = append(out, s)
 		}
 	}
 	return out
 }
+
+// wsStarts are the socket's WebSocketOpen publishes.
+func (w world) wsStarts(c *record.WS) []record.Start { return w.startsOf(c.Name, true) }
 
 // requestIDs lists the distinct request ids of the client's publishes.
 func requestIDs(starts []record.Start, ws bool) []model.RequestID {
