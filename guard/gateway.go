@@ -113,7 +113,7 @@ func (s *sharedState) start(id model.RequestID, runner model.RunnerID, recv func
 		if f.hibernation != nil {
 			buffered = len(f.hibernation.pending)
 		}
-		s.g.trace("gw.reuse_stopping", "rid", id, "buffered", buffered)
+		s.g.trace("gw.reuse_stopping", sim.ID("rid", id), sim.Int("buffered", buffered))
 		f.hibernation = nil
 		f.stopping = false
 	}
@@ -183,7 +183,7 @@ func (s *sharedState) receive(msg any) {
 	m := msg.(*model.ToServerTunnelMessage)
 	f := s.inFlight[m.RequestID]
 	if f == nil {
-		s.g.trace("gw.not_in_flight", "rid", m.RequestID)
+		s.g.trace("gw.not_in_flight", sim.ID("rid", m.RequestID))
 		return
 	}
 	if !s.g.quirks.Has(model.TunnelAcks) { // a89ca2b17: no acks either way
@@ -242,7 +242,7 @@ func (s *sharedState) gcOnePhase() {
 		f := s.inFlight[id]
 		if f.recv == nil { // msg_tx.is_closed(): the handler is gone
 			if f.hibernation != nil {
-				s.g.trace("gw.gc_remove_closed", "rid", id, "buffered", len(f.hibernation.pending))
+				s.g.trace("gw.gc_remove_closed", sim.ID("rid", id), sim.Int("buffered", len(f.hibernation.pending)))
 			}
 			delete(s.inFlight, id)
 			continue
@@ -251,7 +251,7 @@ func (s *sharedState) gcOnePhase() {
 		if reason == "" {
 			continue
 		}
-		s.g.trace("gw.gc_remove", "rid", id, "reason", reason, "pending", len(f.pending))
+		s.g.trace("gw.gc_remove", sim.ID("rid", id), sim.Str("reason", reason), sim.Int("pending", len(f.pending)))
 		recv := f.recv
 		delete(s.inFlight, id)
 		recv(tunnelEvent{closed: true}) // the entry and its msg_tx are gone
@@ -287,7 +287,7 @@ func (s *sharedState) gcTwoPhase() {
 		if f.hibernation != nil {
 			buffered = len(f.hibernation.pending)
 		}
-		s.g.trace("gw.gc_stopping", "rid", id, "reason", reason, "buffered", buffered)
+		s.g.trace("gw.gc_stopping", sim.ID("rid", id), sim.Str("reason", reason), sim.Int("buffered", buffered))
 		if f.recv != nil && !s.g.quirks.Has(model.GatewayGCKillUndelivered) {
 			kill = append(kill, f)
 		}
@@ -298,7 +298,7 @@ func (s *sharedState) gcTwoPhase() {
 			if f.hibernation != nil {
 				buffered = len(f.hibernation.pending)
 			}
-			s.g.trace("gw.gc_remove_stopping", "rid", id, "buffered", buffered)
+			s.g.trace("gw.gc_remove_stopping", sim.ID("rid", id), sim.Int("buffered", buffered))
 			delete(s.inFlight, id)
 		}
 	}
@@ -374,7 +374,7 @@ type PegboardGateway struct {
 func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID model.RequestID, done func(*Response, error)) {
 	s, q := p.g.gw, p.g.quirks
 	if q.Has(model.GatewayCORS) && req.Method == "OPTIONS" { // GW@ecd4e0417:105-133
-		p.g.trace("gw.cors_preflight", "actor", p.actor)
+		p.g.trace("gw.cors_preflight", sim.Str("actor", p.actor))
 		h := corsHeaders(req)
 		h["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS, PATCH"
 		h["access-control-allow-headers"] = "*"
@@ -407,7 +407,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 	if !q.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:155, 220-223
 		stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
 			if _, ok := msg.(*model.Stopped); ok {
-				p.g.trace("gw.actor_stopped", "rid", id, "actor", p.actor)
+				p.g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor))
 				finish(nil, errServiceUnavailable())
 			}
 		})
@@ -432,7 +432,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 			}
 		}
 	})
-	p.g.trace("gw.request", "rid", id, "actor", p.actor, "runner", p.runner)
+	p.g.trace("gw.request", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Str("runner", p.runner))
 	headers := req.Headers.Clone()
 	if err := s.send(id, model.RequestStart{ActorID: p.actor, Method: req.Method, Path: p.path, Headers: headers, Body: req.Body}); err != nil {
 		finish(nil, err)
@@ -446,7 +446,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 		wait = sim.Second
 	}
 	timer = p.g.w.After(wait, func() { // GW:154-160
-		p.g.trace("gw.timeout", "rid", id)
+		p.g.trace("gw.timeout", sim.ID("rid", id))
 		finish(nil, errServiceUnavailable())
 	})
 }

@@ -69,7 +69,7 @@ func (s *sharedState) resendPending(id model.RequestID, lastMsgIndex int64) erro
 	}
 	if !s.g.quirks.Has(model.GatewayResendAfterLastIndex) {
 		for _, p := range hs.pending {
-			s.g.trace("gw.ws_resend", "rid", id, "idx", int(p.msg.Kind.(model.WebSocketMessage).Index))
+			s.g.trace("gw.ws_resend", sim.ID("rid", id), sim.Int("idx", int(p.msg.Kind.(model.WebSocketMessage).Index)))
 			s.g.ups.Publish(f.receiverSubject, p.msg)
 		}
 		return nil
@@ -79,7 +79,7 @@ func (s *sharedState) resendPending(id model.RequestID, lastMsgIndex int64) erro
 	for i, p := range hs.pending {
 		idx := first + uint16(i)
 		if lastMsgIndex < 0 || wrappingGT(idx, uint16(lastMsgIndex)) {
-			s.g.trace("gw.ws_resend", "rid", id, "idx", int(idx))
+			s.g.trace("gw.ws_resend", sim.ID("rid", id), sim.Int("idx", int(idx)))
 			s.g.ups.Publish(f.receiverSubject, p.msg)
 		}
 	}
@@ -178,7 +178,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				code, reason = *res.clientCode, res.clientWhy
 			}
 			if e := s.send(id, model.WebSocketClose{Code: model.Code(code), Reason: reason}); e != nil {
-				g.trace("gw.ws_close_failed", "rid", id, "err", e.Error()) // only logged (GW:459-465, errata E6)
+				g.trace("gw.ws_close_failed", sim.ID("rid", id), sim.Str("err", e.Error())) // only logged (GW:459-465, errata E6)
 			}
 			if plant.On(plant.GatewayDoubleCloseToRunner) {
 				_ = s.send(id, model.WebSocketClose{Code: model.Code(code), Reason: reason})
@@ -217,7 +217,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			var tick func()
 			tick = func() {
 				if f.lastPong+PingTimeout < g.w.Now() { // send_and_check_ping, GSS@c76f319fe:221-224
-					g.trace("gw.ping_timeout", "rid", id, "last_pong", f.lastPong)
+					g.trace("gw.ping_timeout", sim.ID("rid", id), sim.Dur("last_pong", f.lastPong))
 					finish(lifecycle{}, errWebSocketServiceTimeout())
 					return
 				}
@@ -239,7 +239,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				att.Opened = true
 				timer.Stop()
 				canHibernate = k.CanHibernate
-				g.trace("gw.ws_opened", "rid", id, "runner", p.runner, "hibernate", k.CanHibernate, "last", k.LastMsgIndex)
+				g.trace("gw.ws_opened", sim.ID("rid", id), sim.Str("runner", p.runner), sim.Bool("hibernate", k.CanHibernate), sim.Int("last", k.LastMsgIndex))
 				if err := s.toggleHibernation(id, k.CanHibernate); err != nil {
 					finish(lifecycle{}, err)
 					return
@@ -250,7 +250,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				}
 				running()
 			case model.ServerWebSocketClose: // any close before the open, retry flag ignored (GW:234-239)
-				g.trace("gw.ws_closed_before_open", "rid", id, "close", k.String())
+				g.trace("gw.ws_closed_before_open", sim.ID("rid", id), sim.Str("close", k.String()))
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
 			case nil:
 				if ev.timeout || ev.closed {
@@ -285,7 +285,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			if _, ok := msg.(*model.Stopped); !ok {
 				return
 			}
-			g.trace("gw.actor_stopped", "rid", id, "actor", p.actor, "opened", opened)
+			g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Bool("opened", opened))
 			switch {
 			case !opened:
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
@@ -303,7 +303,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 	if afterHibernation && !q.Has(model.GatewayOpenAfterHibernation) {
 		opened, canHibernate = true, true
 		att.Opened = true
-		g.trace("gw.ws_resumed", "rid", id, "actor", p.actor, "runner", p.runner)
+		g.trace("gw.ws_resumed", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Str("runner", p.runner))
 		if err := s.resendPending(id, -1); err != nil {
 			finish(lifecycle{}, err)
 			return
@@ -311,7 +311,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		running()
 		return
 	}
-	g.trace("gw.ws_open", "rid", id, "actor", p.actor, "runner", p.runner)
+	g.trace("gw.ws_open", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Str("runner", p.runner))
 	if err := s.send(id, model.WebSocketOpen{ActorID: p.actor, Path: p.path, Headers: req.Headers.Clone()}); err != nil {
 		finish(lifecycle{}, err)
 		return
@@ -322,7 +322,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 	}
 	timer = g.w.After(wait, func() { // GW:256-262
 		if !opened {
-			g.trace("gw.ws_open_timeout", "rid", id)
+			g.trace("gw.ws_open_timeout", sim.ID("rid", id))
 			finish(lifecycle{}, errWebSocketServiceUnavailable())
 		}
 	})
@@ -398,7 +398,7 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 				g.engine.Send(&model.HibernatingRequestDelete{Actor: p.actor, Gateway: s.subject, Request: id})
 			}
 		}
-		g.trace("gw.hibernation_end", "ray", h.log.Ray, "actor", p.actor, "why", why)
+		g.trace("gw.hibernation_end", sim.Str("ray", h.log.Ray), sim.Str("actor", p.actor), sim.Str("why", why))
 		done(close, err)
 	}
 	peek := func() bool {
@@ -413,7 +413,7 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 		}
 		return true
 	}
-	g.trace("gw.hibernate", "ray", h.log.Ray, "actor", p.actor)
+	g.trace("gw.hibernate", sim.Str("ray", h.log.Ray), sim.Str("actor", p.actor))
 	if !q.Has(model.GatewayRowAfterPendingCheck) { // GW@6339e242d:542-550
 		s.upsertHibernating(p.actor, id)
 	}

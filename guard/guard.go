@@ -55,13 +55,19 @@ type Response struct {
 	Body    string
 }
 
-func (r *Response) String() string {
-	s := fmt.Sprintf("%d", r.Status)
+// TraceTo renders a response as its status, its x-rivet-error and its
+// quoted body.
+func (r *Response) TraceTo(e *sim.Enc) {
+	e.Int(int64(r.Status))
 	if v, ok := r.Headers[model.XRivetError]; ok {
-		s += " x-rivet-error=" + v
+		e.Lit(" x-rivet-error=")
+		e.Str(v)
 	}
-	return s + fmt.Sprintf(" %q", r.Body)
+	e.Lit(" ")
+	e.Quote(r.Body)
 }
+
+func (r *Response) String() string { return sim.Render(r) }
 
 // Log is what Guard did for one client request, for tests and the oracle:
 // it is filled as the request runs.
@@ -156,7 +162,7 @@ func (g *Guard) dialEngine() {
 			}
 		}
 	}, func(why sim.CloseReason) {
-		g.trace("guard.engine_lost", "why", why)
+		g.trace("guard.engine_lost", sim.Enum("why", why))
 		g.w.After(EngineRedialWait, g.dialEngine)
 	})
 }
@@ -164,7 +170,7 @@ func (g *Guard) dialEngine() {
 // Node is the guard's node name.
 func (g *Guard) Node() string { return g.node }
 
-func (g *Guard) trace(event string, kv ...any) { g.w.Trace(g.node, event, kv...) }
+func (g *Guard) trace(event string, fs ...sim.Field) { g.w.Trace(g.node, event, fs...) }
 
 func (g *Guard) newRay() string {
 	g.rays++

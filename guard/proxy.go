@@ -32,14 +32,14 @@ func shouldRetry(r *Response, err error) bool {
 // the client receives; log is filled as the request runs.
 func (g *Guard) HandleHTTP(req *Request, done func(*Response)) *Log {
 	log := &Log{Ray: g.newRay()}
-	g.trace("guard.http", "ray", log.Ray, "method", req.Method, "path", req.Path)
+	g.trace("guard.http", sim.Str("ray", log.Ray), sim.Str("method", req.Method), sim.Str("path", req.Path))
 	reply := func(r *Response) {
 		if r.Headers == nil {
 			r.Headers = model.Headers{}
 		}
 		r.Headers[model.XRivetRayID] = log.Ray // PS:2217-2233
 		log.Done = g.w.Now()
-		g.trace("guard.respond", "ray", log.Ray, "status", r.Status, "resp", r)
+		g.trace("guard.respond", sim.Str("ray", log.Ray), sim.Int("status", r.Status), sim.Val("resp", r))
 		done(r)
 	}
 	g.resolveRoute(req, log, false, func(res resolved, err error) {
@@ -91,7 +91,7 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 			att.End = g.w.Now()
 			att.Retryable = shouldRetry(r, err)
 			att.Result = resultString(r, err)
-			g.trace("guard.attempt", "ray", log.Ray, "n", attempts, "rid", att.Request, "runner", h.runner, "result", att.Result, "retry", att.Retryable)
+			g.trace("guard.attempt", sim.Str("ray", log.Ray), sim.Int("n", attempts), sim.ID("rid", att.Request), sim.Str("runner", h.runner), sim.Str("result", att.Result), sim.Bool("retry", att.Retryable))
 			if !att.Retryable { // PS:1076
 				if err != nil {
 					reply(errIntoResponse(err, log.Ray))
@@ -143,10 +143,22 @@ type (
 	UpstreamResponse struct{ Response *Response }
 )
 
-func (m *UpstreamRequest) String() string {
-	return "UpstreamRequest{" + m.Request.Method + " " + m.Request.Path + "}"
+func (m *UpstreamRequest) TraceTo(e *sim.Enc) {
+	e.Lit("UpstreamRequest{")
+	e.Str(m.Request.Method)
+	e.Lit(" ")
+	e.Str(m.Request.Path)
+	e.Lit("}")
 }
-func (m *UpstreamResponse) String() string { return "UpstreamResponse{" + m.Response.String() + "}" }
+
+func (m *UpstreamResponse) TraceTo(e *sim.Enc) {
+	e.Lit("UpstreamResponse{")
+	e.Val(m.Response)
+	e.Lit("}")
+}
+
+func (m *UpstreamRequest) String() string  { return sim.Render(m) }
+func (m *UpstreamResponse) String() string { return sim.Render(m) }
 
 // targetRetry is the retry config of a Target route: Guard's production
 // middleware when the target carries an actor id (GMW:24-39, PS:1169-1188),
@@ -209,7 +221,7 @@ func (g *Guard) targetLoop(req *Request, log *Log, t *routeTarget, reply func(*R
 				att.Result = r.String()
 				reply(r)
 			}
-			g.trace("guard.attempt", "ray", log.Ray, "n", attempts, "target", t.Host, "result", att.Result, "retry", att.Retryable)
+			g.trace("guard.attempt", sim.Str("ray", log.Ray), sim.Int("n", attempts), sim.Str("target", t.Host), sim.Str("result", att.Result), sim.Bool("retry", att.Retryable))
 		})
 	}
 	attempt()

@@ -56,7 +56,7 @@ func (c *routeCache) insert(key string, cfg routeConfig) {
 
 // ExpireRouteCache drops every cached route, as if their TTL had passed.
 func (g *Guard) ExpireRouteCache() {
-	g.trace("guard.cache_expire", "entries", len(g.cache.entries))
+	g.trace("guard.cache_expire", sim.Int("entries", len(g.cache.entries)))
 	clear(g.cache.entries)
 }
 
@@ -91,19 +91,19 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 	if !ignoreCache {
 		if cfg, ok := g.cache.get(key); ok && len(cfg.Targets) > 0 {
 			t := cfg.Targets[g.rng.IntN(len(cfg.Targets))] // choose_random_target, seeded (PS:639-647)
-			g.trace("guard.cache_hit", "ray", log.Ray, "target", t.Host)
+			g.trace("guard.cache_hit", sim.Str("ray", log.Ray), sim.Str("target", t.Host))
 			done(resolved{target: &t}, nil)
 			return
 		}
 	}
 	log.RoutingCalls++
-	g.trace("guard.route", "ray", log.Ray, "call", log.RoutingCalls, "ignore_cache", ignoreCache)
+	g.trace("guard.route", sim.Str("ray", log.Ray), sim.Int("call", log.RoutingCalls), sim.Bool("ignore_cache", ignoreCache))
 	var call *routingCall
 	finished := false
 	capTimer := g.w.After(RoutingTimeout, func() { // PS:406-426
 		finished = true
 		call.cancel()
-		g.trace("guard.route_timeout", "ray", log.Ray)
+		g.trace("guard.route_timeout", sim.Str("ray", log.Ray))
 		done(resolved{}, errRequestTimeout())
 	})
 	call = g.route(req, func(out any, err error) {
@@ -113,7 +113,7 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 		finished = true
 		capTimer.Stop()
 		if err != nil {
-			g.trace("guard.route_error", "ray", log.Ray, "err", err.Error())
+			g.trace("guard.route_error", sim.Str("ray", log.Ray), sim.Str("err", err.Error()))
 			done(resolved{}, err)
 			return
 		}
@@ -129,7 +129,7 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 		case *staticResponse:
 			done(resolved{response: o}, nil)
 		case *PegboardGateway:
-			g.trace("guard.routed", "ray", log.Ray, "actor", o.actor, "runner", o.runner)
+			g.trace("guard.routed", sim.Str("ray", log.Ray), sim.Str("actor", o.actor), sim.Str("runner", o.runner))
 			done(resolved{gateway: o}, nil)
 		}
 	})
@@ -365,7 +365,7 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 					return
 				}
 				rewakes++
-				g.trace("guard.rewake", "actor", actor, "n", rewakes)
+				g.trace("guard.rewake", sim.Str("actor", actor), sim.Int("n", rewakes))
 				waking = true
 				g.signalWake(call, actor, func() { // awaited (PGR:199-206)
 					waking = false
@@ -421,7 +421,7 @@ func (g *Guard) readKeys(call *routingCall, actor model.ActorID, cb func(*model.
 	}
 	timer = g.w.After(GetForGatewayTimeout, func() {
 		delete(g.reads, id)
-		g.trace("guard.op_timeout", "op", "get_for_gateway", "actor", actor)
+		g.trace("guard.op_timeout", sim.Str("op", "get_for_gateway"), sim.Str("actor", actor))
 		cb(nil, &internalError{"operation timed out: get_for_gateway"})
 	})
 	call.stops = append(call.stops, func() { timer.Stop(); delete(g.reads, id) })
@@ -433,7 +433,7 @@ func (g *Guard) readKeys(call *routingCall, actor model.ActorID, cb func(*model.
 func (g *Guard) signalWake(call *routingCall, actor model.ActorID, sent func()) {
 	g.readID++
 	id := g.readID
-	g.trace("guard.wake", "actor", actor, "signal", id)
+	g.trace("guard.wake", sim.Str("actor", actor), sim.Uint("signal", id))
 	g.signals[id] = func() {
 		if !call.dropped {
 			sent()

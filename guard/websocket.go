@@ -2,6 +2,7 @@ package guard
 
 import (
 	"github.com/guardsim/guardsim/internal/plant"
+	"github.com/guardsim/guardsim/sim"
 	"strconv"
 
 	"github.com/guardsim/guardsim/model"
@@ -64,7 +65,7 @@ func (h *WebSocketHandle) push(f clientFrame) {
 	if f.close || f.end {
 		h.clientDone = true
 	}
-	h.g.trace("guard.ws_client_frame", "ray", h.log.Ray, "frame", f.String())
+	h.g.trace("guard.ws_client_frame", sim.Str("ray", h.log.Ray), sim.Str("frame", f.String()))
 	h.inbox = append(h.inbox, f)
 	h.drain()
 	if h.reader == nil && h.onFrame != nil {
@@ -132,7 +133,7 @@ func (h *WebSocketHandle) sendClose(f *closeFrame) bool {
 	case !h.g.quirks.Has(model.GuardEmptyCloseFrame):
 		code, reason = model.CloseNormal, "ws.closed" // to_hyper_close(None), PS@aa4fc4cff:2566-2572
 	}
-	h.g.trace("guard.ws_close", "ray", h.log.Ray, "code", int(code), "reason", reason)
+	h.g.trace("guard.ws_close", sim.Str("ray", h.log.Ray), sim.Int("code", int(code)), sim.Str("reason", reason))
 	h.log.Done = h.g.w.Now()
 	h.client.Closed(code, reason)
 	return true
@@ -153,9 +154,9 @@ func isWSRetry(err error) bool {
 func (g *Guard) HandleWebSocket(req *Request, client ClientWebSocket) (*WebSocketHandle, *Log) {
 	log := &Log{Ray: g.newRay()}
 	h := &WebSocketHandle{g: g, client: client, log: log}
-	g.trace("guard.ws", "ray", log.Ray, "path", req.Path)
+	g.trace("guard.ws", sim.Str("ray", log.Ray), sim.Str("path", req.Path))
 	upgrade := func() {
-		g.trace("guard.ws_upgraded", "ray", log.Ray)
+		g.trace("guard.ws_upgraded", sim.Str("ray", log.Ray))
 		h := model.Headers{model.SecWebSocketProtocol: "rivet", model.XRivetRayID: log.Ray}
 		if plant.On(plant.GuardNoSubprotocol) {
 			delete(h, model.SecWebSocketProtocol)
@@ -189,7 +190,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 	attempts := 0
 	hibernationClosed := false // ws_hibernation_close (PS@4e60a30e9:1916-1924)
 	afterHibernation := false  // after_hibernation (PS@450d9e5c6:1848-1937)
-	linger := func() { g.w.After(WebSocketCloseLinger, func() { g.trace("guard.ws_done", "ray", log.Ray) }) }
+	linger := func() { g.w.After(WebSocketCloseLinger, func() { g.trace("guard.ws_done", sim.Str("ray", log.Ray)) }) }
 	var run func()
 	run = func() {
 		log.Attempts = append(log.Attempts, Attempt{Runner: handler.runner, Start: g.w.Now()})
@@ -214,12 +215,12 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 			if wsRetry {
 				attempts = 0
 				log.Reconnects++
-				g.trace("guard.ws_reconnect", "ray", log.Ray, "rid", id)
+				g.trace("guard.ws_reconnect", sim.Str("ray", log.Ray), sim.ID("rid", id))
 			} else {
 				attempts++
 			}
 			att.Retryable = wsRetry || isRetryableWS(err)
-			g.trace("guard.ws_attempt", "ray", log.Ray, "n", n+1, "rid", id, "result", att.Result, "attempts", attempts)
+			g.trace("guard.ws_attempt", sim.Str("ray", log.Ray), sim.Int("n", n+1), sim.ID("rid", id), sim.Str("result", att.Result), sim.Int("attempts", attempts))
 			if (attempts > DefaultMaxAttempts && !plant.On(plant.GuardWSNoAttemptCap)) || !att.Retryable { // PS:1868-1890
 				f := errToCloseFrame(err, log.Ray)
 				if h.sendClose(&f) {
@@ -257,7 +258,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 					return
 				}
 				if hibernationClosed { // ensure! (PS@4e60a30e9:1910-1915): an error, the task ends
-					g.trace("guard.ws_hibernate_again", "ray", log.Ray)
+					g.trace("guard.ws_hibernate_again", sim.Str("ray", log.Ray))
 					f := errToCloseFrame(&internalError{"should not be hibernating again after receiving a close frame during hibernation"}, log.Ray)
 					if h.sendClose(&f) {
 						linger()

@@ -1,7 +1,6 @@
 package guard
 
 import (
-	"strconv"
 
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
@@ -32,17 +31,33 @@ type (
 	}
 )
 
-func (m *UpstreamWSOpen) String() string   { return "UpstreamWSOpen{" + m.Request.Path + "}" }
-func (*UpstreamWSAccepted) String() string { return "UpstreamWSAccepted{}" }
-func (m *UpstreamWSFrame) String() string {
-	if !m.Close {
-		return "UpstreamWSFrame{" + m.Data + "}"
-	}
-	if m.Code == nil {
-		return "UpstreamWSFrame{close}"
-	}
-	return "UpstreamWSFrame{close " + strconv.Itoa(int(*m.Code)) + " " + m.Reason + "}"
+func (m *UpstreamWSOpen) TraceTo(e *sim.Enc) {
+	e.Lit("UpstreamWSOpen{")
+	e.Str(m.Request.Path)
+	e.Lit("}")
 }
+
+func (*UpstreamWSAccepted) TraceTo(e *sim.Enc) { e.Lit("UpstreamWSAccepted{}") }
+
+func (m *UpstreamWSFrame) TraceTo(e *sim.Enc) {
+	e.Lit("UpstreamWSFrame{")
+	switch {
+	case !m.Close:
+		e.Str(m.Data)
+	case m.Code == nil:
+		e.Lit("close")
+	default:
+		e.Lit("close ")
+		e.Uint(uint64(*m.Code))
+		e.Lit(" ")
+		e.Str(m.Reason)
+	}
+	e.Lit("}")
+}
+
+func (m *UpstreamWSOpen) String() string     { return sim.Render(m) }
+func (m *UpstreamWSAccepted) String() string { return sim.Render(m) }
+func (m *UpstreamWSFrame) String() string    { return sim.Render(m) }
 
 // wsTargetLoop is the Target WebSocket task (PS:1239-1812). The client has
 // its 101 already; the 30 s wait for the client's upgrade (PS:1254-1271)
@@ -62,12 +77,12 @@ func (g *Guard) wsTargetLoop(req *Request, h *WebSocketHandle, t *routeTarget) {
 			att.End = g.w.Now()
 			if c != nil { // PS:1346-1388: connected
 				att.Result, att.Opened = "connected", true
-				g.trace("guard.ws_target_connected", "ray", log.Ray, "target", t.Host, "n", attempts)
+				g.trace("guard.ws_target_connected", sim.Str("ray", log.Ray), sim.Str("target", t.Host), sim.Int("n", attempts))
 				g.forwardWS(h, c)
 				return
 			}
 			att.Result, att.Retryable = why, true
-			g.trace("guard.ws_target_attempt", "ray", log.Ray, "n", attempts, "target", t.Host, "result", why)
+			g.trace("guard.ws_target_attempt", sim.Str("ray", log.Ray), sim.Int("n", attempts), sim.Str("target", t.Host), sim.Str("result", why))
 			if attempts >= maxAttempts { // PS:1391-1435
 				f := errToCloseFrame(errRetryAttemptsExceeded(attempts), log.Ray)
 				h.sendClose(&f)
@@ -79,7 +94,7 @@ func (g *Guard) wsTargetLoop(req *Request, h *WebSocketHandle, t *routeTarget) {
 				g.resolveRoute(req, log, true, func(res resolved, err error) { // PS:1448-1487
 					switch {
 					case err != nil: // only logged: the old target is reused
-						g.trace("guard.ws_target_routing_error", "ray", log.Ray, "err", err.Error())
+						g.trace("guard.ws_target_routing_error", sim.Str("ray", log.Ray), sim.Str("err", err.Error()))
 					case res.target != nil:
 						t = res.target
 					case res.response != nil:

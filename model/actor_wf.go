@@ -44,7 +44,7 @@ type actorWF struct {
 func (e *Engine) CreateActor(id ActorID, crash CrashPolicy, preferred RunnerID) {
 	a := &actorWF{id: id, crash: crash, preferred: preferred}
 	e.actors[id] = a
-	e.w.Trace(EngineNode, "wf.create", "actor", id, "crash", crash, "prefer", preferred)
+	e.w.Trace(EngineNode, "wf.create", sim.Str("actor", id), sim.Enum("crash", crash), sim.Str("prefer", preferred))
 	e.spawn(a, func() {})
 }
 
@@ -63,7 +63,7 @@ func (c CrashPolicy) String() string {
 func (e *Engine) signal(id ActorID, fn func(a *actorWF)) {
 	a := e.actors[id]
 	if a == nil {
-		e.w.Trace(EngineNode, "wf.no_workflow", "actor", id)
+		e.w.Trace(EngineNode, "wf.no_workflow", sim.Str("actor", id))
 		return
 	}
 	at := e.w.Now() + e.cfg.WorkflowDelay
@@ -102,7 +102,7 @@ func (e *Engine) Wake(id ActorID) { e.signal(id, e.wake) }
 func (e *Engine) Destroy(id ActorID) {
 	a := e.actors[id]
 	if a == nil {
-		e.w.Trace(EngineNode, "wf.no_workflow", "actor", id)
+		e.w.Trace(EngineNode, "wf.no_workflow", sim.Str("actor", id))
 		return
 	}
 	e.w.At(max(e.w.Now()+e.cfg.WorkflowDelay, a.lastAt), func() {
@@ -110,7 +110,7 @@ func (e *Engine) Destroy(id ActorID) {
 			return
 		}
 		if a.blocked {
-			e.w.Trace(EngineNode, "wf.destroy_early", "actor", a.id)
+			e.w.Trace(EngineNode, "wf.destroy_early", sim.Str("actor", a.id))
 			a.backoff.Stop()
 			e.pending = slices.DeleteFunc(e.pending, func(x ActorID) bool { return x == a.id })
 			a.deferred, a.resume = nil, nil
@@ -131,7 +131,7 @@ func (e *Engine) Destroy(id ActorID) {
 func (e *Engine) Reschedule(id ActorID, runner RunnerID) {
 	e.signal(id, func(a *actorWF) {
 		if a.runner == "" || a.sleeping {
-			e.w.Trace(EngineNode, "wf.reschedule_ignored", "actor", a.id, "runner", a.runner, "sleeping", a.sleeping)
+			e.w.Trace(EngineNode, "wf.reschedule_ignored", sim.Str("actor", a.id), sim.Str("runner", a.runner), sim.Bool("sleeping", a.sleeping))
 			return
 		}
 		a.preferred = runner
@@ -156,18 +156,18 @@ func (e *Engine) ActorRunner(id ActorID) (RunnerID, Generation) {
 }
 
 func (e *Engine) publish(a *actorWF, msg any) {
-	e.w.Trace(EngineNode, "wf.publish", "actor", a.id, "msg", msg)
+	e.w.Trace(EngineNode, "wf.publish", sim.Str("actor", a.id), sim.Any("msg", msg))
 	e.ups.Publish(ActorSubject(a.id), msg)
 }
 
 // event handles a runner event for the actor (AWF:292-386).
 func (e *Engine) event(a *actorWF, gen Generation, fn func()) {
 	if gen != a.gen {
-		e.w.Trace(EngineNode, "wf.stale_event", "actor", a.id, "gen", gen, "current", a.gen)
+		e.w.Trace(EngineNode, "wf.stale_event", sim.Str("actor", a.id), sim.Uint("gen", gen), sim.Uint("current", a.gen))
 		return
 	}
 	if a.runner == "" {
-		e.w.Trace(EngineNode, "wf.not_allocated", "actor", a.id)
+		e.w.Trace(EngineNode, "wf.not_allocated", sim.Str("actor", a.id))
 		return
 	}
 	fn()
@@ -202,13 +202,13 @@ func (e *Engine) running(a *actorWF) { // AWF:357-371
 func (e *Engine) wake(a *actorWF) { // AWF:387-430
 	switch {
 	case !a.sleeping:
-		e.w.Trace(EngineNode, "wf.wake_ignored", "actor", a.id, "why", "not sleeping")
+		e.w.Trace(EngineNode, "wf.wake_ignored", sim.Str("actor", a.id), sim.Str("why", "not sleeping"))
 	case a.runner == "":
 		a.sleeping, a.willWake = false, false
 		e.reschedule(a, false, func() {})
 	case !a.willWake:
 		a.willWake = true
-		e.w.Trace(EngineNode, "wf.will_wake", "actor", a.id)
+		e.w.Trace(EngineNode, "wf.will_wake", sim.Str("actor", a.id))
 	}
 }
 
@@ -218,7 +218,7 @@ func (e *Engine) gcTimeout(a *actorWF, d sim.Time) {
 	a.gc.Stop()
 	gen := a.gen
 	a.gc = e.w.After(d, func() {
-		e.w.Trace(EngineNode, "wf.gc_timeout", "actor", a.id, "gen", gen)
+		e.w.Trace(EngineNode, "wf.gc_timeout", sim.Str("actor", a.id), sim.Uint("gen", gen))
 		e.signal(a.id, func(a *actorWF) { e.lost(a, gen, false) })
 	})
 }
@@ -299,7 +299,7 @@ func (e *Engine) reschedule(a *actorWF, resetRescheduling bool, then func()) {
 		return
 	}
 	d := BaseRetryTimeout<<min(a.retryCount, retryBackoffMaxExp) + sim.Time(e.rng.IntN(retryBackoffJitterMs))*sim.Millisecond
-	e.w.Trace(EngineNode, "wf.reschedule_backoff", "actor", a.id, "retry", a.retryCount, "delay", d)
+	e.w.Trace(EngineNode, "wf.reschedule_backoff", sim.Str("actor", a.id), sim.Int("retry", a.retryCount), sim.Dur("delay", d))
 	a.blocked = true
 	a.backoff = e.w.After(d, func() { e.spawn(a, then) })
 }
@@ -312,7 +312,7 @@ func (e *Engine) spawn(a *actorWF, then func()) {
 	r := e.pickRunner(a)
 	if r == "" {
 		e.pending = append(e.pending, a.id)
-		e.w.Trace(EngineNode, "wf.pending", "actor", a.id, "gen", a.gen+1)
+		e.w.Trace(EngineNode, "wf.pending", sim.Str("actor", a.id), sim.Uint("gen", a.gen+1))
 		return
 	}
 	e.allocate(a, r)

@@ -100,7 +100,7 @@ func (e *Engine) History() []Placement { return e.history }
 
 func (e *Engine) record(a *actorWF, ev string) {
 	e.history = append(e.history, Placement{e.w.Now(), a.id, a.gen, a.runner, ev, a.sleepTs})
-	e.w.Trace(EngineNode, "wf."+ev, "actor", a.id, "gen", a.gen, "runner", a.runner)
+	e.w.Trace(EngineNode, "wf."+ev, sim.Str("actor", a.id), sim.Uint("gen", a.gen), sim.Str("runner", a.runner))
 }
 
 // accept handles a new connection to the engine: a runner's WebSocket

@@ -1,7 +1,5 @@
 package model
 
-import "fmt"
-
 // EngineNode is the node of the engine: the actor and runner workflows,
 // UDB and the pegboard-runner endpoint that runners connect to.
 const EngineNode = "engine"
@@ -38,14 +36,6 @@ type SignalWake struct {
 // workflow that has finished is committed too, and ignored.
 type SignalSent struct{ ID uint64 }
 
-func (m *GetForGateway) String() string { return fmt.Sprintf("GetForGateway{#%d %s}", m.ID, m.Actor) }
-func (m *ActorKeys) String() string {
-	return fmt.Sprintf("ActorKeys{#%d found=%t destroyed=%t sleeping=%t connectable=%t runner=%s}",
-		m.ID, m.Found, m.Destroyed, m.Sleeping, m.Connectable, m.Runner)
-}
-func (m *SignalWake) String() string { return fmt.Sprintf("Wake{#%d %s}", m.ID, m.Actor) }
-func (m *SignalSent) String() string { return fmt.Sprintf("SignalSent{#%d}", m.ID) }
-
 // Messages the actor workflow publishes on ActorSubject (AWF:664-675,
 // 705-706, ADS:25).
 type (
@@ -58,11 +48,6 @@ type (
 	// DestroyStarted: the destroy workflow began.
 	DestroyStarted struct{}
 )
-
-func (m *Ready) String() string        { return fmt.Sprintf("Ready{%s}", m.Runner) }
-func (*Stopped) String() string        { return "Stopped{}" }
-func (m *Failed) String() string       { return fmt.Sprintf("Failed{%s}", m.Error) }
-func (*DestroyStarted) String() string { return "DestroyStarted{}" }
 
 // HibernatingRequestUpsert is the gateway's UDB write of a hibernating
 // request row (hibernating_request::upsert, GW@450d9e5c6 keepalive,
@@ -81,11 +66,4 @@ type HibernatingRequestDelete struct {
 	Actor   ActorID
 	Gateway string
 	Request RequestID
-}
-
-func (m *HibernatingRequestUpsert) String() string {
-	return fmt.Sprintf("HibernatingRequestUpsert{%s %s}", m.Actor, m.Request)
-}
-func (m *HibernatingRequestDelete) String() string {
-	return fmt.Sprintf("HibernatingRequestDelete{%s %s}", m.Actor, m.Request)
 }

@@ -69,7 +69,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 			e.evict(rw, old)
 		}
 	} else if len(rw.conns) > 0 {
-		e.w.Trace(EngineNode, "pbr.duplicate_connection", "runner", id, "conns", len(rw.conns)+1)
+		e.w.Trace(EngineNode, "pbr.duplicate_connection", sim.Str("runner", id), sim.Int("conns", len(rw.conns)+1))
 	}
 	rw.lostTimer.Stop()
 	rw.lost = false
@@ -83,7 +83,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 		}
 	})
 	rw.conns = append(rw.conns, pc)
-	e.w.Trace(EngineNode, "pbr.connected", "runner", id, "conn", c.ID())
+	e.w.Trace(EngineNode, "pbr.connected", sim.Str("runner", id), sim.Uint("conn", c.ID()))
 	c.Send(&ToClientInit{Runner: id, Incarnation: rw.incarnation, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold), LastEventIdx: rw.lastEventIdx})
 	// Missed commands (RWF:123-128): those after the runner's last one.
 	from := int64(0)
@@ -161,7 +161,7 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 		}
 		req, ok := pc.active[m.RequestID]
 		if !ok {
-			e.w.Trace(EngineNode, "pbr.no_active_request", "runner", rw.id, "msg", m)
+			e.w.Trace(EngineNode, "pbr.no_active_request", sim.Str("runner", rw.id), sim.Val("msg", m))
 			return
 		}
 		switch k := m.Kind.(type) {
@@ -203,7 +203,7 @@ func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
 		return true
 	}
 	if idx <= rw.lastEventIdx {
-		e.w.Trace(EngineNode, "rwf.duplicate_event", "runner", rw.id, "idx", idx)
+		e.w.Trace(EngineNode, "rwf.duplicate_event", sim.Str("runner", rw.id), sim.Int("idx", idx))
 		return false
 	}
 	rw.lastEventIdx = idx
@@ -215,7 +215,7 @@ func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
 // timer starts (RWF:89, 323-329; upstream it follows the missing pings).
 func (e *Engine) runnerDisconnected(rw *runnerWF, pc *pbrConn, why sim.CloseReason) {
 	rw.conns = slices.DeleteFunc(rw.conns, func(x *pbrConn) bool { return x == pc })
-	e.w.Trace(EngineNode, "pbr.disconnected", "runner", rw.id, "conn", pc.c.ID(), "why", why, "left", len(rw.conns))
+	e.w.Trace(EngineNode, "pbr.disconnected", sim.Str("runner", rw.id), sim.Uint("conn", pc.c.ID()), sim.Enum("why", why), sim.Int("left", len(rw.conns)))
 	e.dropTunnel(pc, why == sim.Closed)
 	if len(rw.conns) == 0 {
 		rw.lostTimer = e.w.After(e.cfg.RunnerLostThreshold, func() { e.runnerLost(rw) })
@@ -228,7 +228,7 @@ func (e *Engine) runnerDisconnected(rw *runnerWF, pc *pbrConn, why sim.CloseReas
 // to Normal), and its active requests get the error close.
 func (e *Engine) evict(rw *runnerWF, pc *pbrConn) {
 	rw.conns = slices.DeleteFunc(rw.conns, func(x *pbrConn) bool { return x == pc })
-	e.w.Trace(EngineNode, "pbr.evict", "runner", rw.id, "conn", pc.c.ID())
+	e.w.Trace(EngineNode, "pbr.evict", sim.Str("runner", rw.id), sim.Uint("conn", pc.c.ID()))
 	pc.c.Send(&CloseFrame{Code: CloseNormal, Reason: "ws.eviction"})
 	pc.c.Close()
 	e.dropTunnel(pc, false)
@@ -261,7 +261,7 @@ func (e *Engine) dropTunnel(pc *pbrConn, clean bool) {
 // runnerLost signals Lost for every actor still allocated to the runner.
 func (e *Engine) runnerLost(rw *runnerWF) {
 	rw.lost = true
-	e.w.Trace(EngineNode, "rwf.lost", "runner", rw.id)
+	e.w.Trace(EngineNode, "rwf.lost", sim.Str("runner", rw.id))
 	for _, aid := range sim.SortedKeys(e.actors) {
 		a := e.actors[aid]
 		if plant.On(plant.EngineLostKeepsActors) {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -363,13 +364,17 @@ func quirksAt(hash string) Quirks {
 }
 
 // Profiles lists the profile of every commit of the timeline, oldest first.
-func Profiles() []Profile {
+func Profiles() []Profile { return slices.Clone(timelineProfiles) }
+
+// timelineProfiles is computed once: every scenario script names its
+// profile, and deriving the quirk sets walks the whole timeline per quirk.
+var timelineProfiles = func() []Profile {
 	ps := make([]Profile, len(Timeline))
 	for i, c := range Timeline {
 		ps[i] = Profile{Commit: c, Quirks: quirksAt(c.Hash)}
 	}
 	return ps
-}
+}()
 
 // Newest is the profile of the timeline's last commit: the one the gate runs.
 func Newest() Profile { return Profiles()[len(Timeline)-1] }
@@ -394,7 +399,7 @@ func mustProfile(name string) Profile {
 // abbreviated hash or any prefix of at least 7 hex digits of it.
 func ProfileByName(name string) (Profile, error) {
 	name = strings.TrimSpace(name)
-	for _, p := range Profiles() {
+	for _, p := range timelineProfiles {
 		c := p.Commit
 		if (name != "" && name == c.Alias) || (len(name) >= 7 && (strings.HasPrefix(c.Hash, name) || strings.HasPrefix(name, c.Hash))) {
 			return p, nil

@@ -1,11 +1,7 @@
 package model
 
 import (
-	"fmt"
 	"maps"
-	"strings"
-
-	"github.com/guardsim/guardsim/sim"
 )
 
 // RequestID identifies one tunnel request (upstream a UUIDv4, RequestId in
@@ -13,13 +9,9 @@ import (
 // reuses one per client WebSocket across attempts (PS:1823, GW:204).
 type RequestID uint64
 
-func (id RequestID) String() string { return fmt.Sprintf("rq%d", uint64(id)) }
-
 // MessageID identifies one tunnel message (upstream a UUIDv4); TunnelAck
 // matches messages by it.
 type MessageID uint64
-
-func (id MessageID) String() string { return fmt.Sprintf("m%d", uint64(id)) }
 
 // ActorID names an actor.
 type ActorID string
@@ -33,23 +25,6 @@ type Generation uint32
 // Headers is an HTTP header map with lowercase keys. A header with several
 // values keeps only its last, as Guard does (errata E1).
 type Headers map[string]string
-
-// String renders headers in sorted key order, for the trace.
-func (h Headers) String() string {
-	if len(h) == 0 {
-		return "{}"
-	}
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range sim.SortedKeys(h) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, "%s:%s", k, h[k])
-	}
-	b.WriteByte('}')
-	return b.String()
-}
 
 // Clone copies h.
 func (h Headers) Clone() Headers {
@@ -95,33 +70,12 @@ type ToClientTunnelMessage struct {
 	Kind           TunnelKind
 }
 
-func (m *ToClientTunnelMessage) String() string {
-	s := fmt.Sprintf("%s{%s %s", m.Kind.tunnelKind(), m.RequestID, m.MessageID)
-	if m.GatewayReplyTo != "" {
-		s += " reply=" + m.GatewayReplyTo
-	}
-	return s + kindFields(m.Kind) + "}"
-}
-
 // ToServerTunnelMessage goes from the runner to the gateway.
 type ToServerTunnelMessage struct {
 	RequestID RequestID
 	MessageID MessageID
 	Gateway   string // from a89ca2b17, see ToClientTunnelMessage
 	Kind      TunnelKind
-}
-
-func (m *ToServerTunnelMessage) String() string {
-	return fmt.Sprintf("%s{%s %s%s}", m.Kind.tunnelKind(), m.RequestID, m.MessageID, kindFields(m.Kind))
-}
-
-func kindFields(k TunnelKind) string {
-	if s, ok := k.(fmt.Stringer); ok {
-		if f := s.String(); f != "" {
-			return " " + f
-		}
-	}
-	return ""
 }
 
 // Gateway → runner kinds.
@@ -209,38 +163,6 @@ func (ServerWebSocketMessage) tunnelKind() string    { return "ServerWebSocketMe
 func (ServerWebSocketMessageAck) tunnelKind() string { return "ServerWebSocketMessageAck" }
 func (ServerWebSocketClose) tunnelKind() string      { return "ServerWebSocketClose" }
 
-func (k RequestStart) String() string {
-	return fmt.Sprintf("actor=%s %s %s", k.ActorID, k.Method, k.Path)
-}
-func (k WebSocketOpen) String() string { return fmt.Sprintf("actor=%s %s", k.ActorID, k.Path) }
-func (k WebSocketMessage) String() string {
-	return fmt.Sprintf("idx=%d data=%q", k.Index, k.Data)
-}
-func (k WebSocketClose) String() string { return closeString(k.Code, k.Reason) }
-func (k ResponseStart) String() string {
-	s := fmt.Sprintf("status=%d", k.Status)
-	if v, ok := k.Headers[XRivetError]; ok {
-		s += " x-rivet-error=" + v
-	}
-	return s
-}
-func (k ServerWebSocketOpen) String() string {
-	return fmt.Sprintf("hibernate=%t last=%d", k.CanHibernate, k.LastMsgIndex)
-}
-func (k ServerWebSocketMessage) String() string    { return fmt.Sprintf("data=%q", k.Data) }
-func (k ServerWebSocketMessageAck) String() string { return fmt.Sprintf("idx=%d", k.Index) }
-func (k ServerWebSocketClose) String() string {
-	return closeString(k.Code, k.Reason) + fmt.Sprintf(" retry=%t", k.Retry)
-}
-
-func closeString(code *uint16, reason string) string {
-	c := "none"
-	if code != nil {
-		c = fmt.Sprint(*code)
-	}
-	return fmt.Sprintf("code=%s reason=%q", c, reason)
-}
-
 // Code returns a pointer to c, for the optional close codes.
 func Code(c uint16) *uint16 { return &c }
 
@@ -267,6 +189,3 @@ type ToGatewayPong struct {
 	RequestID RequestID
 	TS        int64
 }
-
-func (m *ToRunnerPing) String() string  { return fmt.Sprintf("ToRunnerPing{%s}", m.RequestID) }
-func (m *ToGatewayPong) String() string { return fmt.Sprintf("ToGatewayPong{%s}", m.RequestID) }

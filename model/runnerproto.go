@@ -127,22 +127,6 @@ func (*EventActorStateUpdate) toServer() {}
 func (*EventActorIntent) toServer()      {}
 func (*ToServerTunnelMessage) toServer() {}
 
-func (m *ToClientInit) String() string { return fmt.Sprintf("Init{%s}", m.Runner) }
-func (m *ToServerInit) String() string { return fmt.Sprintf("Init{%s}", m.Runner) }
-func (m *CommandStartActor) String() string {
-	return fmt.Sprintf("StartActor{%s gen=%d}", m.ActorID, m.Generation)
-}
-func (m *CommandStopActor) String() string {
-	return fmt.Sprintf("StopActor{%s gen=%d}", m.ActorID, m.Generation)
-}
-func (*ToClientClose) String() string { return "Close{}" }
-func (m *EventActorStateUpdate) String() string {
-	return fmt.Sprintf("ActorState{%s gen=%d %s}", m.ActorID, m.Generation, m.State)
-}
-func (m *EventActorIntent) String() string {
-	return fmt.Sprintf("ActorIntent{%s gen=%d %s}", m.ActorID, m.Generation, m.Intent)
-}
-
 // CloseFrame is the close frame Guard sends on a runner's WebSocket before
 // closing it, e.g. 1000 "ws.eviction#ray" when pegboard-runner evicts a
 // connection (PBR@2f5666c05:92-132, PS:2489-2511).
@@ -150,5 +134,3 @@ type CloseFrame struct {
 	Code   uint16
 	Reason string
 }
-
-func (m *CloseFrame) String() string { return fmt.Sprintf("CloseFrame{%d %s}", m.Code, m.Reason) }

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/guardsim/guardsim/sim"
@@ -21,9 +20,6 @@ type Delivery struct {
 	Subject string
 	Msg     any
 }
-
-func (p *Publish) String() string  { return fmt.Sprintf("Publish{%s %v}", p.Subject, p.Msg) }
-func (d *Delivery) String() string { return fmt.Sprintf("Delivery{%s %v}", d.Subject, d.Msg) }
 
 // Subjects used by the gateway, pegboard-runner and the actor workflow.
 func RunnerReceiverSubject(r RunnerID) string   { return "runner." + string(r) } // GW:98-99
@@ -69,7 +65,7 @@ func NewUPS(w *sim.World) *UPS {
 func (u *UPS) route(p *Publish) {
 	nodes := u.subs[p.Subject]
 	if len(nodes) == 0 {
-		u.w.Trace(UPSNode, "ups.drop", "subject", p.Subject, "msg", p.Msg)
+		u.w.Trace(UPSNode, "ups.drop", sim.Str("subject", p.Subject), sim.Any("msg", p.Msg))
 		return
 	}
 	for _, n := range nodes {
@@ -120,8 +116,6 @@ type UPSClient struct {
 // upsHello tells a client its connection is up.
 type upsHello struct{}
 
-func (upsHello) String() string { return "Hello{}" }
-
 // UPSReconnectWait is how long a client waits before redialling UPS after
 // losing its connection (the NATS client's default ReconnectWait).
 const UPSReconnectWait = 2 * sim.Second
@@ -158,7 +152,7 @@ func (c *UPSClient) dial() {
 		}
 	}, func(why sim.CloseReason) {
 		c.up = false
-		c.ups.w.Trace(c.node, "ups.client_lost", "why", why)
+		c.ups.w.Trace(c.node, "ups.client_lost", sim.Enum("why", why))
 		c.ups.w.After(UPSReconnectWait, c.dial)
 	})
 }

@@ -437,7 +437,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			w.NoteLifecycle(model.ActorID(a), verb)
 			rn := w.hosting(model.ActorID(a))
 			if rn == nil {
-				w.Sim.Trace("script", "script.noop", "cmd", verb, "actor", a, "why", "no runner hosts it")
+				w.Sim.Trace("script", "script.noop", sim.Str("cmd", verb), sim.Str("actor", a), sim.Str("why", "no runner hosts it"))
 				return
 			}
 			switch verb {

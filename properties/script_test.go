@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite golden traces under testdata/")
@@ -122,4 +123,43 @@ func TestScenarioDeterminism(t *testing.T) {
 			t.Errorf("%s: GOMAXPROCS=1 changed the trace:\n%s", file, d)
 		}
 	}
+}
+
+// TestTraceTextAndHashAgree proves that the determinism fingerprint and the
+// rendered trace come from the same content, on every scenario file and
+// kept failure: a world that keeps only the hash ends with the fingerprint
+// of the world that keeps every line, and across all the lines of all the
+// files a line's text (after its step and time) and its content hash
+// determine each other. A part rendered but not hashed, or hashed but not
+// rendered, would show up as two texts with one hash or one text with two.
+func TestTraceTextAndHashAgree(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.txt"))
+	require.NoError(t, err)
+	kept, err := filepath.Glob("testdata/kept/*.txt")
+	require.NoError(t, err)
+	files = append(files, kept...)
+	require.NotEmpty(t, kept)
+	byText := map[string]uint64{}
+	byHash := map[uint64]string{}
+	for _, file := range files {
+		full, err := RunScriptFile(file, ScriptOptions{})
+		require.NoError(t, err, file)
+		hashed, err := RunScriptFile(file, ScriptOptions{Trace: sim.TraceHash})
+		require.NoError(t, err, file)
+		assert.Equal(t, full.Sim.TraceHash(), hashed.Sim.TraceHash(), "%s: the hash-only world has another fingerprint", file)
+		assert.Empty(t, hashed.Sim.TraceLines(), "%s: the hash-only world kept lines", file)
+		lines, hashes := full.Sim.TraceLines(), full.Sim.TraceContentHashes()
+		require.Len(t, hashes, len(lines), file)
+		for i, l := range lines {
+			text := l[sim.TraceHeaderWidth:]
+			if h, ok := byText[text]; ok && h != hashes[i] {
+				t.Errorf("%s: one text, two hashes: %q", file, text)
+			}
+			if o, ok := byHash[hashes[i]]; ok && o != text {
+				t.Errorf("%s: one hash, two texts:\n  %q\n  %q", file, o, text)
+			}
+			byText[text], byHash[hashes[i]] = hashes[i], text
+		}
+	}
+	t.Logf("%d files, %d distinct line contents", len(files), len(byText))
 }

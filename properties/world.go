@@ -60,7 +60,7 @@ type HTTPRequest struct {
 func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
-	s.Trace("world", "world.start", "seed", cfg.Seed, "profile", cfg.Profile.Name(), "runners", fmt.Sprint(cfg.Runners))
+	s.Trace("world", "world.start", sim.Uint("seed", cfg.Seed), sim.Str("profile", cfg.Profile.Name()), sim.Str("runners", fmt.Sprint(cfg.Runners)))
 	w.UPS = model.NewUPS(s)
 	w.tap()
 	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold, Quirks: cfg.Profile.Quirks})
@@ -102,10 +102,10 @@ func (w *World) HTTP(name string, a model.ActorID, path string) *HTTPRequest {
 	w.rec.Requests = append(w.rec.Requests, r.HTTP)
 	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path,
 		Headers: model.Headers{"x-rivet-target": "actor", "x-rivet-actor": string(a), ClientTag: name}}
-	w.Sim.Trace("client", "client.http", "name", name, "actor", a, "path", path)
+	w.Sim.Trace("client", "client.http", sim.Str("name", name), sim.Str("actor", a), sim.Str("path", path))
 	r.Log = w.Guard.HandleHTTP(req, func(resp *guard.Response) {
 		r.Response, r.Answered = &record.Response{Status: resp.Status, Headers: resp.Headers, Body: resp.Body}, w.Sim.Now()
-		w.Sim.Trace("client", "client.response", "name", name, "status", resp.Status, "body", resp.Body)
+		w.Sim.Trace("client", "client.response", sim.Str("name", name), sim.Int("status", resp.Status), sim.Str("body", resp.Body))
 	})
 	return r
 }
@@ -172,7 +172,7 @@ func (w *World) peerWebSocket(dc string, e *sim.End, m *guard.UpstreamWSOpen) {
 			}
 		}
 	}
-	w.Sim.Trace(peerNode(dc), "peer.ws_open", "actor", a)
+	w.Sim.Trace(peerNode(dc), "peer.ws_open", sim.Str("actor", a))
 	w.Sim.After(w.behaviors[a].Delay, func() {
 		if !e.Open() {
 			return

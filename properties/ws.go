@@ -4,6 +4,7 @@ import (
 	"github.com/guardsim/guardsim/guard"
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/properties/record"
+	"github.com/guardsim/guardsim/sim"
 )
 
 // WSClient is one client WebSocket through Guard and everything the client
@@ -20,17 +21,17 @@ type wsSink struct{ c *WSClient }
 
 func (s wsSink) Upgraded(h model.Headers) {
 	s.c.Upgraded, s.c.Protocol = true, h[model.SecWebSocketProtocol]
-	s.c.w.Sim.Trace("client", "client.ws_upgraded", "name", s.c.Name, "protocol", s.c.Protocol)
+	s.c.w.Sim.Trace("client", "client.ws_upgraded", sim.Str("name", s.c.Name), sim.Str("protocol", s.c.Protocol))
 }
 
 func (s wsSink) Message(data string, binary bool) {
 	s.c.Received = append(s.c.Received, data)
-	s.c.w.Sim.Trace("client", "client.ws_message", "name", s.c.Name, "data", data)
+	s.c.w.Sim.Trace("client", "client.ws_message", sim.Str("name", s.c.Name), sim.Str("data", data))
 }
 
 func (s wsSink) Closed(code uint16, reason string) {
 	s.c.Closed, s.c.CloseCode, s.c.CloseReason, s.c.ClosedAt = true, code, reason, s.c.w.Sim.Now()
-	s.c.w.Sim.Trace("client", "client.ws_closed", "name", s.c.Name, "code", int(code), "reason", reason)
+	s.c.w.Sim.Trace("client", "client.ws_closed", sim.Str("name", s.c.Name), sim.Int("code", int(code)), sim.Str("reason", reason))
 }
 
 // WebSocket opens a client WebSocket to the actor now, routed by the
@@ -41,14 +42,14 @@ func (w *World) WebSocket(name string, a model.ActorID, path string) *WSClient {
 	w.rec.Sockets = append(w.rec.Sockets, c.WS)
 	req := &guard.Request{Method: "GET", Host: "guard.rivet", Path: path, Headers: model.Headers{
 		"upgrade": "websocket", model.SecWebSocketProtocol: "rivet, rivet_target.actor, rivet_actor." + string(a), ClientTag: name}}
-	w.Sim.Trace("client", "client.ws_open", "name", name, "actor", a, "path", path)
+	w.Sim.Trace("client", "client.ws_open", sim.Str("name", name), sim.Str("actor", a), sim.Str("path", path))
 	c.Handle, c.Log = w.Guard.HandleWebSocket(req, wsSink{c})
 	return c
 }
 
 // Send sends a text frame from the client.
 func (c *WSClient) Send(data string) {
-	c.w.Sim.Trace("client", "client.ws_send", "name", c.Name, "data", data)
+	c.w.Sim.Trace("client", "client.ws_send", sim.Str("name", c.Name), sim.Str("data", data))
 	if !c.Closed && !c.ClientClosed {
 		c.Sent = append(c.Sent, data)
 	}
@@ -57,7 +58,7 @@ func (c *WSClient) Send(data string) {
 
 // Close sends the client's close frame.
 func (c *WSClient) Close(code uint16, reason string) {
-	c.w.Sim.Trace("client", "client.ws_close", "name", c.Name, "code", int(code), "reason", reason)
+	c.w.Sim.Trace("client", "client.ws_close", sim.Str("name", c.Name), sim.Int("code", int(code)), sim.Str("reason", reason))
 	if !c.Closed && !c.ClientClosed {
 		c.ClientClosed, c.ClientClosedAt = true, c.w.Sim.Now()
 	}

@@ -60,7 +60,7 @@ func (r *Runner) StopActor(id model.ActorID) { r.sendIntentFor(id, model.IntentS
 func (r *Runner) sendIntentFor(id model.ActorID, intent model.ActorIntent) {
 	actor := r.getActor(id, nil)
 	if actor == nil {
-		r.trace("runner.intent_noop", "actor", id, "intent", intent)
+		r.trace("runner.intent_noop", sim.Str("actor", id), sim.Enum("intent", intent))
 		return
 	}
 	r.sendEvent(&model.EventActorIntent{ActorID: id, Generation: actor.generation, Intent: intent})
@@ -69,7 +69,7 @@ func (r *Runner) sendIntentFor(id model.ActorID, intent model.ActorIntent) {
 // CrashActor models the actor's process dying: forceStopActor for the
 // hosted generation, without any intent. Unknown actors are a no-op.
 func (r *Runner) CrashActor(id model.ActorID) {
-	r.trace("runner.crash", "actor", id)
+	r.trace("runner.crash", sim.Str("actor", id))
 	r.forceStopActor(id, nil)
 }
 
@@ -91,7 +91,7 @@ func (r *Runner) getActor(id model.ActorID, gen *model.Generation) *actorInstanc
 func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
 	id, gen := cmd.ActorID, cmd.Generation
 	if old := r.actors[id]; old != nil {
-		r.trace("runner.actor_replace", "actor", id, "old_gen", int64(old.generation), "gen", int64(gen))
+		r.trace("runner.actor_replace", sim.Str("actor", id), sim.Int("old_gen", int64(old.generation)), sim.Int("gen", int64(gen)))
 		r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, old.generation, false})
 	}
 	actor := newActorInstance(id, gen)
@@ -99,9 +99,9 @@ func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
 	r.actors[id] = actor
 	r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, gen, true})
 	if len(cmd.HibernatingRequests) > 0 {
-		r.trace("runner.actor_start", "actor", id, "gen", int64(gen), "hibernating", len(cmd.HibernatingRequests))
+		r.trace("runner.actor_start", sim.Str("actor", id), sim.Int("gen", int64(gen)), sim.Int("hibernating", len(cmd.HibernatingRequests)))
 	} else {
-		r.trace("runner.actor_start", "actor", id, "gen", int64(gen))
+		r.trace("runner.actor_start", sim.Str("actor", id), sim.Int("gen", int64(gen)))
 	}
 	if !r.cfg.Quirks.Has(model.RunnerDispatchesBeforeStart) { // addRequestToActor before any await (RUN@b3313f9f0:961)
 		for _, rid := range actor.hibernating {
@@ -111,10 +111,10 @@ func (r *Runner) handleCommandStartActor(cmd *model.CommandStartActor) {
 
 	r.sendActorStateUpdate(id, gen, model.ActorRunning)
 
-	r.trace("runner.on_actor_start", "actor", id, "gen", int64(gen))
+	r.trace("runner.on_actor_start", sim.Str("actor", id), sim.Int("gen", int64(gen)))
 	r.app(model.AppEvent{Actor: id, Generation: gen, Kind: model.AppStart})
 	r.after(r.cfg.StartDelay, func() {
-		r.trace("runner.actor_started", "actor", id, "gen", int64(gen))
+		r.trace("runner.actor_started", sim.Str("actor", id), sim.Int("gen", int64(gen)))
 		if r.actors[id] != actor {
 			return
 		}
@@ -150,14 +150,14 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 	}
 	actor := r.removeActor(id, gen)
 	if actor == nil {
-		kv := []any{"actor", id}
+		fs := []sim.Field{sim.Str("actor", id)}
 		if gen != nil {
-			kv = append(kv, "gen", int64(*gen))
+			fs = append(fs, sim.Int("gen", int64(*gen)))
 		}
 		if cur := r.actors[id]; cur != nil {
-			kv = append(kv, "hosted_gen", int64(cur.generation))
+			fs = append(fs, sim.Int("hosted_gen", int64(cur.generation)))
 		}
-		r.trace("runner.stop_noop", kv...)
+		r.trace("runner.stop_noop", fs...)
 		return
 	}
 	g := actor.generation
@@ -165,9 +165,9 @@ func (r *Runner) forceStopActor(id model.ActorID, gen *model.Generation) {
 	if plant.On(plant.RunnerDoubleStop) { // #3321's bug: onActorStop called twice
 		r.onActorStop(id, g)
 	}
-	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
+	r.trace("runner.on_actor_stop", sim.Str("actor", id), sim.Int("gen", int64(g)))
 	r.after(r.cfg.StopDelay, func() {
-		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))
+		r.trace("runner.actor_stopped", sim.Str("actor", id), sim.Int("gen", int64(g)))
 		if !r.cfg.Quirks.Has(model.RunnerUnregisterBeforeStop) {
 			// From 53f4819a8: close the actor's requests and sockets after
 			// onActorStop, just before reporting stopped (RUN@53f4819a8:177-180).
@@ -187,15 +187,15 @@ func (r *Runner) onActorStop(id model.ActorID, g model.Generation) {
 func (r *Runner) forceStopActorLate(id model.ActorID, gen *model.Generation) {
 	actor := r.getActor(id, gen)
 	if actor == nil || actor.stopping {
-		r.trace("runner.stop_noop", "actor", id)
+		r.trace("runner.stop_noop", sim.Str("actor", id))
 		return
 	}
 	actor.stopping = true
 	g := actor.generation
 	r.onActorStop(id, g)
-	r.trace("runner.on_actor_stop", "actor", id, "gen", int64(g))
+	r.trace("runner.on_actor_stop", sim.Str("actor", id), sim.Int("gen", int64(g)))
 	r.after(r.cfg.StopDelay, func() {
-		r.trace("runner.actor_stopped", "actor", id, "gen", int64(g))
+		r.trace("runner.actor_stopped", sim.Str("actor", id), sim.Int("gen", int64(g)))
 		r.tunnel.unregisterActor(actor)
 		if r.actors[id] == actor {
 			r.removeActor(id, &g)
@@ -214,8 +214,8 @@ func (r *Runner) removeActor(id model.ActorID, gen *model.Generation) *actorInst
 	}
 	delete(r.actors, id)
 	r.hosting = append(r.hosting, HostingEvent{r.w.Now(), id, actor.generation, false})
-	r.trace("runner.actor_stop", "actor", id, "gen", int64(actor.generation),
-		"requests", len(actor.requests), "websockets", len(actor.webSockets))
+	r.trace("runner.actor_stop", sim.Str("actor", id), sim.Int("gen", int64(actor.generation)),
+		sim.Int("requests", len(actor.requests)), sim.Int("websockets", len(actor.webSockets)))
 	if r.cfg.Quirks.Has(model.RunnerUnregisterBeforeStop) { // RUN@f3105c779:240-246
 		r.tunnel.unregisterActor(actor)
 	}
@@ -225,7 +225,7 @@ func (r *Runner) removeActor(id model.ActorID, gen *model.Generation) *actorInst
 // stopAllActors (#stopAllActors, RUN:176-186): forceStopActor, any
 // generation, for every hosted actor in sorted order.
 func (r *Runner) stopAllActors() {
-	r.trace("runner.stop_all", "actors", len(r.actors))
+	r.trace("runner.stop_all", sim.Int("actors", len(r.actors)))
 	for _, id := range sim.SortedKeys(r.actors) {
 		r.forceStopActor(id, nil)
 	}

@@ -140,7 +140,7 @@ var (
 // WSThrow makes it throw (errata E16).
 func (r *Runner) getActorHibernationConfig(actorID model.ActorID, rid model.RequestID, b Behavior) (hibernationConfig, error) {
 	if b.WSThrow {
-		r.trace("runner.ws_hibernation_config_throw", "actor", actorID, "rid", rid)
+		r.trace("runner.ws_hibernation_config_throw", sim.Str("actor", actorID), sim.ID("rid", rid))
 		return hibernationConfig{}, errHibernationConfig
 	}
 	cfg := hibernationConfig{enabled: b.CanHibernate}
@@ -158,18 +158,18 @@ func (r *Runner) getActorHibernationConfig(actorID model.ActorID, rid model.Requ
 func (r *Runner) websocketHandler(actorID model.ActorID, ws *webSocketAdapter, rid model.RequestID, b Behavior) error {
 	gen := ws.actor.generation
 	if b.WSHandlerThrow {
-		r.trace("runner.ws_handler_throw", "actor", actorID, "gen", int64(gen), "rid", rid)
+		r.trace("runner.ws_handler_throw", sim.Str("actor", actorID), sim.Int("gen", int64(gen)), sim.ID("rid", rid))
 		return errWebSocketHandler
 	}
 	ws.addEventListener(wsEventMessage, func(ev wsEvent) {
 		r.recordWS(WSEvent{Actor: actorID, Generation: gen, Request: rid, Kind: WSMessage,
 			Data: ev.data, Binary: ev.binary, Index: int(ev.index)})
 		r.app(model.AppEvent{Actor: actorID, Generation: gen, Kind: model.AppWSMessage, Request: rid, Data: ev.data})
-		r.trace("runner.ws_message", "actor", actorID, "gen", int64(gen), "rid", rid,
-			"idx", int(ev.index), "data", ev.data, "binary", ev.binary)
+		r.trace("runner.ws_message", sim.Str("actor", actorID), sim.Int("gen", int64(gen)), sim.ID("rid", rid),
+			sim.Int("idx", int(ev.index)), sim.Str("data", ev.data), sim.Bool("binary", ev.binary))
 		if !ev.binary {
 			if err := ws.send("echo:"+ev.data, false); err != nil {
-				r.trace("runner.ws_send_error", "rid", rid, "err", err.Error())
+				r.trace("runner.ws_send_error", sim.ID("rid", rid), sim.Str("err", err.Error()))
 			}
 		}
 		if !b.CanHibernate {
@@ -180,15 +180,15 @@ func (r *Runner) websocketHandler(actorID model.ActorID, ws *webSocketAdapter, r
 			// A plain timer of the actor's process: it fires even if the
 			// socket or the actor instance is gone by then.
 			r.store.setLastMsgIndex(actorID, rid, int64(idx))
-			r.trace("runner.ws_persist", "actor", actorID, "gen", int64(gen), "rid", rid, "idx", int(idx))
+			r.trace("runner.ws_persist", sim.Str("actor", actorID), sim.Int("gen", int64(gen)), sim.ID("rid", rid), sim.Int("idx", int(idx)))
 			sent := r.sendWebsocketMessageAck(rid, idx)
 			r.recordWS(WSEvent{Actor: actorID, Generation: gen, Request: rid, Kind: WSAck,
 				Index: int(idx), Dropped: !sent})
 		})
 	})
 	ws.addEventListener(wsEventClose, func(ev wsEvent) {
-		r.trace("runner.ws_actor_close", "actor", actorID, "gen", int64(gen), "rid", rid,
-			"code", int(ev.code), "reason", ev.reason, "clean", ev.wasClean)
+		r.trace("runner.ws_actor_close", sim.Str("actor", actorID), sim.Int("gen", int64(gen)), sim.ID("rid", rid),
+			sim.Int("code", int(ev.code)), sim.Str("reason", ev.reason), sim.Bool("clean", ev.wasClean))
 		r.app(model.AppEvent{Actor: actorID, Generation: gen, Kind: model.AppWSClose, Request: rid, Code: ev.code, Reason: ev.reason})
 	})
 	r.app(model.AppEvent{Actor: actorID, Generation: gen, Kind: model.AppWSOpen, Request: rid})

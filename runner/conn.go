@@ -78,7 +78,7 @@ func (r *Runner) Disconnect() {
 		return
 	}
 	c := r.conn
-	r.trace("runner.disconnect", "conn", c.ID())
+	r.trace("runner.disconnect", sim.Uint("conn", c.ID()))
 	c.Reset()
 	r.onEngineClose(c, sim.Reset) // the resetting end gets no callback of its own
 }
@@ -88,7 +88,7 @@ func (r *Runner) Disconnect() {
 // switched back on, which schedules a reconnect if the runner is down.
 func (r *Runner) SetAutoReconnect(on bool) {
 	r.autoReconnect = on
-	r.trace("runner.auto_reconnect", "on", on)
+	r.trace("runner.auto_reconnect", sim.Bool("on", on))
 	if !on {
 		if r.reconnectTimer.Stop() {
 			r.trace("runner.reconnect_cancel")
@@ -117,7 +117,7 @@ func (r *Runner) connOpen() bool { return r.conn != nil && r.conn.Open() }
 func (r *Runner) openPegboardWebSocket() {
 	c := r.w.Net().Dial(r.node, r.engine)
 	r.conn, r.ready = c, false
-	r.trace("runner.dial", "conn", c.ID(), "attempt", r.reconnectAttempt)
+	r.trace("runner.dial", sim.Uint("conn", c.ID()), sim.Int("attempt", r.reconnectAttempt))
 	c.Handle(func(msg any) { r.onEngineMessage(c, msg) }, func(why sim.CloseReason) { r.onEngineClose(c, why) })
 	c.Send(&model.ToServerInit{Runner: r.cfg.ID, Incarnation: r.incarnation, LastCommandIdx: r.lastCommandIdx}) // RUN:478-501
 }
@@ -130,7 +130,7 @@ func (r *Runner) onEngineMessage(c *sim.End, msg any) {
 		return
 	}
 	if c != r.conn {
-		r.trace("runner.stale_socket_message", "conn", c.ID(), "msg", msg)
+		r.trace("runner.stale_socket_message", sim.Uint("conn", c.ID()), sim.Any("msg", msg))
 	}
 	switch m := msg.(type) {
 	case *model.CloseFrame: // the close frame's reason, read by the close listener
@@ -179,7 +179,7 @@ func (r *Runner) handleInit(c *sim.End, m *model.ToClientInit) {
 		r.eventHistory, r.lastCommandIdx = nil, 0
 	}
 	r.lostThreshold = sim.Time(m.RunnerLostThreshold) // RUN:567-569
-	r.trace("runner.init", "conn", c.ID(), "lost_threshold", r.lostThreshold, "last_event", m.LastEventIdx)
+	r.trace("runner.init", sim.Uint("conn", c.ID()), sim.Dur("lost_threshold", r.lostThreshold), sim.Int("last_event", m.LastEventIdx))
 	r.resendUnacknowledgedEvents(m.LastEventIdx)
 }
 
@@ -190,7 +190,7 @@ func (r *Runner) newCommand(idx int64) bool {
 		return true
 	}
 	if idx <= r.lastCommandIdx {
-		r.trace("runner.duplicate_command", "idx", idx)
+		r.trace("runner.duplicate_command", sim.Int("idx", idx))
 		return false
 	}
 	r.lastCommandIdx = idx
@@ -201,7 +201,7 @@ func (r *Runner) newCommand(idx int64) bool {
 // its GC for good, errata E17) and close the WebSocket. #shutdown is not
 // set, so the close listener then starts the lost timer and reconnects.
 func (r *Runner) handleToClientClose(c *sim.End) {
-	r.trace("runner.close", "conn", c.ID())
+	r.trace("runner.close", sim.Uint("conn", c.ID()))
 	r.tunnel.shutdown()
 	c.Close()
 	// Upstream's own close event fires once the close handshake ends; the
@@ -226,7 +226,7 @@ func (r *Runner) onEngineClose(c *sim.End, why sim.CloseReason) {
 	if c == r.conn {
 		r.ready = false
 	}
-	r.trace("runner.engine_closed", "conn", c.ID(), "why", why, "reason", reason, "newest", c == r.conn)
+	r.trace("runner.engine_closed", sim.Uint("conn", c.ID()), sim.Enum("why", why), sim.Str("reason", reason), sim.Bool("newest", c == r.conn))
 	if strings.HasPrefix(reason, "ws.eviction") {
 		r.shutdown()
 		return
@@ -239,10 +239,10 @@ func (r *Runner) onEngineClose(c *sim.End, why sim.CloseReason) {
 		if !r.lostTimerSet && r.lostThreshold > 0 {
 			r.lostTimerSet = true
 			r.lostTimer = r.w.After(r.lostThreshold, func() {
-				r.trace("runner.lost_timer", "threshold", r.lostThreshold)
+				r.trace("runner.lost_timer", sim.Dur("threshold", r.lostThreshold))
 				r.stopAllActors()
 			})
-			r.trace("runner.lost_timer_start", "threshold", r.lostThreshold)
+			r.trace("runner.lost_timer_start", sim.Dur("threshold", r.lostThreshold))
 		}
 		if r.autoReconnect {
 			r.scheduleReconnect()
@@ -258,7 +258,7 @@ func (r *Runner) onEngineClose(c *sim.End, why sim.CloseReason) {
 // actors are not stopped: the engine loses them with the runner.
 func (r *Runner) shutdown() {
 	r.shutdownDone = true
-	r.trace("runner.shutdown", "actors", len(r.actors))
+	r.trace("runner.shutdown", sim.Int("actors", len(r.actors)))
 	r.reconnectTimer.Stop()
 	if r.lostTimerSet {
 		r.lostTimer.Stop()
@@ -284,17 +284,17 @@ func (r *Runner) Shutdown() bool { return r.shutdownDone }
 func (r *Runner) scheduleReconnect() {
 	r.leakedReconnects = slices.DeleteFunc(r.leakedReconnects, func(t sim.Timer) bool { return !t.Pending() })
 	if n := len(r.leakedReconnects) + 1; r.reconnectTimer.Pending() && n >= MaxPendingReconnects {
-		r.trace("runner.reconnect_capped", "pending", n)
+		r.trace("runner.reconnect_capped", sim.Int("pending", n))
 		return
 	}
 	delay := calculateBackoff(r.reconnectAttempt, r.backoffRand)
 	if r.reconnectTimer.Pending() {
 		leaked := r.reconnectTimer
 		r.leakedReconnects = append(r.leakedReconnects, leaked)
-		r.trace("runner.reconnect_timer_overwritten", "attempt", r.reconnectAttempt+1)
+		r.trace("runner.reconnect_timer_overwritten", sim.Int("attempt", r.reconnectAttempt+1))
 	}
 	r.reconnectTimer = r.w.After(delay, r.reconnectNow)
-	r.trace("runner.reconnect_scheduled", "attempt", r.reconnectAttempt+1, "delay", delay)
+	r.trace("runner.reconnect_scheduled", sim.Int("attempt", r.reconnectAttempt+1), sim.Dur("delay", delay))
 }
 
 // reconnectNow is the reconnect timer's callback (RUN:1417-1426): it checks
@@ -309,7 +309,7 @@ func (r *Runner) reconnectNow() {
 
 func (r *Runner) reconnect() {
 	r.reconnectAttempt++ // RUN:1419
-	r.trace("runner.reconnect", "attempt", r.reconnectAttempt)
+	r.trace("runner.reconnect", sim.Int("attempt", r.reconnectAttempt))
 	r.openPegboardWebSocket()
 }
 
@@ -332,10 +332,10 @@ func (r *Runner) sendEvent(msg model.ToServer) {
 	}
 	r.eventHistory = append(r.eventHistory, recordedEvent{index: idx, msg: msg})
 	if !r.ready {
-		r.trace("runner.event_buffered", "idx", idx, "event", msg)
+		r.trace("runner.event_buffered", sim.Int("idx", idx), sim.Any("event", msg))
 		return
 	}
-	r.trace("runner.event", "idx", idx, "event", msg)
+	r.trace("runner.event", sim.Int("idx", idx), sim.Any("event", msg))
 	r.conn.Send(msg)
 }
 
@@ -346,7 +346,7 @@ func (r *Runner) resendUnacknowledgedEvents(lastEventIdx int64) {
 	for _, ev := range r.eventHistory {
 		if ev.index > lastEventIdx {
 			kept = append(kept, ev)
-			r.trace("runner.event_resend", "idx", ev.index, "event", ev.msg)
+			r.trace("runner.event_resend", sim.Int("idx", ev.index), sim.Any("event", ev.msg))
 			r.conn.Send(ev.msg)
 		}
 	}

@@ -204,7 +204,7 @@ func (r *Runner) Start() {
 		panic("runner: cannot call Start twice") // RUN:253
 	}
 	r.started = true
-	r.trace("runner.start", "engine", r.engine)
+	r.trace("runner.start", sim.Str("engine", r.engine))
 	r.tunnel.start()
 	r.openPegboardWebSocket()
 }
@@ -222,7 +222,7 @@ func (r *Runner) Answers() []Answer { return slices.Clone(r.answers) }
 // by the gateway and not yet purged by the GC.
 func (r *Runner) PendingTunnelMessages() int { return len(r.tunnel.pendingTunnelMessages) }
 
-func (r *Runner) trace(event string, kv ...any) { r.w.Trace(r.node, event, kv...) }
+func (r *Runner) trace(event string, fs ...sim.Field) { r.w.Trace(r.node, event, fs...) }
 
 // app tells the world what the actor's code saw (Config.App).
 func (r *Runner) app(ev model.AppEvent) {

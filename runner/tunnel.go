@@ -101,7 +101,7 @@ func (t *Tunnel) gcTick() {
 // with retry.
 func (t *Tunnel) shutdown() {
 	t.gcTimer.Stop()
-	t.r.trace("runner.tunnel_shutdown", "websockets", len(t.actorWebSockets))
+	t.r.trace("runner.tunnel_shutdown", sim.Int("websockets", len(t.actorWebSockets)))
 	for _, id := range sim.SortedKeys(t.actorWebSockets) {
 		if ws := t.actorWebSockets[id]; ws != nil {
 			ws.closeWithRetry(nil, "")
@@ -122,16 +122,16 @@ func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
 	q := t.r.cfg.Quirks
 	if !q.Has(model.RunnerSendsForUnmappedRequests) {
 		if _, ok := t.requestToActor[rid]; !ok {
-			t.r.trace("runner.drop_send_unmapped", "rid", rid, "kind", kindName(kind))
+			t.r.trace("runner.drop_send_unmapped", sim.ID("rid", rid), sim.Str("kind", kindName(kind)))
 			return false
 		}
 	}
 	if !t.r.ready {
-		t.r.trace("runner.drop_send", "rid", rid, "kind", kindName(kind))
+		t.r.trace("runner.drop_send", sim.ID("rid", rid), sim.Str("kind", kindName(kind)))
 		return false
 	}
 	if q.Has(model.RunnerCannotEncodeTunnel) { // no gatewayId: the encoder throws (a89ca2b17)
-		t.r.trace("runner.encode_error", "rid", rid, "kind", kindName(kind))
+		t.r.trace("runner.encode_error", sim.ID("rid", rid), sim.Str("kind", kindName(kind)))
 		return false
 	}
 	mid := t.newMessageID()
@@ -156,7 +156,7 @@ func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
 // pending themselves. Dropped unless ready.
 func (t *Tunnel) sendAck(rid model.RequestID, mid model.MessageID) {
 	if !t.r.ready {
-		t.r.trace("runner.drop_send", "rid", rid, "kind", "TunnelAck", "mid", mid)
+		t.r.trace("runner.drop_send", sim.ID("rid", rid), sim.Str("kind", "TunnelAck"), sim.ID("mid", mid))
 		return
 	}
 	t.r.sendToServer(&model.ToServerTunnelMessage{RequestID: rid, MessageID: mid, Kind: model.TunnelAck{}})
@@ -191,10 +191,10 @@ func (t *Tunnel) gc() {
 	for _, mid := range purge { // TUN:174-183
 		p := t.pendingTunnelMessages[mid]
 		delete(t.pendingTunnelMessages, mid)
-		t.r.trace("runner.gc_purge", "mid", mid, "rid", p.requestID, "age", now-p.sentAt)
+		t.r.trace("runner.gc_purge", sim.ID("mid", mid), sim.ID("rid", p.requestID), sim.Dur("age", now-p.sentAt))
 	}
 	if len(purge) > 0 {
-		t.r.trace("runner.gc", "purged", len(purge), "pending", len(t.pendingTunnelMessages))
+		t.r.trace("runner.gc", sim.Int("purged", len(purge)), sim.Int("pending", len(t.pendingTunnelMessages)))
 	}
 }
 
@@ -245,7 +245,7 @@ func (t *Tunnel) handleTunnelMessage(m *model.ToClientTunnelMessage) {
 			return
 		}
 		if actor := t.startingActor(m); actor != nil { // b3313f9f0: wait for onActorStart
-			t.r.trace("runner.held_until_started", "rid", m.RequestID, "actor", actor.actorID)
+			t.r.trace("runner.held_until_started", sim.ID("rid", m.RequestID), sim.Str("actor", actor.actorID))
 			actor.held = append(actor.held, m)
 			return
 		}
@@ -257,7 +257,7 @@ func (t *Tunnel) handleTunnelMessage(m *model.ToClientTunnelMessage) {
 		if !plant.On(plant.RunnerIgnoresTunnelAck) {
 			delete(t.pendingTunnelMessages, m.MessageID)
 		}
-		t.r.trace("runner.tunnel_ack", "mid", m.MessageID, "rid", m.RequestID, "found", found)
+		t.r.trace("runner.tunnel_ack", sim.ID("mid", m.MessageID), sim.ID("rid", m.RequestID), sim.Bool("found", found))
 		return
 	}
 	t.sendAck(m.RequestID, m.MessageID)

@@ -56,7 +56,7 @@ func (t *Tunnel) handleRequestStart(rid model.RequestID, req model.RequestStart)
 			t.requestToActor[rid] = actor.actorID
 		}
 	} else if !t.r.cfg.Quirks.Has(model.RunnerAnswersUnknownActor) {
-		t.r.trace("runner.request_leak", "actor", req.ActorID, "rid", rid)
+		t.r.trace("runner.request_leak", sim.Str("actor", req.ActorID), sim.ID("rid", rid))
 		return
 	}
 	t.fetch(req.ActorID, rid, func(res response, threw bool) {
@@ -79,7 +79,7 @@ func (t *Tunnel) handleRequestStart(rid model.RequestID, req model.RequestStart)
 func (t *Tunnel) fetch(actorID model.ActorID, rid model.RequestID, done func(res response, threw bool)) {
 	r := t.r
 	actor := r.getActor(actorID, nil)
-	r.trace("runner.fetch", "actor", actorID, "rid", rid, "found", actor != nil)
+	r.trace("runner.fetch", sim.Str("actor", actorID), sim.ID("rid", rid), sim.Bool("found", actor != nil))
 	if actor == nil {
 		if r.cfg.Quirks.Has(model.RunnerNotFound404) {
 			done(newResponse(404, "Actor not found", nil), false)
@@ -96,14 +96,14 @@ func (t *Tunnel) fetch(actorID model.ActorID, rid model.RequestID, done func(res
 	gen := actor.generation
 	b := r.behavior(actorID)
 	r.handlerRuns = append(r.handlerRuns, HandlerRun{Actor: actorID, Generation: gen, Request: rid, At: r.w.Now()})
-	r.trace("runner.handler", "actor", actorID, "gen", int64(gen), "rid", rid, "delay", b.Delay)
+	r.trace("runner.handler", sim.Str("actor", actorID), sim.Int("gen", int64(gen)), sim.ID("rid", rid), sim.Dur("delay", b.Delay))
 	if b.NotImplemented { // TUN:232-234
 		done(newResponse(501, "Not Implemented", nil), false)
 		return
 	}
 	r.after(b.Delay, func() {
 		if b.Throw {
-			r.trace("runner.handler_throw", "actor", actorID, "rid", rid)
+			r.trace("runner.handler_throw", sim.Str("actor", actorID), sim.ID("rid", rid))
 			done(response{}, true)
 			return
 		}
@@ -122,7 +122,7 @@ func (t *Tunnel) fetch(actorID model.ActorID, rid model.RequestID, done func(res
 // handleRequestAbort (TUN:399-406) only touches #actorPendingRequests,
 // which is always empty here.
 func (t *Tunnel) handleRequestAbort(rid model.RequestID) {
-	t.r.trace("runner.request_abort", "rid", rid)
+	t.r.trace("runner.request_abort", sim.ID("rid", rid))
 }
 
 // sendResponse (#sendResponse, TUN:408-439): copy the headers, add
@@ -161,12 +161,12 @@ func (t *Tunnel) respond(rid model.RequestID, actorID model.ActorID, rs model.Re
 	}
 	if skip != "" {
 		t.r.answers = append(t.r.answers, Answer{Request: rid, Actor: actorID, Status: rs.Status, At: t.r.w.Now(), Dropped: true})
-		t.r.trace("runner.respond_skipped", "rid", rid, "actor", actorID, "status", rs.Status, "why", skip)
+		t.r.trace("runner.respond_skipped", sim.ID("rid", rid), sim.Str("actor", actorID), sim.Int("status", rs.Status), sim.Str("why", skip))
 		delete(t.requestToActor, rid)
 		return
 	}
 	defer delete(t.requestToActor, rid)
 	sent := t.sendMessage(rid, rs)
 	t.r.answers = append(t.r.answers, Answer{Request: rid, Actor: actorID, Status: rs.Status, At: t.r.w.Now(), Dropped: !sent})
-	t.r.trace("runner.respond", "rid", rid, "actor", actorID, "status", rs.Status, "sent", sent)
+	t.r.trace("runner.respond", sim.ID("rid", rid), sim.Str("actor", actorID), sim.Int("status", rs.Status), sim.Bool("sent", sent))
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
 )
 
 // WebSocket handling over the tunnel (TUN:460-666). The adapter is in
@@ -15,7 +16,7 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	r := t.r
 	webSocketID := rid // bufferToString(requestId), TUN:464
 	actor := r.getActor(open.ActorID, nil)
-	r.trace("runner.ws_open", "actor", open.ActorID, "rid", rid, "path", open.Path, "found", actor != nil)
+	r.trace("runner.ws_open", sim.Str("actor", open.ActorID), sim.ID("rid", rid), sim.Str("path", open.Path), sim.Bool("found", actor != nil))
 	if actor != nil && !r.cfg.Quirks.Has(model.RunnerSendsForUnmappedRequests) {
 		t.requestToActor[rid] = actor.actorID
 	}
@@ -33,7 +34,7 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	// From 3d4e089d6 a duplicate open first closes the existing adapter
 	// locally, 1000 "ws.duplicate_open", sending nothing (TUN@3d4e089d6:575-592).
 	if old := t.actorWebSockets[webSocketID]; old != nil && !r.cfg.Quirks.Has(model.RunnerDuplicateOpenOrphans) {
-		r.trace("runner.ws_duplicate_open", "rid", rid, "actor", old.actor.actorID, "gen", int64(old.actor.generation))
+		r.trace("runner.ws_duplicate_open", sim.ID("rid", rid), sim.Str("actor", old.actor.actorID), sim.Int("gen", int64(old.actor.generation)))
 		old.closeWithoutCallback(model.Code(model.CloseNormal), "ws.duplicate_open")
 	}
 
@@ -49,8 +50,8 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	// closed by the runner (spec (i).20).
 	if old := t.actorWebSockets[webSocketID]; old != nil && old.readyState != wsClosed {
 		r.recordWS(WSEvent{Actor: old.actor.actorID, Generation: old.actor.generation, Request: rid, Kind: WSOrphaned})
-		r.trace("runner.ws_orphaned", "rid", rid, "actor", old.actor.actorID, "gen", int64(old.actor.generation),
-			"state", old.readyState)
+		r.trace("runner.ws_orphaned", sim.ID("rid", rid), sim.Str("actor", old.actor.actorID), sim.Int("gen", int64(old.actor.generation)),
+			sim.Int("state", old.readyState))
 	}
 	t.actorWebSockets[webSocketID] = adapter
 	t.wsOwners[webSocketID] = wsOwner{actor.actorID, actor.generation}
@@ -80,8 +81,8 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 		sent := t.sendMessage(rid, model.ServerWebSocketOpen{CanHibernate: hib.enabled, LastMsgIndex: -1})
 		r.recordWS(WSEvent{Actor: actor.actorID, Generation: actor.generation, Request: rid, Kind: WSOpen,
 			Index: -1, CanHibernate: hib.enabled, Dropped: !sent})
-		r.trace("runner.ws_opened", "actor", actor.actorID, "gen", int64(actor.generation), "rid", rid,
-			"hibernate", hib.enabled, "sent", sent)
+		r.trace("runner.ws_opened", sim.Str("actor", actor.actorID), sim.Int("gen", int64(actor.generation)), sim.ID("rid", rid),
+			sim.Bool("hibernate", hib.enabled), sim.Bool("sent", sent))
 		adapter.handleOpen(rid)
 		return
 	}
@@ -92,8 +93,8 @@ func (t *Tunnel) handleWebSocketOpen(rid model.RequestID, open model.WebSocketOp
 	sent := t.sendMessage(rid, model.ServerWebSocketOpen{CanHibernate: hib.enabled, LastMsgIndex: lastMsgIndex})
 	r.recordWS(WSEvent{Actor: actor.actorID, Generation: actor.generation, Request: rid, Kind: WSOpen,
 		Index: int(lastMsgIndex), CanHibernate: hib.enabled, Dropped: !sent})
-	r.trace("runner.ws_opened", "actor", actor.actorID, "gen", int64(actor.generation), "rid", rid,
-		"hibernate", hib.enabled, "last", lastMsgIndex, "sent", sent)
+	r.trace("runner.ws_opened", sim.Str("actor", actor.actorID), sim.Int("gen", int64(actor.generation)), sim.ID("rid", rid),
+		sim.Bool("hibernate", hib.enabled), sim.Int("last", lastMsgIndex), sim.Bool("sent", sent))
 
 	adapter.handleOpen(rid) // TUN:583
 
@@ -113,7 +114,7 @@ func (t *Tunnel) newAdapter(rid model.RequestID, actor *actorInstance) *webSocke
 	return newWebSocketAdapter(r, rid, actor,
 		func(data string, isBinary bool) { // TUN:511-526
 			sent := t.sendMessage(rid, model.ServerWebSocketMessage{Data: data, Binary: isBinary})
-			r.trace("runner.ws_send", "rid", rid, "data", data, "binary", isBinary, "sent", sent)
+			r.trace("runner.ws_send", sim.ID("rid", rid), sim.Str("data", data), sim.Bool("binary", isBinary), sim.Bool("sent", sent))
 		},
 		func(code *uint16, reason string, retry bool) { // TUN:527-545
 			if code != nil && *code == 0 { // `code || null`
@@ -147,8 +148,8 @@ func (t *Tunnel) sendWebSocketClose(rid model.RequestID, actorID model.ActorID, 
 		ev.Code = *code
 	}
 	t.r.recordWS(ev)
-	t.r.trace("runner.ws_close_sent", "rid", rid, "actor", actorID, "gen", int64(gen),
-		"code", codeString(code), "reason", reason, "retry", retry, "sent", sent)
+	t.r.trace("runner.ws_close_sent", sim.ID("rid", rid), sim.Str("actor", actorID), sim.Int("gen", int64(gen)),
+		sim.Str("code", codeString(code)), sim.Str("reason", reason), sim.Bool("retry", retry), sim.Bool("sent", sent))
 }
 
 // handleWebSocketMessage (TUN:616-632): hand the message to the adapter, if
@@ -157,17 +158,17 @@ func (t *Tunnel) sendWebSocketClose(rid model.RequestID, actorID model.ActorID, 
 func (t *Tunnel) handleWebSocketMessage(rid model.RequestID, msg model.WebSocketMessage) bool {
 	adapter := t.actorWebSockets[rid]
 	if adapter == nil {
-		t.r.trace("runner.ws_message_ignored", "rid", rid, "idx", int(msg.Index))
+		t.r.trace("runner.ws_message_ignored", sim.ID("rid", rid), sim.Int("idx", int(msg.Index)))
 		return true
 	}
 	if adapter.hibernatable && t.r.cfg.Quirks.Has(model.RunnerValidatesWSIndex) && adapter.readyState == wsOpen {
 		// WSA@2e22a2e61:147-183: a duplicate is dropped, a gap closes 1008.
 		switch {
 		case msg.Index <= adapter.lastIndex:
-			t.r.trace("runner.ws_message_duplicate", "rid", rid, "idx", int(msg.Index), "last", int(adapter.lastIndex))
+			t.r.trace("runner.ws_message_duplicate", sim.ID("rid", rid), sim.Int("idx", int(msg.Index)), sim.Int("last", int(adapter.lastIndex)))
 			return true
 		case msg.Index > adapter.lastIndex+1:
-			t.r.trace("runner.ws_message_index_skip", "rid", rid, "idx", int(msg.Index), "last", int(adapter.lastIndex))
+			t.r.trace("runner.ws_message_index_skip", sim.ID("rid", rid), sim.Int("idx", int(msg.Index)), sim.Int("last", int(adapter.lastIndex)))
 			adapter.close(model.Code(model.ClosePolicy), "ws.message_index_skip")
 			return true
 		}
@@ -190,7 +191,7 @@ func (t *Tunnel) restoreHibernatingRequests(actor *actorInstance) {
 		t.requestToActor[rid] = actor.actorID
 		idx, ok := r.store.LastMsgIndex(actor.actorID, rid)
 		if !ok {
-			r.trace("runner.ws_restore_no_meta", "actor", actor.actorID, "rid", rid)
+			r.trace("runner.ws_restore_no_meta", sim.Str("actor", actor.actorID), sim.ID("rid", rid))
 			t.sendWebSocketClose(rid, actor.actorID, actor.generation, model.Code(model.CloseNormal), "ws.meta_not_found_during_restore", false)
 			delete(t.requestToActor, rid)
 			continue
@@ -203,14 +204,14 @@ func (t *Tunnel) restoreHibernatingRequests(actor *actorInstance) {
 		t.actorWebSockets[rid] = adapter
 		t.wsOwners[rid] = wsOwner{actor.actorID, actor.generation}
 		r.recordWS(WSEvent{Actor: actor.actorID, Generation: actor.generation, Request: rid, Kind: WSRestored, Index: int(idx), CanHibernate: true})
-		r.trace("runner.ws_restored", "actor", actor.actorID, "gen", int64(actor.generation), "rid", rid, "idx", idx)
+		r.trace("runner.ws_restored", sim.Str("actor", actor.actorID), sim.Int("gen", int64(actor.generation)), sim.ID("rid", rid), sim.Int("idx", idx))
 		if err := r.websocketHandler(actor.actorID, adapter, rid, r.behavior(actor.actorID)); err != nil {
 			adapter.close(model.Code(model.CloseError), "ws.restore_error")
 		}
 	}
 	for _, rid := range r.store.Requests(actor.actorID) {
 		if !listed[rid] {
-			r.trace("runner.ws_stale_meta", "actor", actor.actorID, "rid", rid)
+			r.trace("runner.ws_stale_meta", sim.Str("actor", actor.actorID), sim.ID("rid", rid))
 			r.store.forget(actor.actorID, rid)
 		}
 	}
@@ -221,7 +222,7 @@ func (t *Tunnel) restoreHibernatingRequests(actor *actorInstance) {
 // like any other: pending until the gateway acks it, subject to the GC.
 func (t *Tunnel) ackWebsocketMessage(rid model.RequestID, index uint16) bool {
 	sent := t.sendMessage(rid, model.ServerWebSocketMessageAck{Index: index})
-	t.r.trace("runner.ws_ack", "rid", rid, "idx", int(index), "sent", sent)
+	t.r.trace("runner.ws_ack", sim.ID("rid", rid), sim.Int("idx", int(index)), sim.Bool("sent", sent))
 	return sent
 }
 
@@ -244,8 +245,8 @@ func (t *Tunnel) handleWebSocketClose(rid model.RequestID, msg model.WebSocketCl
 		ev.Code = *code
 	}
 	t.r.recordWS(ev)
-	t.r.trace("runner.ws_close_received", "rid", rid, "actor", owner.actor, "gen", int64(owner.gen),
-		"code", codeString(code), "reason", msg.Reason, "adapter", adapter != nil)
+	t.r.trace("runner.ws_close_received", sim.ID("rid", rid), sim.Str("actor", owner.actor), sim.Int("gen", int64(owner.gen)),
+		sim.Str("code", codeString(code)), sim.Str("reason", msg.Reason), sim.Bool("adapter", adapter != nil))
 	if adapter == nil {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
 )
 
 // readyState values of WebSocketTunnelAdapter (WSA:515-519).
@@ -133,7 +134,7 @@ func (a *webSocketAdapter) closeInner(code *uint16, reason string, retry bool) {
 
 func (a *webSocketAdapter) closeInnerCb(code *uint16, reason string, retry, callback bool) {
 	if a.readyState == wsClosing || a.readyState == wsClosed { // WSA:197-202
-		a.r.trace("runner.ws_close_noop", "rid", a.webSocketID, "state", a.readyState, "reason", reason)
+		a.r.trace("runner.ws_close_noop", sim.ID("rid", a.webSocketID), sim.Int("state", a.readyState), sim.Str("reason", reason))
 		return
 	}
 	a.readyState = wsClosing
@@ -149,7 +150,7 @@ func (a *webSocketAdapter) closeInnerCb(code *uint16, reason string, retry, call
 // closeInner it has no state guard: terminating a closed adapter sends a
 // second close (WSA:540-541).
 func (a *webSocketAdapter) terminate() {
-	a.r.trace("runner.ws_terminate", "rid", a.webSocketID, "state", a.readyState)
+	a.r.trace("runner.ws_terminate", sim.ID("rid", a.webSocketID), sim.Int("state", a.readyState))
 	a.readyState = wsClosed
 	a.closeCallback(model.Code(model.CloseAbnormal), "Abnormal Closure", false)
 	a.fireEvent(wsEvent{typ: wsEventClose, code: model.CloseAbnormal, reason: "Abnormal Closure", wasClean: false})
@@ -169,7 +170,7 @@ func (a *webSocketAdapter) fireEvent(ev wsEvent) {
 	listeners := a.eventListeners[ev.typ]
 	if len(listeners) == 0 { // WSA:335-338
 		a.bufferedEvents = append(a.bufferedEvents, ev)
-		a.r.trace("runner.ws_event_buffered", "rid", a.webSocketID, "type", ev.typ, "buffered", len(a.bufferedEvents))
+		a.r.trace("runner.ws_event_buffered", sim.ID("rid", a.webSocketID), sim.Str("type", ev.typ), sim.Int("buffered", len(a.bufferedEvents)))
 		return
 	}
 	for _, l := range listeners {
@@ -189,7 +190,7 @@ func (a *webSocketAdapter) flushBufferedEvents(typ string) {
 	}
 	a.bufferedEvents = keep
 	for _, ev := range flush {
-		a.r.trace("runner.ws_event_flushed", "rid", a.webSocketID, "type", ev.typ)
+		a.r.trace("runner.ws_event_flushed", sim.ID("rid", a.webSocketID), sim.Str("type", ev.typ))
 		for _, l := range a.eventListeners[typ] {
 			l(ev)
 		}
@@ -211,7 +212,7 @@ func (a *webSocketAdapter) handleOpen(requestID model.RequestID) {
 // it is only passed on to the listeners as rivetMessageIndex (WSA:476).
 func (a *webSocketAdapter) handleMessage(requestID model.RequestID, data string, index uint16, isBinary bool) bool {
 	if a.readyState != wsOpen { // WSA:440-443
-		a.r.trace("runner.ws_message_dropped", "rid", requestID, "idx", int(index), "state", a.readyState)
+		a.r.trace("runner.ws_message_dropped", sim.ID("rid", requestID), sim.Int("idx", int(index)), sim.Int("state", a.readyState))
 		return true
 	}
 	a.fireEvent(wsEvent{typ: wsEventMessage, requestID: requestID, data: data, binary: isBinary, index: index})

@@ -19,13 +19,13 @@ func RunDemo(w *World, rounds int) error {
 	got := 0
 	c.Handle(func(msg any) {
 		got++
-		w.Trace("client", "pong", "n", msg)
+		w.Trace("client", "pong", Any("n", msg))
 		if got == rounds {
 			c.Close()
 			return
 		}
 		w.After(Time(think.Int64N(int64(10*Millisecond))), func() { c.Send(msg.(int) + 1) })
-	}, func(r CloseReason) { w.Trace("client", "lost", "why", r) })
+	}, func(r CloseReason) { w.Trace("client", "lost", Enum("why", r)) })
 	c.Send(0)
 	w.After(20*Millisecond, func() { n.Hold("server", "client") })
 	w.After(70*Millisecond, func() { n.Heal("server", "client") })

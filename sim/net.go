@@ -130,7 +130,7 @@ func (n *Network) ObserveSend(fn func(from, to string, msg any)) { n.senders = a
 // SetLatency sets the latency of the direction from → to.
 func (n *Network) SetLatency(from, to string, lat Latency) {
 	n.link(from, to).lat = lat
-	n.w.Trace(from, "net.latency", "to", to, "base", lat.Base, "jitter", lat.Jitter)
+	n.w.Trace(from, "net.latency", Str("to", to), Dur("base", lat.Base), Dur("jitter", lat.Jitter))
 }
 
 // Listen makes node accept connections: accept is called with the node's end
@@ -169,7 +169,7 @@ func (n *Network) Dial(from, to string) *End {
 	c.ends[1] = End{conn: c, side: 1, node: to}
 	c.ends[0].out = n.newDirection(n.link(from, to), &c.ends[1])
 	c.ends[1].out = n.newDirection(n.link(to, from), &c.ends[0])
-	n.w.Trace(from, "net.dial", "conn", c.ID, "to", to)
+	n.w.Trace(from, "net.dial", Uint("conn", c.ID), Str("to", to))
 	if c.ends[0].out.link.dropped {
 		n.breakConn(c, Refused)
 		return &c.ends[0]
@@ -225,7 +225,7 @@ func (e *End) Close() {
 		return
 	}
 	e.done = true
-	e.world().Trace(e.node, "net.close", "conn", e.conn.ID, "peer", e.Peer())
+	e.world().Trace(e.node, "net.close", Uint("conn", e.conn.ID), Str("peer", e.Peer()))
 	e.out.push(frame{kind: frameFin})
 }
 
@@ -237,7 +237,7 @@ func (e *End) Reset() {
 	}
 	e.done = true
 	w := e.world()
-	w.Trace(e.node, "net.reset", "conn", e.conn.ID, "peer", e.Peer())
+	w.Trace(e.node, "net.reset", Uint("conn", e.conn.ID), Str("peer", e.Peer()))
 	peer := &e.conn.ends[1-e.side]
 	e.out.kill()
 	peer.out.kill()
@@ -252,7 +252,7 @@ func (e *End) notify(r CloseReason) {
 	}
 	e.done = true
 	e.out.kill()
-	e.world().Trace(e.node, "net.closed", "conn", e.conn.ID, "peer", e.Peer(), "why", r)
+	e.world().Trace(e.node, "net.closed", Uint("conn", e.conn.ID), Str("peer", e.Peer()), Enum("why", r))
 	if e.onClose != nil {
 		e.onClose(r)
 	}
@@ -316,11 +316,11 @@ func (n *Network) deliverNext(d *direction) {
 	case frameSyn:
 		accept := n.listeners[to.node]
 		if accept == nil {
-			n.w.Trace(to.node, "net.refuse", "conn", to.conn.ID, "from", to.Peer())
+			n.w.Trace(to.node, "net.refuse", Uint("conn", to.conn.ID), Str("from", to.Peer()))
 			n.breakConn(to.conn, Refused)
 			return
 		}
-		n.w.Trace(to.node, "net.accept", "conn", to.conn.ID, "from", to.Peer())
+		n.w.Trace(to.node, "net.accept", Uint("conn", to.conn.ID), Str("from", to.Peer()))
 		accept(to)
 	case frameFin:
 		to.notify(Closed)
@@ -329,7 +329,7 @@ func (n *Network) deliverNext(d *direction) {
 			return
 		}
 		if n.TraceMessages && n.w.Tracing() {
-			n.w.Trace(to.node, "recv", "conn", to.conn.ID, "from", to.Peer(), "msg", f.msg)
+			n.w.Trace(to.node, "recv", Uint("conn", to.conn.ID), Str("from", to.Peer()), Any("msg", f.msg))
 		}
 		for _, o := range n.observers {
 			o(to.Peer(), to.node, f.msg)
@@ -357,7 +357,7 @@ func (n *Network) breakConn(c *Conn, r CloseReason) {
 // until Heal. Resets still get through.
 func (n *Network) Hold(from, to string) {
 	n.link(from, to).held = true
-	n.w.Trace(from, "fault.hold", "to", to)
+	n.w.Trace(from, "fault.hold", Str("to", to))
 }
 
 // Drop breaks every connection over the direction from → to (both sides
@@ -365,7 +365,7 @@ func (n *Network) Hold(from, to string) {
 func (n *Network) Drop(from, to string) {
 	l := n.link(from, to)
 	l.dropped = true
-	n.w.Trace(from, "fault.drop", "to", to)
+	n.w.Trace(from, "fault.drop", Str("to", to))
 	dirs := append([]*direction(nil), l.dirs...)
 	for _, d := range dirs {
 		if !d.dead {
@@ -390,7 +390,7 @@ func (n *Network) Heal(from, to string) {
 		return
 	}
 	l.held, l.dropped = false, false
-	n.w.Trace(from, "fault.heal", "to", to)
+	n.w.Trace(from, "fault.heal", Str("to", to))
 	for _, d := range l.dirs {
 		for ; d.stalled > 0; d.stalled-- {
 			at := n.w.now + l.delay()

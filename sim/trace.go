@@ -1,9 +1,6 @@
 package sim
 
 import (
-	"fmt"
-	"hash/fnv"
-	"reflect"
 	"strconv"
 	"strings"
 )
@@ -21,83 +18,95 @@ const (
 )
 
 type trace struct {
-	mode  TraceMode
-	lines []string
-	hash  uint64
-	buf   []byte
+	mode   TraceMode
+	lines  []string
+	hashes []uint64 // per kept line: the hash of its node, event and fields
+	hash   uint64   // the fingerprint: every event's step, time and content hash
+	enc    Enc
 }
 
-const fnvOffset64, fnvPrime64 = 14695981039346656037, 1099511628211
-
-func (t *trace) init(m TraceMode) { t.mode, t.hash = m, fnvOffset64 }
+func (t *trace) init(m TraceMode) { t.mode, t.hash, t.enc.text = m, fnvOffset64, m == TraceFull }
 
 // Tracing reports whether trace lines are rendered at all, so a caller can
 // skip building expensive fields.
 func (w *World) Tracing() bool { return w.trace.mode != TraceOff }
 
 // Trace records one event: the step that produced it, the virtual time, the
-// node, the event name and key/value fields, as one fixed-format line:
+// node, the event name and typed fields, as one fixed-format line:
 //
 //	step   time         node       event                    k=v k=v
 //
-// Fields come in pairs (key string, value any). Values render with String
-// when they have it, strings are quoted only when they contain spaces.
-func (w *World) Trace(node, event string, kv ...any) {
+// The determinism fingerprint folds in the typed parts themselves; the line
+// is rendered only when the world keeps lines (TraceFull). Both come from
+// the same parts in one pass, so a kept line and its hashed form cannot
+// disagree.
+func (w *World) Trace(node, event string, fs ...Field) {
 	t := &w.trace
 	if t.mode == TraceOff {
 		return
 	}
-	b := t.buf[:0]
-	b = fmt.Appendf(b, "%06d %13s %-10s %-22s", w.steps, w.now.String(), node, event)
-	for i := 0; i+1 < len(kv); i += 2 {
-		b = append(b, ' ')
-		b = fmt.Append(b, kv[i])
-		b = append(b, '=')
-		b = appendValue(b, kv[i+1])
+	e := &t.enc
+	e.h = fnvOffset64
+	e.bytes(tagStr, node)
+	e.bytes(tagStr, event)
+	if e.text {
+		e.b = appendHeader(e.b[:0], w.steps, w.now, node, event)
 	}
-	for len(b) > 0 && b[len(b)-1] == ' ' {
-		b = b[:len(b)-1]
+	for i := range fs {
+		e.field(&fs[i])
 	}
-	t.buf = b
-	h := t.hash
-	for _, c := range b {
-		h ^= uint64(c)
-		h *= fnvPrime64
-	}
-	h ^= '\n'
-	h *= fnvPrime64
-	t.hash = h
-	if t.mode == TraceFull {
+	content := e.h
+	e.h = t.hash
+	e.word(tagLine, uint64(w.steps))
+	e.word(tagDur, uint64(w.now))
+	e.word(tagLine, content)
+	t.hash = e.h
+	if e.text {
+		b := e.b
+		for len(b) > 0 && b[len(b)-1] == ' ' {
+			b = b[:len(b)-1]
+		}
 		t.lines = append(t.lines, string(b))
+		t.hashes = append(t.hashes, content)
 	}
 }
 
-func appendValue(b []byte, v any) []byte {
-	switch x := v.(type) {
-	case string:
-		if x == "" || strings.ContainsAny(x, " \t\n\"=") {
-			return strconv.AppendQuote(b, x)
-		}
-		return append(b, x...)
-	case fmt.Stringer:
-		return appendValue(b, x.String())
-	case int:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case uint64:
-		return strconv.AppendUint(b, x, 10)
-	case bool:
-		return strconv.AppendBool(b, x)
-	default:
-		// A pointer, map, channel or function without a String method would
-		// render its address: name its type instead, deterministically.
-		switch reflect.ValueOf(v).Kind() {
-		case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
-			return fmt.Appendf(b, "<%T>", v)
-		}
-		return fmt.Append(b, v)
+// TraceContentHashes returns, for each kept line (TraceFull), the hash of
+// its node, event and fields: what the fingerprint folds in besides the
+// step and the time. A line's text after its time column is a function of
+// it, and it of the text; TestTraceTextAndHashAgree checks both ways on
+// every scenario file.
+func (w *World) TraceContentHashes() []uint64 { return w.trace.hashes }
+
+// TraceHeaderWidth is the width of a trace line's step and time columns.
+const TraceHeaderWidth = 6 + 1 + 13 + 1
+
+// appendHeader renders "%06d %13s %-10s %-22s" without fmt.
+func appendHeader(b []byte, step int64, now Time, node, event string) []byte {
+	var nb [20]byte
+	ds := strconv.AppendInt(nb[:0], step, 10)
+	for i := len(ds); i < 6; i++ {
+		b = append(b, '0')
 	}
+	b = append(b, ds...)
+	b = append(b, ' ')
+	var tb [32]byte
+	ts := appendTime(tb[:0], now)
+	b = pad(b, 13-len(ts))
+	b = append(b, ts...)
+	b = append(b, ' ')
+	b = append(b, node...)
+	b = pad(b, 10-len(node))
+	b = append(b, ' ')
+	b = append(b, event...)
+	return pad(b, 22-len(event))
+}
+
+func pad(b []byte, n int) []byte {
+	for ; n > 0; n-- {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 // TraceLines returns the kept trace lines (nil unless TraceFull).
@@ -111,16 +120,16 @@ func (w *World) TraceText() string {
 	return strings.Join(w.trace.lines, "\n") + "\n"
 }
 
-// TraceHash is the FNV-1a hash of every trace line rendered so far, as 16
-// hex digits: the world's determinism fingerprint.
-func (w *World) TraceHash() string { return fmt.Sprintf("%016x", w.trace.hash) }
-
-// HashTrace computes the fingerprint TraceHash gives for the given lines.
-func HashTrace(lines []string) string {
-	h := fnv.New64a()
-	for _, l := range lines {
-		h.Write([]byte(l))
-		h.Write([]byte{'\n'})
+// TraceHash is the hash of every trace event so far, folded from their
+// typed parts, as 16 hex digits: the world's determinism fingerprint. It is
+// the same whether the world keeps its lines or only the hash.
+func (w *World) TraceHash() string {
+	var b [16]byte
+	const hex = "0123456789abcdef"
+	h := w.trace.hash
+	for i := 15; i >= 0; i-- {
+		b[i] = hex[h&15]
+		h >>= 4
 	}
-	return fmt.Sprintf("%016x", h.Sum64())
+	return string(b[:])
 }

@@ -142,6 +142,6 @@ func TestTraceNeverRendersAddresses(t *testing.T) {
 	w := New(Config{Seed: 1})
 	type opaque struct{ p *int }
 	x := 1
-	w.Trace("n", "ev", "ptr", &opaque{&x}, "map", map[string]int{"a": 1}, "val", opaque{})
+	w.Trace("n", "ev", Any("ptr", &opaque{&x}), Any("map", map[string]int{"a": 1}), Any("val", opaque{}))
 	assert.Equal(t, "000000     0.000000s n          ev                     ptr=<*sim.opaque> map=<map[string]int> val={<nil>}", w.TraceLines()[0])
 }
