@@ -1,7 +1,6 @@
 package guard
 
 import (
-
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
 )
