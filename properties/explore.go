@@ -373,3 +373,47 @@ func actionCount(script []string) int {
 	}
 	return n
 }
+
+// shrunkTo returns the options a minimized script still uses: its runners,
+// actors, peer, pin and workflow delays, as its header declares them (the
+// action weights stay as drawn).
+func (o Options) shrunkTo(script []string) Options {
+	start, _ := span(script)
+	var actors []ActorOptions
+	o.PinDelay = 0
+	for _, l := range script[:start] {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		switch {
+		case f[0] == "world":
+			o.Peer = false
+			for _, kv := range f[1:] {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "runners":
+					o.Runners = len(strings.Split(v, ","))
+				case "peers":
+					o.Peer = true
+				case "workflow_delay":
+					if d, err := parseDur(v); err == nil {
+						o.WorkflowDelay = d
+					}
+				}
+			}
+		case f[0] == "actor" && len(f) > 1:
+			for _, a := range o.Actors {
+				if string(a.ID) == f[1] {
+					actors = append(actors, a)
+				}
+			}
+		case f[0] == "latency" && len(f) > 2 && f[1] == "ups->engine":
+			if d, err := parseDur(strings.TrimPrefix(f[2], "base=")); err == nil {
+				o.PinDelay = d
+			}
+		}
+	}
+	o.Actors = actors
+	return o
+}

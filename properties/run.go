@@ -4,6 +4,7 @@ package properties
 
 import (
 	"errors"
+	"slices"
 	"flag"
 	"fmt"
 	"regexp"
@@ -77,6 +78,69 @@ type Failure struct {
 	Checks     int    // scenarios run before the failure was found
 	Replay     string // the exact command that replays it
 	RapidLog   string
+	// Minimal reports that the minimizer ran to its end: removing any one
+	// action makes the failure go away.
+	Minimal bool
+	// MinimizeRuns counts the scenarios the minimizer ran.
+	MinimizeRuns int
+}
+
+// minimizeFailure shrinks a failure's script with the minimizer, keeping
+// only changes after which the scenario still shows one of the failure's
+// new signatures (those the exploration does not tolerate), and sets the
+// failure's script, violations, trace and hash from the final run.
+func minimizeFailure(cfg ExploreConfig, f *Failure) error {
+	judge := func(script []string) (*Failure, error) {
+		w, err := RunScript("minimal", strings.Join(script, "\n"), ScriptOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return &Failure{Options: f.Options, Violations: Check(w, cfg.Properties...), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}, nil
+	}
+	first, err := judge(f.Script)
+	if err != nil {
+		return fmt.Errorf("the minimal case does not run again: %w", err)
+	}
+	var targets []string
+	for _, v := range first.Violations {
+		one := *first
+		one.Property, one.Violations = v.Property, []Violation{v}
+		if s := Signature(first, v); (cfg.Tolerate == nil || !cfg.Tolerate(&one)) && !slices.Contains(targets, s) {
+			targets = append(targets, s)
+		}
+	}
+	if len(targets) == 0 {
+		return fmt.Errorf("the minimal case no longer fails the way it did (violations now: %v): the simulation is not deterministic", first.Violations)
+	}
+	fails := func(script []string) bool {
+		g, err := judge(script)
+		if err != nil {
+			return false
+		}
+		for _, v := range g.Violations {
+			if slices.Contains(targets, Signature(g, v)) {
+				return true
+			}
+		}
+		return false
+	}
+	script, minimal, runs := minimize(f.Script, fails, MinimizeRuns)
+	final, err := judge(script)
+	if err != nil {
+		return fmt.Errorf("the minimized case does not run: %w", err)
+	}
+	f.Script, f.Minimal, f.MinimizeRuns = script, minimal, runs
+	f.Actions = actionCount(script)
+	f.Violations, f.Trace, f.Hash = final.Violations, final.Trace, final.Hash
+	f.Property = f.Violations[0].Property
+	for _, v := range f.Violations {
+		if slices.Contains(targets, Signature(f, v)) {
+			f.Property = v.Property
+			break
+		}
+	}
+	f.Options = f.Options.shrunkTo(script)
+	return nil
 }
 
 // Result is the outcome of an exploration.
@@ -223,19 +287,24 @@ func Explore(cfg ExploreConfig) (res Result) {
 		res.Err = fmt.Errorf("exploration failed outside the oracle:\n%s", out)
 		return res
 	}
-	// rapid replays the minimal case last, so last holds it. Run it again
-	// keeping the whole trace; determinism makes it the same run.
+	// rapid replays the minimal case last, so last holds it. The minimizer
+	// shrinks its script further; the result runs again keeping the whole
+	// trace, and once more keeping only the hash: determinism makes them
+	// the same run.
 	last.RapidLog = out
-	full, err := RunScript("minimal", strings.Join(last.Script, "\n"), ScriptOptions{})
+	if err := minimizeFailure(cfg, last); err != nil {
+		res.Err = err
+		return res
+	}
+	hashed, err := RunScript("minimal", strings.Join(last.Script, "\n"), ScriptOptions{Trace: sim.TraceHash})
 	switch {
 	case err != nil:
 		res.Err = fmt.Errorf("the minimal case does not run again: %w", err)
 		return res
-	case full.Sim.TraceHash() != last.Hash:
-		res.Err = fmt.Errorf("the minimal case ran differently the second time (trace %s, then %s): the simulation is not deterministic", last.Hash, full.Sim.TraceHash())
+	case hashed.Sim.TraceHash() != last.Hash:
+		res.Err = fmt.Errorf("the minimal case ran differently the second time (trace %s, then %s): the simulation is not deterministic", last.Hash, hashed.Sim.TraceHash())
 		return res
 	}
-	last.Trace = full.Sim.TraceText()
 	if m := failedAfter.FindStringSubmatch(out); m != nil {
 		last.Checks, _ = strconv.Atoi(m[1])
 		last.Checks++
@@ -281,20 +350,64 @@ func (f *Failure) Report() string {
 	fmt.Fprintf(&b, "  found after %d scenario(s); rapid seed %d; fail file %s\n", f.Checks, f.Seed, orNone(f.FailFile))
 	fmt.Fprintf(&b, "  replay: %s\n", f.Replay)
 	fmt.Fprintf(&b, "options: %s\n", f.Options)
-	fmt.Fprintf(&b, "shrunk scenario (%d actions, trace hash %s):\n", f.Actions, f.Hash)
+	size := fmt.Sprintf("%d actions", f.Actions)
+	switch {
+	case f.Minimal && f.Actions > MaxReportActions:
+		size += ", more than " + fmt.Sprint(MaxReportActions) + " but 1-minimal: removing any one action makes this failure go away"
+	case f.Minimal:
+		size += ", 1-minimal"
+	case f.MinimizeRuns > 0:
+		size += fmt.Sprintf(", the minimizer stopped at its budget of %d runs", MinimizeRuns)
+	}
+	fmt.Fprintf(&b, "shrunk scenario (%s; trace hash %s):\n", size, f.Hash)
 	for _, l := range f.Script {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}
 	fmt.Fprintf(&b, "violations (- what the oracle allowed, + what was observed):\n%s", FormatViolations(f.Violations))
-	b.WriteString("trace of the minimal case, up to the liveness phase:\n")
+	b.WriteString(f.failingExchange())
+	return b.String()
+}
+
+// MaxReportActions is the size a reported case should not exceed; a larger
+// one says why.
+const MaxReportActions = 8
+
+// failingExchange renders the trace a reader needs: every line up to the
+// liveness phase, then the liveness phase's lines that involve a violation's
+// subject (its client operation, by name) or a client, so a failure that
+// shows only once the world heals is shown where it happens.
+func (f *Failure) failingExchange() string {
+	var subjects []string
+	for _, v := range f.Violations {
+		for _, w := range strings.FieldsFunc(v.Subject, func(r rune) bool { return r == ' ' || r == ',' || r == '/' }) {
+			if !slices.Contains(subjects, w) {
+				subjects = append(subjects, w)
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("trace of the minimal case (the liveness phase: only the lines of the violations' subjects and clients):\n")
+	live, shown, hidden := false, 0, 0
 	for _, l := range strings.Split(f.Trace, "\n") {
+		if l == "" {
+			continue
+		}
 		if strings.Contains(l, "liveness.start") {
-			b.WriteString("  ... (liveness phase: see the full trace)\n")
-			break
+			live = true
 		}
-		if l != "" {
-			fmt.Fprintf(&b, "  %s\n", l)
+		keep := !live || strings.Contains(l, "liveness.") || strings.Contains(l, " client.")
+		for _, s := range subjects {
+			keep = keep || strings.Contains(l, "="+s+" ") || strings.HasSuffix(l, "="+s)
 		}
+		if !keep || shown >= 400 {
+			hidden++
+			continue
+		}
+		shown++
+		fmt.Fprintf(&b, "  %s\n", l)
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, "  (%d more lines in the full trace: replay with -v)\n", hidden)
 	}
 	return b.String()
 }

@@ -12,11 +12,11 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"github.com/guardsim/guardsim/internal/plant"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -45,9 +45,21 @@ func main() {
 		search   = flag.String("search", "", "search one registered finding (by slug) at -profile (default: its search profile), from -seed, within -checks scenarios")
 		verbose  = flag.Bool("v", false, "print whole traces of violations")
 		planted  = flag.String("plant", "", "switch one planted bug on (internal/plant; needs go run -tags guardsim_plant)")
+		workers  = flag.Int("workers", runtime.NumCPU(), "worker processes exploring the sweep's units in parallel (each process has its own rapid)")
+		chunks   = flag.Int("chunks", 2, "units per profile: each explores checks/chunks scenarios from its own seed")
+		shardArg = flag.String("shard", "", "explore only shard i of n of the sweep (1 ≤ i ≤ n), e.g. -shard=2/4, and write its result to -out (for a CI matrix; combine with -merge)")
+		out      = flag.String("out", "", "with -shard: the file to write the shard's result to")
+		merge    = flag.Bool("merge", false, "merge the shard results named as arguments and print the table and the failures")
 	)
 	flag.Usage = usage
 	flag.Parse()
+	if *merge {
+		if err := mergeFiles(flag.Args(), *verbose); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "guardsim: unexpected argument %q\n", flag.Arg(0))
 		usage()
@@ -56,6 +68,26 @@ func main() {
 	if *checks <= 0 {
 		fmt.Fprintf(os.Stderr, "guardsim: -checks must be positive, got %d\n", *checks)
 		os.Exit(2)
+	}
+	if *chunks <= 0 || *workers <= 0 {
+		fmt.Fprintf(os.Stderr, "guardsim: -chunks and -workers must be positive, got %d and %d\n", *chunks, *workers)
+		os.Exit(2)
+	}
+	var sh shard
+	if *shardArg != "" {
+		var err error
+		if sh, err = parseShard(*shardArg); err != nil {
+			fmt.Fprintln(os.Stderr, "guardsim:", err)
+			os.Exit(2)
+		}
+		if *out == "" {
+			fmt.Fprintln(os.Stderr, "guardsim: -shard needs -out=FILE, where the shard's result goes")
+			os.Exit(2)
+		}
+		if *seed == 0 {
+			fmt.Fprintln(os.Stderr, "guardsim: -shard needs -seed: every shard of a sweep must explore from the same seed")
+			os.Exit(2)
+		}
 	}
 	if *planted != "" {
 		b, ok := plant.Lookup(*planted)
@@ -86,10 +118,18 @@ func main() {
 		if *seed == 0 {
 			*seed = uint64(time.Now().UnixNano()) % 1_000_000
 		}
-		var ps []model.Profile
-		if ps, err = model.ParseProfiles(*profiles); err == nil {
-			err = explore(ps, strings.Split(*props, ","), *checks, *seed, *verbose)
+		var sw sweep
+		if sw, err = newSweep(*profiles, *props, *checks, *seed, *chunks, *shrink, *planted); err != nil {
+			break
 		}
+		if *shardArg != "" {
+			var r shardResult
+			if r, err = runShard(sw, sh, *verbose, os.Stdout); err == nil {
+				err = writeShard(*out, r)
+			}
+			break
+		}
+		err = explore(sw, *workers, *verbose)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -101,118 +141,91 @@ func main() {
 // signature) met there, in the order found.
 type cell struct {
 	profile, property string
-	sigs              []*signatureRun
+	sigs              []*sigResult
 }
 
-// signatureRun is one distinct failure of a profile: its signature, how
-// many violating scenarios showed it, and its first failure, shrunk.
-type signatureRun struct {
-	sig, property string
-	count         int
-	failure       *properties.Failure
-}
-
-// profileRun is one profile's exploration: every property is checked in
-// every scenario for the whole budget; a scenario whose violations all have
-// signatures met before is counted and passed over, a new signature stops
-// rapid, is shrunk and recorded, and the exploration goes on.
+// profileRun is one profile's part of a merged sweep: its units' stats
+// summed, and its distinct failures, each once, with the counts of every
+// unit added up and the first unit's shrunk case.
 type profileRun struct {
-	profile model.Profile
-	name    string
-	stats   properties.Stats
-	cells   []cell
-	order   []*signatureRun
+	name  string
+	stats properties.Stats
+	cells []cell
+	order []*sigResult
 }
 
-func explore(profiles []model.Profile, props []string, checks int, seed uint64, verbose bool) error {
-	fmt.Printf("guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile, rapid seed %d\n",
-		len(profiles), len(props), checks, seed)
+func explore(sw sweep, workers int, verbose bool) error {
+	fmt.Printf("guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile in %d chunk(s), rapid seed %d, %d worker(s)\n",
+		len(sw.Profiles), len(sw.Properties), sw.Checks, sw.Chunks, sw.Seed, workers)
 	fmt.Printf("swarm: 1-4 runners, 1-6 actors, a random weighting of %d action kinds, ~30 actions per scenario, then a liveness phase\n",
 		len(properties.ActionKinds))
-	fmt.Printf("rapid fail files: testdata/rapid/Explore_<profile>/ (replayed first on the next run)\n\n")
-	for _, prop := range props {
-		if !slices.Contains(properties.PropertyNames(), prop) {
-			return fmt.Errorf("unknown property %q (want one of %s)", prop, strings.Join(properties.PropertyNames(), ", "))
+	fmt.Printf("rapid fail files: testdata/rapid/Explore_<profile>[_<chunk>]/ (replayed first on the next run)\n\n")
+	start := time.Now()
+	var rs []shardResult
+	if workers <= 1 {
+		r, err := runShard(sw, shard{1, 1}, verbose, os.Stdout)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	} else {
+		var err error
+		if rs, err = runWorkers(sw, workers, verbose); err != nil {
+			return err
 		}
 	}
+	return report(rs, verbose, time.Since(start))
+}
+
+// report merges shard results and prints the table and every distinct
+// failure.
+func report(rs []shardResult, verbose bool, wall time.Duration) error {
+	sw, us, err := mergeShards(rs)
+	if err != nil {
+		return err
+	}
 	var runs []profileRun
-	start := time.Now()
-	for _, p := range profiles {
-		pn := p.Name()
-		run := profileRun{profile: p, name: pn}
-		sigs := map[string]*signatureRun{}
-		tolerate := func(f *properties.Failure) bool {
-			ss := properties.Signatures(f)
-			for _, s := range ss {
-				if sigs[s] == nil {
-					return false
-				}
+	for _, pn := range sw.Profiles {
+		run := profileRun{name: pn}
+		bySig := map[string]*sigResult{}
+		for _, u := range us {
+			if u.Unit.Profile != pn {
+				continue
 			}
-			for _, s := range ss {
-				sigs[s].count++
-			}
-			return true
-		}
-		for round := uint64(0); run.stats.Checks < checks; round++ {
-			done := run.stats
-			res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: props, Checks: checks - run.stats.Checks,
-				Seed: seed + round, Name: "Explore_" + pn, Tolerate: tolerate,
-				Progress: func(st properties.Stats) {
-					if n := done.Scenarios + st.Scenarios; n%2500 == 0 {
-						fmt.Printf("  %-9s %6d scenarios run (shrinking included), %d distinct failure(s) so far\n", pn, n, len(sigs))
-					}
-				}})
-			if res.Err != nil {
-				var np *sim.NoProgressError
-				if errors.As(res.Err, &np) {
-					return fmt.Errorf("%s: the harness made no progress: %w", pn, res.Err)
-				}
-				return fmt.Errorf("%s: %w", pn, res.Err)
-			}
-			run.stats.Checks += res.Stats.Checks
-			run.stats.Scenarios += res.Stats.Scenarios
-			run.stats.Virtual += res.Stats.Virtual
-			run.stats.Events += res.Stats.Events
-			run.stats.Wall += res.Stats.Wall
-			f := res.Failure
-			if f == nil {
-				break
-			}
-			f.Checks += done.Checks
-			for _, v := range f.Violations {
-				s := properties.Signature(f, v)
-				if sigs[s] != nil {
+			st := u.Stats
+			run.stats.Checks += st.Checks
+			run.stats.Scenarios += st.Scenarios
+			run.stats.Virtual += st.Virtual
+			run.stats.Events += st.Events
+			run.stats.Wall += st.Wall
+			run.stats.Tolerated += st.Tolerated
+			for _, f := range u.Failures {
+				if sr := bySig[f.Sig]; sr != nil {
+					sr.Count += f.Count
 					continue
 				}
-				sr := &signatureRun{sig: s, property: v.Property, count: 1, failure: f}
-				sigs[s] = sr
-				run.order = append(run.order, sr)
-				what := "NOT a registered finding"
-				if k, ok := properties.FindingExplaining(f, v.Property); ok {
-					what = "registered finding " + k.Slug
-				}
-				fmt.Printf("  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", pn, v.Property, f.Checks, f.Actions, what)
+				f := f
+				bySig[f.Sig] = &f
+				run.order = append(run.order, &f)
 			}
 		}
-		for _, prop := range props {
+		for _, prop := range sw.Properties {
 			c := cell{profile: pn, property: prop}
 			for _, sr := range run.order {
-				if sr.property == prop {
+				if sr.Property == prop {
 					c.sigs = append(c.sigs, sr)
 				}
 			}
 			run.cells = append(run.cells, c)
 		}
-		fmt.Printf("  %-9s done: %d scenarios checked (%d run) in %s, %d distinct failure(s)\n", pn, run.stats.Checks, run.stats.Scenarios,
-			run.stats.Wall.Round(time.Millisecond), len(run.order))
 		runs = append(runs, run)
 	}
-	printTable(runs, time.Since(start))
+	printTable(runs, wall)
 	for _, r := range runs {
 		for _, sr := range r.order {
-			fmt.Printf("\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.sig, sr.count, sr.failure.Report())
-			if verbose {
-				fmt.Printf("full trace:\n%s", sr.failure.Trace)
+			fmt.Printf("\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.Sig, sr.Count, sr.Report)
+			if verbose && sr.Trace != "" {
+				fmt.Printf("full trace:\n%s", sr.Trace)
 			}
 		}
 	}
@@ -239,10 +252,10 @@ func printTable(runs []profileRun, wall time.Duration) {
 			for _, sr := range c.sigs {
 				m := "NEW"
 				for j, k := range properties.Findings {
-					if strings.HasSuffix(sr.sig, ": finding "+k.Slug) || strings.HasSuffix(sr.sig, ": finding "+k.Slug+properties.OutsideRange) {
+					if strings.HasSuffix(sr.Sig, ": finding "+k.Slug) || strings.HasSuffix(sr.Sig, ": finding "+k.Slug+properties.OutsideRange) {
 						m = string(rune('A' + j))
 						legend[m] = fmt.Sprintf("%s: %s (%s, %s)", m, k.Slug, strings.Join(k.Properties, ","), k.Range())
-						if strings.HasSuffix(sr.sig, properties.OutsideRange) {
+						if strings.HasSuffix(sr.Sig, properties.OutsideRange) {
 							m += "!" // outside its registered range
 						}
 					}

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/properties"
+	"github.com/guardsim/guardsim/sim"
+)
+
+// A sweep is the main job's whole exploration: every profile against every
+// property, checks scenarios per profile from one rapid seed. It is cut
+// into units, a profile's budget in chunks, each explored from its own
+// seed. A unit's result depends only on the sweep and the unit (and on
+// rapid's wall-clock bound on shrinking), never on which process or
+// machine runs it, so the units can be dealt to shards: worker processes
+// on this machine, or the jobs of a CI matrix, and their results merged.
+type sweep struct {
+	Profiles   []string `json:"profiles"`
+	Properties []string `json:"properties"`
+	Checks     int      `json:"checks"`
+	Seed       uint64   `json:"seed"`
+	Chunks     int      `json:"chunks"`
+	Shrink     string   `json:"shrinktime"`
+	Plant      string   `json:"plant,omitempty"`
+}
+
+// unit is one chunk of one profile's budget.
+type unit struct {
+	Profile string `json:"profile"`
+	Chunk   int    `json:"chunk"`
+	Checks  int    `json:"checks"`
+	Seed    uint64 `json:"seed"`
+}
+
+// chunkSeedStride separates the seeds of a profile's chunks: each chunk's
+// exploration may move on to later seeds after a failure (seed, seed+1,
+// ...), far fewer than this many.
+const chunkSeedStride = 1_000_003
+
+// units lists the sweep's units in a fixed order: profiles oldest first,
+// then chunks.
+func (s sweep) units() []unit {
+	var us []unit
+	for _, p := range s.Profiles {
+		for c := range s.Chunks {
+			n := s.Checks / s.Chunks
+			if c < s.Checks%s.Chunks {
+				n++
+			}
+			if n > 0 {
+				us = append(us, unit{Profile: p, Chunk: c, Checks: n, Seed: s.Seed + uint64(c)*chunkSeedStride})
+			}
+		}
+	}
+	return us
+}
+
+// shard is the i-th of n disjoint parts of a sweep (1 ≤ i ≤ n): the units
+// whose position in the sweep's order is i-1 modulo n.
+type shard struct{ I, N int }
+
+func (s shard) String() string { return fmt.Sprintf("%d/%d", s.I, s.N) }
+
+func parseShard(v string) (shard, error) {
+	a, b, ok := strings.Cut(v, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return shard{}, fmt.Errorf("-shard=%q: want i/n with 1 ≤ i ≤ n, e.g. -shard=2/4", v)
+	}
+	return shard{i, n}, nil
+}
+
+func (s shard) has(pos int) bool { return pos%s.N == s.I-1 }
+
+// shardResult is what one shard found: the file a shard writes with -out
+// and -merge reads.
+type shardResult struct {
+	Sweep sweep        `json:"sweep"`
+	Shard string       `json:"shard"`
+	Units []unitResult `json:"units"`
+}
+
+type unitResult struct {
+	Unit     unit             `json:"unit"`
+	Stats    properties.Stats `json:"stats"`
+	Failures []sigResult      `json:"failures"`
+}
+
+// sigResult is one distinct failure (by signature) met in a unit: how many
+// violating scenarios showed it and its first one, shrunk and reported.
+type sigResult struct {
+	Sig      string `json:"signature"`
+	Property string `json:"property"`
+	Finding  string `json:"finding,omitempty"` // the registered finding that explains it
+	Count    int    `json:"count"`
+	Checks   int    `json:"checks"`  // scenarios of the unit before it was found
+	Actions  int    `json:"actions"` // the shrunk case's size
+	Report   string `json:"report"`
+	Trace    string `json:"trace,omitempty"` // with -v
+}
+
+// runUnit explores one unit: every property in every scenario for the
+// whole budget; a scenario whose violations all have signatures met before
+// is counted and passed over, a new signature stops rapid, is shrunk and
+// recorded, and the exploration goes on from the next seed.
+func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) {
+	res := unitResult{Unit: u}
+	p, err := model.ProfileByName(u.Profile)
+	if err != nil {
+		return res, err
+	}
+	sigs := map[string]*sigResult{}
+	var order []*sigResult
+	tolerate := func(f *properties.Failure) bool {
+		ss := properties.Signatures(f)
+		for _, s := range ss {
+			if sigs[s] == nil {
+				return false
+			}
+		}
+		for _, s := range ss {
+			sigs[s].Count++
+		}
+		return true
+	}
+	name := fmt.Sprintf("Explore_%s", u.Profile)
+	if u.Chunk > 0 {
+		name = fmt.Sprintf("Explore_%s_%d", u.Profile, u.Chunk)
+	}
+	for round := uint64(0); res.Stats.Checks < u.Checks; round++ {
+		done := res.Stats
+		r := properties.Explore(properties.ExploreConfig{Profile: p, Properties: sw.Properties, Checks: u.Checks - done.Checks,
+			Seed: u.Seed + round, Name: name, Tolerate: tolerate})
+		if r.Err != nil {
+			var np *sim.NoProgressError
+			if errors.As(r.Err, &np) {
+				return res, fmt.Errorf("%s: the harness made no progress: %w", u.Profile, r.Err)
+			}
+			return res, fmt.Errorf("%s: %w", u.Profile, r.Err)
+		}
+		res.Stats.Checks += r.Stats.Checks
+		res.Stats.Scenarios += r.Stats.Scenarios
+		res.Stats.Virtual += r.Stats.Virtual
+		res.Stats.Events += r.Stats.Events
+		res.Stats.Wall += r.Stats.Wall
+		res.Stats.Tolerated += r.Stats.Tolerated
+		f := r.Failure
+		if f == nil {
+			break
+		}
+		f.Checks += done.Checks
+		for _, v := range f.Violations {
+			s := properties.Signature(f, v)
+			if sigs[s] != nil {
+				continue
+			}
+			sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: f.Report()}
+			if verbose {
+				sr.Trace = f.Trace
+			}
+			what := "NOT a registered finding"
+			if k, ok := properties.FindingExplaining(f, v.Property); ok {
+				sr.Finding = k.Slug
+				what = "registered finding " + k.Slug
+			}
+			sigs[s] = sr
+			order = append(order, sr)
+			fmt.Fprintf(log, "  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", u.Profile, v.Property, f.Checks, f.Actions, what)
+		}
+	}
+	for _, sr := range order {
+		res.Failures = append(res.Failures, *sr)
+	}
+	return res, nil
+}
+
+// runShard explores the shard's units, in order.
+func runShard(sw sweep, sh shard, verbose bool, log io.Writer) (shardResult, error) {
+	out := shardResult{Sweep: sw, Shard: sh.String()}
+	for pos, u := range sw.units() {
+		if !sh.has(pos) {
+			continue
+		}
+		r, err := runUnit(sw, u, verbose, log)
+		if err != nil {
+			return out, err
+		}
+		fmt.Fprintf(log, "  %-9s chunk %d done: %d scenarios checked (%d run) in %s, %d distinct failure(s)\n",
+			u.Profile, u.Chunk, r.Stats.Checks, r.Stats.Scenarios, r.Stats.Wall.Round(1e6), len(r.Failures))
+		out.Units = append(out.Units, r)
+	}
+	return out, nil
+}
+
+func writeShard(path string, r shardResult) error {
+	b, err := json.MarshalIndent(r, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+func readShard(path string) (shardResult, error) {
+	var r shardResult
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line := 1 + strings.Count(string(b[:min(int(se.Offset), len(b))]), "\n")
+			return r, fmt.Errorf("%s:%d: not a shard result: %v", path, line, err)
+		}
+		return r, fmt.Errorf("%s: not a shard result: %v", path, err)
+	}
+	if r.Shard == "" || len(r.Sweep.Profiles) == 0 {
+		return r, fmt.Errorf("%s: not a shard result (no shard or sweep in it)", path)
+	}
+	return r, nil
+}
+
+// mergeShards checks that the results are the shards of one sweep, each
+// once, all of them, and returns the units in the sweep's order.
+func mergeShards(rs []shardResult) (sweep, []unitResult, error) {
+	if len(rs) == 0 {
+		return sweep{}, nil, errors.New("merge: no shard results given")
+	}
+	sw := rs[0].Sweep
+	want := fmt.Sprint(sw)
+	seen := map[string]bool{}
+	var n int
+	got := map[unit]unitResult{}
+	for _, r := range rs {
+		if fmt.Sprint(r.Sweep) != want {
+			return sw, nil, fmt.Errorf("merge: shard %s is of another sweep (%+v, not %+v)", r.Shard, r.Sweep, sw)
+		}
+		sh, err := parseShard(r.Shard)
+		if err != nil {
+			return sw, nil, fmt.Errorf("merge: %w", err)
+		}
+		if n == 0 {
+			n = sh.N
+		}
+		if sh.N != n {
+			return sw, nil, fmt.Errorf("merge: shard %s does not split the sweep in %d like the others", r.Shard, n)
+		}
+		if seen[r.Shard] {
+			return sw, nil, fmt.Errorf("merge: shard %s given twice", r.Shard)
+		}
+		seen[r.Shard] = true
+		for _, u := range r.Units {
+			got[u.Unit] = u
+		}
+	}
+	var missing []string
+	for i := 1; i <= n; i++ {
+		if s := (shard{i, n}).String(); !seen[s] {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		return sw, nil, fmt.Errorf("merge: missing shard(s) %s of %d", strings.Join(missing, ", "), n)
+	}
+	var us []unitResult
+	for _, u := range sw.units() {
+		r, ok := got[u]
+		if !ok {
+			return sw, nil, fmt.Errorf("merge: no shard explored %s chunk %d", u.Profile, u.Chunk)
+		}
+		us = append(us, r)
+	}
+	return sw, us, nil
+}
+
+func newSweep(profiles, props string, checks int, seed uint64, chunks int, shrink time.Duration, plant string) (sweep, error) {
+	ps, err := model.ParseProfiles(profiles)
+	if err != nil {
+		return sweep{}, err
+	}
+	sw := sweep{Properties: strings.Split(props, ","), Checks: checks, Seed: seed, Chunks: chunks, Shrink: shrink.String(), Plant: plant}
+	for _, prop := range sw.Properties {
+		if !slices.Contains(properties.PropertyNames(), prop) {
+			return sw, fmt.Errorf("unknown property %q (want one of %s)", prop, strings.Join(properties.PropertyNames(), ", "))
+		}
+	}
+	for _, p := range ps {
+		sw.Profiles = append(sw.Profiles, p.Name())
+	}
+	return sw, nil
+}
+
+// mergeFiles is -merge: the shard results of one sweep, from files.
+func mergeFiles(paths []string, verbose bool) error {
+	var rs []shardResult
+	for _, p := range paths {
+		r, err := readShard(p)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	var wall time.Duration
+	for _, r := range rs {
+		for _, u := range r.Units {
+			wall += u.Stats.Wall
+		}
+	}
+	fmt.Printf("guardsim: merging %d shard result(s)\n", len(rs))
+	return report(rs, verbose, wall)
+}

@@ -1,0 +1,84 @@
+package properties
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestMinimize drives the minimizer with predicates whose smallest failing
+// scripts are known: it must reach them, deterministically, and within its
+// budget say so.
+func TestMinimize(t *testing.T) {
+	header := []string{"world profile=seed seed=1 runners=r1,r2,r3 workflow_delay=5ms peers=dc2", "latency ups->engine base=5ms",
+		"actor a1 on=r1 crash=restart", "actor a2 on=r2 crash=restart", "behavior a2 hibernate ack_delay=0", "run"}
+	script := func(actions ...string) []string {
+		return append(append(slices.Clone(header), actions...), "liveness")
+	}
+	has := func(s []string, lines ...string) bool {
+		for _, l := range lines {
+			if !slices.Contains(s, l) {
+				return false
+			}
+		}
+		return true
+	}
+	valid := func(s []string) bool {
+		// an actor or runner still used must be declared: the script
+		// language refuses the script otherwise
+		text := strings.Join(s, "\n")
+		for _, a := range []string{"a1", "a2"} {
+			if strings.Contains(text, "actor="+a) && !strings.Contains(text, "actor "+a+" ") {
+				return false
+			}
+		}
+		for _, r := range []string{"r1", "r2", "r3"} {
+			if strings.Contains(text, "on="+r) && !strings.Contains(s[0], r) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, tt := range []struct {
+		name  string
+		in    []string
+		fails func([]string) bool
+		want  []string
+	}{
+		{
+			name:  "two needed actions among noise",
+			in:    script("http c1 actor=a1", "run for=1ms", "ws w1 actor=a1", "run for=3ms", "crash a1", "send w1 m6", "run for=10ms", "http c2 actor=a1"),
+			fails: func(s []string) bool { return valid(s) && has(s, "ws w1 actor=a1", "crash a1") },
+			want:  []string{"world profile=seed seed=1 runners=r1 workflow_delay=0", "actor a1 on=r1 crash=restart", "run", "ws w1 actor=a1", "crash a1", "liveness"},
+		},
+		{
+			name: "consecutive runs merge, names renumber",
+			in:   script("http c7 actor=a2", "run for=1ms", "run for=3ms", "stop a2"),
+			fails: func(s []string) bool {
+				var total int
+				for _, l := range s {
+					if d, ok := runFor(l); ok {
+						total += int(d)
+					}
+				}
+				return valid(s) && total >= 4_000_000 && slices.ContainsFunc(s, func(l string) bool { return strings.HasPrefix(l, "http c") }) && has(s, "stop a2")
+			},
+			want: []string{"world profile=seed seed=1 runners=r2 workflow_delay=0", "actor a2 on=r2 crash=restart", "run", "http c1 actor=a2", "run for=4ms", "stop a2", "liveness"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, minimal, runs := minimize(tt.in, tt.fails, MinimizeRuns)
+			assert.True(t, minimal, "the minimizer ran out of budget (%d runs)", runs)
+			assert.Equal(t, tt.want, got)
+			again, _, runs2 := minimize(tt.in, tt.fails, MinimizeRuns)
+			assert.Equal(t, got, again, "the minimizer is deterministic")
+			assert.Equal(t, runs, runs2)
+		})
+	}
+	// A budget too small to finish is reported, not hidden.
+	_, minimal, runs := minimize(script("a", "b", "c", "d"), func(s []string) bool { return has(s, "a") }, 2)
+	assert.False(t, minimal)
+	assert.Equal(t, 2, runs)
+}
