@@ -4,10 +4,10 @@ package properties
 
 import (
 	"errors"
-	"slices"
 	"flag"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
