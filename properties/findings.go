@@ -97,12 +97,54 @@ func mustIndex(name string) int {
 	return p.Index()
 }
 
+// sawContains tells failures by what their violations say: a message or
+// a value the oracle allowed or saw.
 func sawContains(s string) func(*Failure) bool {
-	return func(f *Failure) bool { return strings.Contains(FormatViolations(f.Violations), s) }
+	return func(f *Failure) bool {
+		for _, v := range f.Violations {
+			if strings.Contains(v.Msg, s) || strings.Contains(v.Subject, s) {
+				return true
+			}
+			for _, m := range []map[string]string{v.Allowed, v.Saw} {
+				for _, x := range m {
+					if strings.Contains(x, s) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+}
+
+// traceHas reports whether the failure's trace (or its part before the
+// liveness phase) matches re. Findings' matchers ask the same questions of
+// one trace many times (for each violation, each finding), so the answers
+// are kept with the failure.
+func (f *Failure) traceHas(re *regexp.Regexp, beforeLive bool) bool {
+	key := traceQuery{re, beforeLive}
+	if v, ok := f.matched[key]; ok {
+		return v
+	}
+	t := f.Trace
+	if beforeLive {
+		t = beforeLiveness(t)
+	}
+	v := re.MatchString(t)
+	if f.matched == nil {
+		f.matched = map[traceQuery]bool{}
+	}
+	f.matched[key] = v
+	return v
+}
+
+type traceQuery struct {
+	re         *regexp.Regexp
+	beforeLive bool
 }
 
 func traceMatches(re *regexp.Regexp) func(*Failure) bool {
-	return func(f *Failure) bool { return re.MatchString(f.Trace) }
+	return func(f *Failure) bool { return f.traceHas(re, false) }
 }
 
 // The gateway GC dropping a hibernating socket's buffer: removing a closed
@@ -131,8 +173,8 @@ var Findings = []Finding{
 		match: func(f *Failure) bool {
 			// The client sees the runner GC's close, or for a hibernatable
 			// socket Guard reconnecting after it.
-			return (sawContains("Message acknowledgment timeout")(f) || runnerAckTimeoutClose.MatchString(f.Trace)) &&
-				!gcRemovedLive.MatchString(f.Trace)
+			return (sawContains("Message acknowledgment timeout")(f) || f.traceHas(runnerAckTimeoutClose, false)) &&
+				!f.traceHas(gcRemovedLive, false)
 		},
 		// A liveness probe closed by the runner's GC for want of an ack
 		// (the inverted gateway GC may remove live probes as well).
@@ -148,7 +190,7 @@ var Findings = []Finding{
 		// liveness phase (whose probes are closed at its end): only a
 		// removal before it explains one.
 		matchFor: map[string]func(*Failure) bool{"ws_delivery": func(f *Failure) bool {
-			return gcRemovedLive.MatchString(beforeLiveness(f.Trace))
+			return f.traceHas(gcRemovedLive, true)
 		}},
 	},
 	{
@@ -178,7 +220,7 @@ var Findings = []Finding{
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 12,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
-			return guardUPSLost.MatchString(f.Trace) && !gcDroppedBuffer.MatchString(f.Trace)
+			return f.traceHas(guardUPSLost, false) && !f.traceHas(gcDroppedBuffer, false)
 		},
 	},
 	{
@@ -238,7 +280,7 @@ var Findings = []Finding{
 		match: sawContains("never heard of it"),
 		// The socket the client closed then stays open at the actor for good.
 		matchFor: map[string]func(*Failure) bool{"quiescence": func(f *Failure) bool {
-			return sawContains("the client closed its socket")(f) && !runnerLinkLost.MatchString(beforeLiveness(f.Trace))
+			return sawContains("the client closed its socket")(f) && !f.traceHas(runnerLinkLost, true)
 		}},
 	},
 	{
@@ -285,7 +327,7 @@ var Findings = []Finding{
 		SearchAt: "2f5666c05", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "ws_close", "disconnect", "reconnect", "autoreconnect"},
 		match: func(f *Failure) bool {
-			return sawContains("still has it open")(f) && runnerLinkLost.MatchString(beforeLiveness(f.Trace))
+			return sawContains("still has it open")(f) && f.traceHas(runnerLinkLost, true)
 		},
 	},
 	{
@@ -296,7 +338,7 @@ var Findings = []Finding{
 		SearchAt: "553683bfd", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "hold", "drop", "heal"},
 		match: func(f *Failure) bool {
-			return sawContains("still has it open")(f) && sawContains("Guard closed the client's socket")(f) && traceMatches(regexp.MustCompile(`gw\.ws_open_timeout`))(f)
+			return sawContains("still has it open")(f) && sawContains("Guard closed the client's socket")(f) && traceMatches(wsOpenTimeout)(f)
 		},
 	},
 	{
@@ -307,7 +349,7 @@ var Findings = []Finding{
 		SearchAt: "553683bfd", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "ws_close", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
-			return sawContains("still has it open")(f) && restored.MatchString(f.Trace)
+			return sawContains("still has it open")(f) && f.traceHas(restored, false)
 		},
 	},
 	{
@@ -318,7 +360,7 @@ var Findings = []Finding{
 		SearchAt: "b3313f9f0", Budget: 2000, Seeds: []uint64{1}, MaxActions: 12, // shrinking is bounded by wall time: 4 to 11 actions measured
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
-			return sawContains("websocket_service_timeout")(f) && duplicateDropped.MatchString(f.Trace) && gcNotAcked.MatchString(f.Trace)
+			return sawContains("websocket_service_timeout")(f) && f.traceHas(duplicateDropped, false) && f.traceHas(gcNotAcked, false)
 		},
 	},
 	{
@@ -329,7 +371,7 @@ var Findings = []Finding{
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
-			return sawContains("websocket_service_timeout")(f) && messageIgnored.MatchString(f.Trace) && gcNotAcked.MatchString(f.Trace)
+			return sawContains("websocket_service_timeout")(f) && f.traceHas(messageIgnored, false) && f.traceHas(gcNotAcked, false)
 		},
 	},
 	{
@@ -344,6 +386,8 @@ var Findings = []Finding{
 }
 
 // The runner's GC closed a socket for want of a gateway ack.
+var wsOpenTimeout = regexp.MustCompile(`gw\.ws_open_timeout`)
+
 var runnerAckTimeoutClose = regexp.MustCompile(`runner\.ws_close_sent .*reason="Message acknowledgment timeout"`)
 
 // A runner lost its connection, or a link a close crosses was held or

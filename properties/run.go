@@ -47,7 +47,13 @@ type ExploreConfig struct {
 	// whole trace); a failure it accepts counts as a pass, so rapid neither
 	// stops nor shrinks it. A search uses it to walk past other known
 	// findings instead of stopping (and shrinking) at each.
+	// Tolerate must be a pure function of the failure: the minimizer asks
+	// it about candidates too.
 	Tolerate func(*Failure) bool
+	// Tolerated, when set, is told about every scenario of the exploration
+	// proper that Tolerate accepted (not about the shrinking's), so a caller
+	// can count known failures.
+	Tolerated func(*Failure)
 }
 
 // Stats measure an exploration.
@@ -83,6 +89,8 @@ type Failure struct {
 	Minimal bool
 	// MinimizeRuns counts the scenarios the minimizer ran.
 	MinimizeRuns int
+
+	matched map[traceQuery]bool // traceHas's answers about Trace
 }
 
 // minimizeFailure shrinks a failure's script with the minimizer, keeping
@@ -90,9 +98,19 @@ type Failure struct {
 // new signatures (those the exploration does not tolerate), and sets the
 // failure's script, violations, trace and hash from the final run.
 func minimizeFailure(cfg ExploreConfig, f *Failure) error {
+	// judge runs a candidate keeping only the hash first: most candidates
+	// violate nothing, and only a violating one needs its whole trace (the
+	// findings' matchers read it).
 	judge := func(script []string) (*Failure, error) {
-		w, err := RunScript("minimal", strings.Join(script, "\n"), ScriptOptions{})
+		text := strings.Join(script, "\n")
+		w, err := RunScript("minimal", text, ScriptOptions{Trace: sim.TraceHash})
 		if err != nil {
+			return nil, err
+		}
+		if vs := Check(w, cfg.Properties...); len(vs) == 0 {
+			return &Failure{Options: f.Options, Hash: w.Sim.TraceHash()}, nil
+		}
+		if w, err = RunScript("minimal", text, ScriptOptions{}); err != nil {
 			return nil, err
 		}
 		return &Failure{Options: f.Options, Violations: Check(w, cfg.Properties...), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}, nil
@@ -101,20 +119,20 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 	if err != nil {
 		return fmt.Errorf("the minimal case does not run again: %w", err)
 	}
-	var targets []string
-	for _, v := range first.Violations {
-		one := *first
-		one.Property, one.Violations = v.Property, []Violation{v}
-		if s := Signature(first, v); (cfg.Tolerate == nil || !cfg.Tolerate(&one)) && !slices.Contains(targets, s) {
-			targets = append(targets, s)
-		}
-	}
-	if len(targets) == 0 {
+	first.Property = f.Property
+	// The case must keep one of the failure's signatures, and stay a
+	// failure the exploration does not tolerate.
+	targets := Signatures(first)
+	if len(targets) == 0 || (cfg.Tolerate != nil && cfg.Tolerate(first)) {
 		return fmt.Errorf("the minimal case no longer fails the way it did (violations now: %v): the simulation is not deterministic", first.Violations)
 	}
 	fails := func(script []string) bool {
 		g, err := judge(script)
-		if err != nil {
+		if err != nil || len(g.Violations) == 0 {
+			return false
+		}
+		g.Property = g.Violations[0].Property
+		if cfg.Tolerate != nil && cfg.Tolerate(g) {
 			return false
 		}
 		for _, v := range g.Violations {
@@ -131,7 +149,7 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 	}
 	f.Script, f.Minimal, f.MinimizeRuns = script, minimal, runs
 	f.Actions = actionCount(script)
-	f.Violations, f.Trace, f.Hash = final.Violations, final.Trace, final.Hash
+	f.Violations, f.Trace, f.Hash, f.matched = final.Violations, final.Trace, final.Hash, nil
 	f.Property = f.Violations[0].Property
 	for _, v := range f.Violations {
 		if slices.Contains(targets, Signature(f, v)) {
@@ -258,7 +276,12 @@ func Explore(cfg ExploreConfig) (res Result) {
 			f := &Failure{Property: vs[0].Property, Violations: vs, Options: o, Script: script,
 				Actions: actionCount(script), Hash: full.Sim.TraceHash(), Trace: full.Sim.TraceText()}
 			if cfg.Tolerate(f) {
-				res.Stats.Tolerated++
+				if last == nil {
+					res.Stats.Tolerated++
+					if cfg.Tolerated != nil {
+						cfg.Tolerated(f)
+					}
+				}
 				return
 			}
 		}

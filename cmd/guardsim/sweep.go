@@ -122,16 +122,17 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 	sigs := map[string]*sigResult{}
 	var order []*sigResult
 	tolerate := func(f *properties.Failure) bool {
-		ss := properties.Signatures(f)
-		for _, s := range ss {
+		for _, s := range properties.Signatures(f) {
 			if sigs[s] == nil {
 				return false
 			}
 		}
-		for _, s := range ss {
+		return true
+	}
+	tolerated := func(f *properties.Failure) {
+		for _, s := range properties.Signatures(f) {
 			sigs[s].Count++
 		}
-		return true
 	}
 	name := fmt.Sprintf("Explore_%s", u.Profile)
 	if u.Chunk > 0 {
@@ -140,7 +141,7 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 	for round := uint64(0); res.Stats.Checks < u.Checks; round++ {
 		done := res.Stats
 		r := properties.Explore(properties.ExploreConfig{Profile: p, Properties: sw.Properties, Checks: u.Checks - done.Checks,
-			Seed: u.Seed + round, Name: name, Tolerate: tolerate})
+			Seed: u.Seed + round, Name: name, Tolerate: tolerate, Tolerated: tolerated})
 		if r.Err != nil {
 			var np *sim.NoProgressError
 			if errors.As(r.Err, &np) {
