@@ -415,5 +415,32 @@ func (o Options) shrunkTo(script []string) Options {
 		}
 	}
 	o.Actors = actors
+	// The weights of the action kinds the script no longer uses go too.
+	used := map[string]bool{}
+	for _, l := range script[start:] {
+		if f := strings.Fields(l); len(f) > 0 {
+			for _, k := range verbKinds[f[0]] {
+				used[k] = true
+			}
+		}
+	}
+	weights := map[string]int{}
+	for _, k := range sim.SortedKeys(o.Weights) {
+		if used[k] {
+			weights[k] = o.Weights[k]
+		}
+	}
+	o.Weights = weights
 	return o
+}
+
+// verbKinds maps a script verb to the action kinds that write it (render).
+var verbKinds = map[string][]string{
+	"run": {"advance", "stale_race", "stale_ws_race"}, "http": {"http", "peer_http", "stale_race"}, "behavior": {"behavior"},
+	"ws": {"ws_open", "peer_ws"}, "send": {"ws_send", "stale_ws_race"}, "close": {"ws_close"},
+	"sleep": {"sleep", "stale_race", "stale_ws_race"}, "wake": {"wake"}, "crash": {"crash", "stale_race", "stale_ws_race"},
+	"stop": {"stop"}, "destroy": {"destroy"}, "reschedule": {"reschedule", "stale_race", "stale_ws_race"},
+	"disconnect": {"disconnect", "lose"}, "reconnect": {"reconnect"}, "autoreconnect": {"lose"},
+	"hold": {"hold"}, "heal": {"heal"}, "drop": {"drop"}, "latency": {"latency", "stale_pin"},
+	"workflow_delay": {"workflow_delay"}, "expire_route_cache": {"expire_cache"}, "peer_up": {"peer_down"}, "peer_down": {"peer_down"},
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
 )
 
 // A Finding is a known upstream problem: a property broken at a range of
@@ -106,8 +107,8 @@ func sawContains(s string) func(*Failure) bool {
 				return true
 			}
 			for _, m := range []map[string]string{v.Allowed, v.Saw} {
-				for _, x := range m {
-					if strings.Contains(x, s) {
+				for _, k := range sim.SortedKeys(m) {
+					if strings.Contains(m[k], s) {
 						return true
 					}
 				}

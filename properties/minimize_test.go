@@ -82,3 +82,15 @@ func TestMinimize(t *testing.T) {
 	assert.False(t, minimal)
 	assert.Equal(t, 2, runs)
 }
+
+// TestEveryActionKindHasAVerb: a shrunk case's options keep the weights of
+// the kinds its lines still use, so every kind must be named by a verb.
+func TestEveryActionKindHasAVerb(t *testing.T) {
+	for _, k := range ActionKinds {
+		found := false
+		for _, ks := range verbKinds {
+			found = found || slices.Contains(ks, k)
+		}
+		assert.True(t, found, "action kind %s has no verb in verbKinds", k)
+	}
+}
