@@ -33,7 +33,7 @@ func main() {
 		profiles = flag.String("profiles", "all", "profiles to explore: commits or aliases, comma-separated, or all")
 		props    = flag.String("properties", strings.Join(properties.PropertyNames(), ","), "properties to check")
 		checks   = flag.Int("checks", 5000, "scenarios per profile")
-		shrink   = flag.Duration("shrinktime", 5*time.Second, "rapid's limit on minimising one failure")
+		shrink   = flag.Duration("shrinktime", 0, "rapid's own shrinking of a failure's draws, before the minimizer shrinks its script (0: the minimizer alone, which is deterministic and bounded by runs)")
 		seed     = flag.Uint64("seed", 0, "rapid seed (0: a fresh one, printed)")
 		profile  = flag.String("profile", "", "with -failfile: the profile (commit or alias) to replay under; with -replay: replay under this profile instead of the file's")
 		property = flag.String("property", "", "with -failfile: the property to check")
