@@ -19,20 +19,44 @@ const OutsideRange = " (outside its range)"
 
 // Signature names what a violation is, so that distinct failures of one
 // property are told apart and repeats are counted (issue 10): the registered
-// finding that explains it, or else its property and its message with names,
-// times and counts abstracted.
+// findings that explain it (all of them, in registry order, so that one
+// finding cannot hide another that shows in the same scenarios), or else its
+// property and its message with names, times and counts abstracted.
 func Signature(f *Failure, v Violation) string {
-	if k, ok := FindingExplaining(f, v.Property); ok {
-		return v.Property + ": finding " + k.Slug
-	}
+	var in, out []string
 	for _, k := range Findings {
-		if k.Explains(f, v.Property) {
-			return v.Property + ": finding " + k.Slug + OutsideRange
+		if !k.Explains(f, v.Property) {
+			continue
 		}
+		if k.Covers(f.Options.Profile) {
+			in = append(in, k.Slug)
+		} else {
+			out = append(out, k.Slug)
+		}
+	}
+	switch {
+	case len(in) > 0:
+		return v.Property + ": finding " + strings.Join(in, findingSep)
+	case len(out) > 0:
+		return v.Property + ": finding " + strings.Join(out, findingSep) + OutsideRange
 	}
 	msg := sigNames.ReplaceAllString(v.Msg, "<id>")
 	msg = sigNumbers.ReplaceAllString(msg, "<n>")
 	return v.Property + ": " + strings.TrimSpace(msg)
+}
+
+const findingSep = " + "
+
+// SignatureFindings returns the registered findings a signature names, and
+// whether they are outside their ranges; none for a signature no finding
+// explains.
+func SignatureFindings(sig string) (slugs []string, outside bool) {
+	_, rest, ok := strings.Cut(sig, ": finding ")
+	if !ok {
+		return nil, false
+	}
+	rest, outside = strings.CutSuffix(rest, OutsideRange)
+	return strings.Split(rest, findingSep), outside
 }
 
 // Signatures lists the distinct signatures of a failure's violations, in

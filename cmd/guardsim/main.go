@@ -250,18 +250,25 @@ func printTable(runs []profileRun, wall time.Duration) {
 			c := r.cells[i]
 			var marks []string
 			for _, sr := range c.sigs {
-				m := "NEW"
+				slugs, outside := properties.SignatureFindings(sr.Sig)
+				ms := []string{"NEW"}
+				if len(slugs) > 0 {
+					ms = nil
+				}
 				for j, k := range properties.Findings {
-					if strings.HasSuffix(sr.Sig, ": finding "+k.Slug) || strings.HasSuffix(sr.Sig, ": finding "+k.Slug+properties.OutsideRange) {
-						m = string(rune('A' + j))
+					if slices.Contains(slugs, k.Slug) {
+						m := string(rune('A' + j))
 						legend[m] = fmt.Sprintf("%s: %s (%s, %s)", m, k.Slug, strings.Join(k.Properties, ","), k.Range())
-						if strings.HasSuffix(sr.Sig, properties.OutsideRange) {
+						if outside {
 							m += "!" // outside its registered range
 						}
+						ms = append(ms, m)
 					}
 				}
-				if !slices.Contains(marks, m) {
-					marks = append(marks, m)
+				for _, m := range ms {
+					if !slices.Contains(marks, m) {
+						marks = append(marks, m)
+					}
 				}
 			}
 			s := "."
