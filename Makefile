@@ -1,11 +1,14 @@
 # guardsim: the two commands a user needs are `make sim` and `make test`.
 GO ?= go
+SHELL := /bin/bash
 
-.PHONY: sim test bench race keep explore mutants
+.PHONY: sim test bench race keep explore mutants fuzz-compare
 
-# The main job: explore every profile against every property (about 20
-# minutes on 2 cores), print the table and every distinct failure with its
-# shrunk scenario and replay command. Override with CHECKS=20000 or ARGS=...
+# The main job: explore every profile against every property (about 75 s
+# on 2 cores: one worker process per core), print the table and every
+# distinct failure with its minimized scenario and replay command. Override
+# with CHECKS=20000 or ARGS=... (-seed=S, -workers=N, -shard=i/n -out=F,
+# -merge; go run ./cmd/guardsim -h).
 CHECKS ?= 5000
 sim:
 	$(GO) run ./cmd/guardsim -checks=$(CHECKS) $(ARGS)
@@ -17,9 +20,20 @@ test:
 	$(GO) test ./...
 
 # Benchmarks with custom metrics: events/s, msgs/s, scenarios/s,
-# virtual-s/s, checks to find the parent's bug.
+# virtual-s/s, checks to find the parent's bug, and the synctest peer side
+# by side with the full stack: the last line is "peer ratio: <x>", how many
+# times cheaper one guardsim event is than one synctest hop.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 2s ./... | awk '{ print } \
+		/peer-ratio/ { for (i = 2; i <= NF; i++) if ($$i == "peer-ratio") r = $$(i-1) } \
+		END { if (r != "") print "peer ratio: " r; else { print "no peer ratio measured"; exit 1 } }'
+
+# The swarm against coverage-guided fuzzing (go test -fuzz over FuzzExplore)
+# on every registered finding: scenarios and seconds to find each, side by
+# side, at most FUZZTIME each (about 2 x 24 x FUZZTIME in all).
+FUZZTIME ?= 60s
+fuzz-compare:
+	$(GO) run ./cmd/guardsim -fuzzcompare=$(FUZZTIME) $(ARGS)
 
 # Everything under the race detector (determinism must not depend on it).
 race:

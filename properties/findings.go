@@ -184,15 +184,20 @@ var Findings = []Finding{
 	{
 		Slug:       "inverted_gc_disturbs_socket",
 		Title:      "The one-phase gateway GC with inverted age checks removes the in-flight entry of a healthy socket whose oldest un-acked message is younger than 30 s (GSS@f3105c779:403-442): Guard reconnects with the same request id and a reply is lost, or, before the open, the first attempt's orphaned open is never acked and the runner's GC closes the reopened socket with \"Message acknowledgment timeout\" (TUN:131-184). With a lifecycle action too, the removed entry takes its hibernation buffer with it and a client message never reaches the actor.",
-		Properties: []string{"ws_quiet", "ws_delivery"}, First: "parent", Last: "2f5666c05",
+		Properties: []string{"ws_quiet", "ws_delivery", "liveness"}, First: "parent", Last: "2f5666c05",
 		SearchAt: "03965b331", Budget: 1500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
 		match: traceMatches(gcRemovedLive),
-		// A message lost on a socket that stays open is lost before the
-		// liveness phase (whose probes are closed at its end): only a
-		// removal before it explains one.
-		matchFor: map[string]func(*Failure) bool{"ws_delivery": func(f *Failure) bool {
-			return f.traceHas(gcRemovedLive, true)
-		}},
+		matchFor: map[string]func(*Failure) bool{
+			// A message lost on a socket that stays open is lost before the
+			// liveness phase (whose probes are closed at its end): only a
+			// removal before it explains one.
+			"ws_delivery": func(f *Failure) bool { return f.traceHas(gcRemovedLive, true) },
+			// The GC removes a probe socket's entry as its probe is in
+			// flight: Guard reconnects and the echo is lost.
+			"liveness": func(f *Failure) bool {
+				return sawContains("socket did not work after the world healed")(f) && f.traceHas(gcRemovedLive, false)
+			},
+		},
 	},
 	{
 		Slug:       "stale_preopen_close_reaches_client",
@@ -258,7 +263,7 @@ var Findings = []Finding{
 	{
 		Slug:       "gc_kill_times_out_healthy_socket",
 		Title:      "From 450d9e5c6 the gateway GC's flag reaches the live handler (drop_tx, GSS@450d9e5c6:475) while its age checks are still inverted: a healthy hibernatable socket whose client message is not yet acked (the actor acks late) at a 15 s tick is closed with 1011 guard.websocket_service_timeout (GW@450d9e5c6:418).",
-		Properties: []string{"ws_quiet", "liveness"}, First: "450d9e5c6", Last: "f5d14e116",
+		Properties: []string{"ws_quiet", "liveness", "quiescence"}, First: "450d9e5c6", Last: "f5d14e116",
 		Fixed:    "the buffer check is flipped at 6b7ebbb0d; a89ca2b17 and 6b7ebbb0d open no socket at all",
 		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 16,
 		AbsentBudget: 150, // at 2e22a2e61 every scenario breaks liveness first (no HTTP response), and each is shrunk before it is skipped

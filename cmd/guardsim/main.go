@@ -50,6 +50,7 @@ func main() {
 		shardArg = flag.String("shard", "", "explore only shard i of n of the sweep (1 ≤ i ≤ n), e.g. -shard=2/4, and write its result to -out (for a CI matrix; combine with -merge)")
 		out      = flag.String("out", "", "with -shard: the file to write the shard's result to")
 		merge    = flag.Bool("merge", false, "merge the shard results named as arguments and print the table and the failures")
+		compare  = flag.Duration("fuzzcompare", 0, "compare the swarm with go test -fuzz on every finding (or -search=SLUG,...), at most this long each (make fuzz-compare)")
 	)
 	flag.Usage = usage
 	flag.Parse()
@@ -106,6 +107,12 @@ func main() {
 	}
 	var err error
 	switch {
+	case *compare > 0:
+		var slugs []string
+		if *search != "" {
+			slugs = strings.Split(*search, ",")
+		}
+		err = fuzzCompare(slugs, *compare)
 	case *replay != "":
 		err = replayScript(*replay, *profile)
 	case *failfile != "":
