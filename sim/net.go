@@ -81,7 +81,6 @@ type direction struct {
 	lastAt  Time
 	dead    bool
 	stalled int // delivery events that fired while the link was held
-	deliver func()
 }
 
 // Network carries connections between named nodes of one world.
@@ -145,6 +144,7 @@ func (n *Network) Unlisten(node string) { delete(n.listeners, node) }
 type Conn struct {
 	ID   uint64
 	ends [2]End
+	dirs [2]direction // ends[i].out, allocated with the connection
 }
 
 // End is one side of a connection.
@@ -167,8 +167,8 @@ func (n *Network) Dial(from, to string) *End {
 	c := &Conn{ID: n.nextID}
 	c.ends[0] = End{conn: c, side: 0, node: from}
 	c.ends[1] = End{conn: c, side: 1, node: to}
-	c.ends[0].out = n.newDirection(n.link(from, to), &c.ends[1])
-	c.ends[1].out = n.newDirection(n.link(to, from), &c.ends[0])
+	c.ends[0].out = n.newDirection(&c.dirs[0], n.link(from, to), &c.ends[1])
+	c.ends[1].out = n.newDirection(&c.dirs[1], n.link(to, from), &c.ends[0])
 	n.w.Trace(from, "net.dial", Uint("conn", c.ID), Str("to", to))
 	if c.ends[0].out.link.dropped {
 		n.breakConn(c, Refused)
@@ -178,9 +178,8 @@ func (n *Network) Dial(from, to string) *End {
 	return &c.ends[0]
 }
 
-func (n *Network) newDirection(l *link, to *End) *direction {
-	d := &direction{link: l, to: to}
-	d.deliver = func() { n.deliverNext(d) }
+func (n *Network) newDirection(d *direction, l *link, to *End) *direction {
+	*d = direction{link: l, to: to}
 	l.dirs = append(l.dirs, d)
 	return d
 }
@@ -277,7 +276,7 @@ func (d *direction) push(f frame) {
 	}
 	d.lastAt = at
 	d.frames = append(d.frames, f)
-	w.At(at, d.deliver)
+	w.atDeliver(at, d)
 }
 
 // kill discards the direction's frames; later delivery events do nothing.
@@ -398,7 +397,7 @@ func (n *Network) Heal(from, to string) {
 				at = d.lastAt
 			}
 			d.lastAt = at
-			n.w.At(at, d.deliver)
+			n.w.atDeliver(at, d)
 		}
 	}
 }
