@@ -10,9 +10,9 @@ type slot struct {
 	seq    uint64
 	fn     func()
 	dir    *direction // a network delivery event: deliverNext(dir), no closure
-	pos    int32  // index in heap, -1 when not queued
-	gen    uint32 // bumped each time the slot is freed, invalidating old Timers
-	next   int32  // free-list link
+	pos    int32      // index in heap, -1 when not queued
+	gen    uint32     // bumped each time the slot is freed, invalidating old Timers
+	next   int32      // free-list link
 	daemon bool
 }
 
