@@ -144,8 +144,10 @@ func (c *UPSClient) dial() {
 			return
 		}
 		d := msg.(*Delivery)
-		// Copy: a handler may unsubscribe while we iterate.
-		for _, h := range slices.Clone(c.handlers[d.Subject]) {
+		// Copy: a handler may unsubscribe while we iterate. A few
+		// handlers are copied on the stack.
+		var buf [4]handler
+		for _, h := range append(buf[:0], c.handlers[d.Subject]...) {
 			if c.active(d.Subject, h.id) {
 				h.fn(d.Msg)
 			}

@@ -98,6 +98,9 @@ type scriptRun struct {
 func RunScript(file, text string, opt ScriptOptions) (*World, error) {
 	r := &scriptRun{file: file, opt: opt}
 	sc := bufio.NewScanner(strings.NewReader(text))
+	// A buffer the script's size, not bufio's 4 KiB; it grows to the same
+	// limit.
+	sc.Buffer(make([]byte, 0, min(len(text)+1, bufio.MaxScanTokenSize)), bufio.MaxScanTokenSize)
 	var words []string // reused line to line: no command keeps its words
 	for sc.Scan() {
 		r.line++
