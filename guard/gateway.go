@@ -75,6 +75,7 @@ type sharedState struct {
 	inFlight map[model.RequestID]*inFlight
 	nextReq  model.RequestID
 	nextMsg  model.MessageID
+	gcTick   func() // s.gc, made once: every tick reschedules it
 }
 
 func newSharedState(g *Guard) *sharedState {
@@ -83,8 +84,9 @@ func newSharedState(g *Guard) *sharedState {
 	// numbered per guard, which keeps traces readable and deterministic.
 	s.nextMsg = 1 << 32
 	g.ups.Subscribe(s.subject, s.receive)
+	s.gcTick = s.gc
 	// tokio's interval fires its first tick at once (GSS:403-442).
-	g.w.Daemon(0, s.gc)
+	g.w.Daemon(0, s.gcTick)
 	return s
 }
 
@@ -230,7 +232,7 @@ func (s *sharedState) gc() {
 	} else {
 		s.gcTwoPhase()
 	}
-	s.g.w.Daemon(GatewayGCInterval, s.gc)
+	s.g.w.Daemon(GatewayGCInterval, s.gcTick)
 }
 
 // gcOnePhase is the seed's retain (GSS@f3105c779:403-442): an entry whose
