@@ -13,6 +13,9 @@ const UPSNode = "ups"
 type Publish struct {
 	Subject string
 	Msg     any
+	// first is the Delivery to the first subscriber, allocated with the
+	// publish (almost every subject has one subscriber).
+	first Delivery
 }
 
 // Delivery travels from UPS to a subscribed client.
@@ -68,9 +71,17 @@ func (u *UPS) route(p *Publish) {
 		u.w.Trace(UPSNode, "ups.drop", sim.Str("subject", p.Subject), sim.Any("msg", p.Msg))
 		return
 	}
+	first := true
 	for _, n := range nodes {
 		if c := u.conns[n]; c != nil {
-			c.Send(&Delivery{Subject: p.Subject, Msg: p.Msg})
+			var d *Delivery
+			if first {
+				d, first = &p.first, false
+			} else {
+				d = &Delivery{}
+			}
+			*d = Delivery{Subject: p.Subject, Msg: p.Msg}
+			c.Send(d)
 		}
 	}
 }

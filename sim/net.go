@@ -81,6 +81,7 @@ type direction struct {
 	lastAt  Time
 	dead    bool
 	stalled int // delivery events that fired while the link was held
+	inline  [2]frame // the first frames' storage, allocated with the connection
 }
 
 // Network carries connections between named nodes of one world.
@@ -180,6 +181,7 @@ func (n *Network) Dial(from, to string) *End {
 
 func (n *Network) newDirection(d *direction, l *link, to *End) *direction {
 	*d = direction{link: l, to: to}
+	d.frames = d.inline[:0]
 	l.dirs = append(l.dirs, d)
 	return d
 }

@@ -79,9 +79,16 @@ func (w *World) Rand(name string) *rand.Rand {
 	for i := 0; i < len(name); i++ {
 		h = (h ^ uint64(name[i])) * fnvPrime64
 	}
-	r := rand.New(rand.NewPCG(w.cfg.Seed, h))
-	w.streams[name] = r
-	return r
+	s := &stream{pcg: *rand.NewPCG(w.cfg.Seed, h)}
+	s.r = *rand.New(&s.pcg)
+	w.streams[name] = &s.r
+	return &s.r
+}
+
+// stream is a random stream and its source, allocated together.
+type stream struct {
+	pcg rand.PCG
+	r   rand.Rand
 }
 
 // Timer is a handle on a scheduled event. The zero Timer is never pending.
