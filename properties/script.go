@@ -102,9 +102,10 @@ func RunScript(file, text string, opt ScriptOptions) (*World, error) {
 	// limit.
 	sc.Buffer(make([]byte, 0, min(len(text)+1, bufio.MaxScanTokenSize)), bufio.MaxScanTokenSize)
 	var words []string // reused line to line: no command keeps its words
+	off := 0           // where the scanned line starts in text
 	for sc.Scan() {
 		r.line++
-		f, err := fieldsInto(words[:0], sc.Text())
+		f, err := fieldsInto(words[:0], lineOf(text, &off, sc))
 		words = f
 		if err != nil {
 			return r.w, r.errf("%v", err)
@@ -117,6 +118,28 @@ func RunScript(file, text string, opt ScriptOptions) (*World, error) {
 		}
 	}
 	return r.w, nil
+}
+
+// lineOf is the scanner's current line as a substring of text, which
+// starts at *off, and moves *off past it and its line ending (\n, \r\n,
+// or a final \r that ScanLines drops); a line that is not found there is
+// copied as sc.Text() would.
+func lineOf(text string, off *int, sc *bufio.Scanner) string {
+	tok := sc.Bytes()
+	o := *off
+	if o+len(tok) > len(text) || text[o:o+len(tok)] != string(tok) {
+		return sc.Text()
+	}
+	line := text[o : o+len(tok)]
+	o += len(tok)
+	switch {
+	case strings.HasPrefix(text[o:], "\r\n"):
+		o += 2
+	case strings.HasPrefix(text[o:], "\n"), text[o:] == "\r":
+		o++
+	}
+	*off = o
+	return line
 }
 
 // fields splits a line into words; a double-quoted part keeps its spaces

@@ -135,8 +135,12 @@ func peer(a model.ActorID) bool { return strings.Contains(string(a), "@") }
 // else RequestStarts (one per attempt; the request id is shared from
 // 6b7ebbb0d).
 func (w world) startsOf(name string, ws bool) []record.Start {
+	all := w.Wire.Starts[name]
+	if !slices.ContainsFunc(all, func(s record.Start) bool { return s.WS != ws }) {
+		return all[:len(all):len(all)] // all of one kind (the callers only read it)
+	}
 	var out []record.Start
-	for _, s := range w.Wire.Starts[name] {
+	for _, s := range all {
 		if s.WS == ws {
 			out = append(out, s)
 		}
