@@ -157,9 +157,10 @@ func (c *UPSClient) dial() {
 		d := msg.(*Delivery)
 		// Copy: a handler may unsubscribe while we iterate. A few
 		// handlers are copied on the stack.
+		// The first is active by construction: nothing ran since the copy.
 		var buf [4]handler
-		for _, h := range append(buf[:0], c.handlers[d.Subject]...) {
-			if c.active(d.Subject, h.id) {
+		for i, h := range append(buf[:0], c.handlers[d.Subject]...) {
+			if i == 0 || c.active(d.Subject, h.id) {
 				h.fn(d.Msg)
 			}
 		}

@@ -23,7 +23,13 @@ type queue struct {
 	seq   uint64
 }
 
-func newQueue() queue { return queue{free: -1} }
+// queueCap is the queue's first capacity, about what a scenario's world
+// keeps pending, so a world does not grow its slab from one slot.
+const queueCap = 32
+
+func newQueue() queue {
+	return queue{free: -1, slots: make([]slot, 0, queueCap), heap: make([]int32, 0, queueCap)}
+}
 
 func (q *queue) less(a, b int32) bool {
 	sa, sb := &q.slots[a], &q.slots[b]
