@@ -80,7 +80,7 @@ type direction struct {
 	head    int
 	lastAt  Time
 	dead    bool
-	stalled int // delivery events that fired while the link was held
+	stalled int      // delivery events that fired while the link was held
 	inline  [2]frame // the first frames' storage, allocated with the connection
 }
 
