@@ -100,7 +100,7 @@ type Network struct {
 // Net returns the world's network, creating it on first use.
 func (w *World) Net() *Network {
 	if w.net == nil {
-		w.net = &Network{w: w, links: map[linkKey]*link{}, listeners: map[string]func(*End){}, TraceMessages: true}
+		w.net = &Network{w: w, links: make(map[linkKey]*link, 24), listeners: map[string]func(*End){}, TraceMessages: true}
 	}
 	return w.net
 }

@@ -25,7 +25,7 @@ type queue struct {
 
 // queueCap is the queue's first capacity, about what a scenario's world
 // keeps pending, so a world does not grow its slab from one slot.
-const queueCap = 32
+const queueCap = 48
 
 func newQueue() queue {
 	return queue{free: -1, slots: make([]slot, 0, queueCap), heap: make([]int32, 0, queueCap)}

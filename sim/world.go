@@ -46,7 +46,9 @@ func New(cfg Config) *World {
 	if cfg.Horizon == 0 {
 		cfg.Horizon = DefaultHorizon
 	}
-	w := &World{cfg: cfg, q: newQueue(), streams: map[string]*rand.Rand{}}
+	// Room for a scenario's streams (one per link and a few per node),
+	// so the map does not grow step by step.
+	w := &World{cfg: cfg, q: newQueue(), streams: make(map[string]*rand.Rand, 32)}
 	w.trace.init(cfg.Trace)
 	return w
 }
