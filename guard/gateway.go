@@ -392,29 +392,32 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 		id = s.newRequestID() // GW:102
 	}
 	att.Request = id
-	finished := false
-	var timer sim.Timer
-	var stopped model.Subscription
-	var f *inFlight
+	// The attempt's state, one allocation for every closure below.
+	var st struct {
+		finished bool
+		timer    sim.Timer
+		stopped  model.Subscription
+		f        *inFlight
+	}
 	finish := func(r *Response, err error) {
-		if finished {
+		if st.finished {
 			return
 		}
-		finished = true
-		timer.Stop()
-		stopped.Unsubscribe()
-		f.closeChannel()
+		st.finished = true
+		st.timer.Stop()
+		st.stopped.Unsubscribe()
+		st.f.closeChannel()
 		done(r, err)
 	}
 	if !q.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:155, 220-223
-		stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
+		st.stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
 			if _, ok := msg.(*model.Stopped); ok {
 				p.g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor))
 				finish(nil, errServiceUnavailable())
 			}
 		})
 	}
-	f, _ = s.start(id, p.runner, func(ev tunnelEvent) {
+	st.f, _ = s.start(id, p.runner, func(ev tunnelEvent) {
 		switch k := ev.kind.(type) {
 		case model.ResponseStart: // GW:131-135, 164-176
 			h := k.Headers.Clone()
@@ -447,7 +450,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 	if plant.On(plant.GatewayShortTimeout) {
 		wait = sim.Second
 	}
-	timer = p.g.w.After(wait, func() { // GW:154-160
+	st.timer = p.g.w.After(wait, func() { // GW:154-160
 		p.g.trace("gw.timeout", sim.ID("rid", id))
 		finish(nil, errServiceUnavailable())
 	})
