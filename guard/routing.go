@@ -180,7 +180,9 @@ func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
 	actor := model.ActorID(req.Headers["x-rivet-actor"])
 	if ws { // RMOD:76-91: WebSockets carry them in sec-websocket-protocol
 		target, actor = "", ""
-		for _, p := range strings.Split(req.Headers[model.SecWebSocketProtocol], ",") {
+		for rest, more := req.Headers[model.SecWebSocketProtocol], true; more; { // each comma-separated part, as strings.Split gives them
+			var p string
+			p, rest, more = strings.Cut(rest, ",")
 			p = strings.TrimSpace(p)
 			if v, ok := strings.CutPrefix(p, "rivet_target."); ok {
 				target = v
@@ -256,6 +258,11 @@ func parseGatewayPath(p string) (model.ActorID, string, bool) {
 		}
 	}
 	if strings.Contains(base, "//") {
+		return "", "", false
+	}
+	// Without "//", the first non-empty segment follows at most one
+	// leading slash: a path that is not /gateway/... ends here unsplit.
+	if seg, _, _ := strings.Cut(strings.TrimPrefix(base, "/"), "/"); seg != "gateway" {
 		return "", "", false
 	}
 	var segs []string

@@ -112,9 +112,15 @@ func FormatViolations(vs []Violation) string {
 // sprintMap renders m as fmt.Sprint does ("map[k:v k:v]", keys sorted),
 // without reflection: comparing two renderings is the verdict's test.
 func sprintMap(m map[string]string) string {
+	keys := sim.SortedKeys(m)
+	n := len("map[]")
+	for _, k := range keys {
+		n += len(k) + len(m[k]) + 2
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString("map[")
-	for i, k := range sim.SortedKeys(m) {
+	for i, k := range keys {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
