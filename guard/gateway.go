@@ -227,9 +227,11 @@ func (f *inFlight) closeChannel() { f.recv = nil }
 // reaches the handler but, in one phase, the channel closing. From
 // 450d9e5c6 the two-phase GC's flag is delivered.
 func (s *sharedState) gc() {
-	if s.g.quirks.Has(model.GatewayGCOnePhase) {
+	switch {
+	case len(s.inFlight) == 0: // neither pass does anything without entries
+	case s.g.quirks.Has(model.GatewayGCOnePhase):
 		s.gcOnePhase()
-	} else {
+	default:
 		s.gcTwoPhase()
 	}
 	s.g.w.Daemon(GatewayGCInterval, s.gcTick)
