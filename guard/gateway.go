@@ -213,7 +213,7 @@ func (s *sharedState) receive(msg any) {
 	if s.g.quirks.Has(model.GatewayFreshAckID) { // GSS:253, fixed in 03965b331 (#3326)
 		ackID = s.newMessageID()
 	}
-	s.g.ups.Publish(f.receiverSubject, &model.ToClientTunnelMessage{RequestID: m.RequestID, MessageID: ackID, Kind: model.TunnelAck{}})
+	model.PublishNew(s.g.ups, f.receiverSubject, model.ToClientTunnelMessage{RequestID: m.RequestID, MessageID: ackID, Kind: model.TunnelAck{}})
 }
 
 // closeChannel drops the attempt's receiver when its handler returns:

@@ -199,7 +199,24 @@ func (s Subscription) Unsubscribe() {
 
 // Publish sends msg to subject, fire-and-forget.
 func (c *UPSClient) Publish(subject string, msg any) {
-	p := &Publish{Subject: subject, Msg: msg}
+	c.publish(&Publish{Subject: subject, Msg: msg})
+}
+
+// publishOf is a publish allocated together with its message.
+type publishOf[M any] struct {
+	p Publish
+	m M
+}
+
+// PublishNew is c.Publish(subject, &m) for a message made for this
+// publish: the message and its publish are one allocation.
+func PublishNew[M any](c *UPSClient, subject string, m M) {
+	x := &publishOf[M]{m: m}
+	x.p = Publish{Subject: subject, Msg: &x.m}
+	c.publish(&x.p)
+}
+
+func (c *UPSClient) publish(p *Publish) {
 	for _, o := range c.ups.publishers {
 		o(c.node, p)
 	}
