@@ -56,6 +56,9 @@ type link struct {
 	held    bool
 	dropped bool
 	dirs    []*direction // open directions over this link, in creation order
+	// stream backs rng and inline the first dirs, allocated with the link.
+	stream stream
+	inline [2]*direction
 }
 
 type frameKind uint8
@@ -109,7 +112,13 @@ func (n *Network) link(from, to string) *link {
 	k := linkKey{from, to}
 	l, ok := n.links[k]
 	if !ok {
-		l = &link{key: k, world: n.w, lat: DefaultLatency, rng: n.w.Rand("net/" + from + "->" + to)}
+		l = &link{key: k, world: n.w, lat: DefaultLatency}
+		l.dirs = l.inline[:0]
+		if name := "net/" + from + "->" + to; n.w.streams[name] != nil {
+			l.rng = n.w.streams[name] // the same stream as Rand(name)
+		} else {
+			l.rng = n.w.newStream(name, &l.stream)
+		}
 		n.links[k] = l
 		n.order = append(n.order, l)
 	}

@@ -75,13 +75,19 @@ func (w *World) Rand(name string) *rand.Rand {
 	if r, ok := w.streams[name]; ok {
 		return r
 	}
+	return w.newStream(name, &stream{})
+}
+
+// newStream makes s the stream named name (not yet made): s lets a caller
+// allocate the stream with what uses it.
+func (w *World) newStream(name string, s *stream) *rand.Rand {
 	// FNV-1a of the name, as hash/fnv's New64a computes it, without its
 	// allocations.
 	h := uint64(fnvOffset64)
 	for i := 0; i < len(name); i++ {
 		h = (h ^ uint64(name[i])) * fnvPrime64
 	}
-	s := &stream{pcg: *rand.NewPCG(w.cfg.Seed, h)}
+	s.pcg = *rand.NewPCG(w.cfg.Seed, h)
 	s.r = *rand.New(&s.pcg)
 	w.streams[name] = &s.r
 	return &s.r
