@@ -2,9 +2,12 @@ package properties
 
 import (
 	"bufio"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/guardsim/guardsim/model"
 )
 
 // TestLineOfIsScanText checks that lineOf gives every line sc.Text gives.
@@ -63,6 +66,14 @@ func TestFieldsFastPathIsByRune(t *testing.T) {
 		want, ok := fieldsByRune(line)
 		if (err == nil) != ok || !slices.Equal(got, want) {
 			t.Errorf("fields(%q) = %q, %v; by rune %q, %v", line, got, err, want, ok)
+		}
+	}
+}
+
+func TestSprintRunnersIsFmt(t *testing.T) {
+	for _, ids := range [][]model.RunnerID{nil, {}, {"r1"}, {"r1", "r2", "r3"}, {"a b", ""}} {
+		if got, want := sprintRunners(ids), fmt.Sprint(ids); got != want {
+			t.Errorf("sprintRunners(%q) = %q, fmt gives %q", ids, got, want)
 		}
 	}
 }
