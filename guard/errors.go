@@ -99,16 +99,38 @@ func errIntoResponse(err error, ray string) *Response {
 	if !ok {
 		re = rivetErr("core", "internal_error", "An internal error occurred.")
 	}
+	return &Response{
+		Status:  statusOf(err),
+		Headers: model.Headers{"content-type": "application/json", model.XRivetRayID: ray},
+		Body:    errorBody(re),
+	}
+}
+
+// errorBody is json.Marshal of {group, code, message}. Strings that JSON
+// writes as they are (printable ASCII without quotes, backslashes or the
+// HTML characters it escapes) are concatenated without the encoder.
+func errorBody(re *RivetError) string {
+	if plainJSON(re.Group) && plainJSON(re.Code) && plainJSON(re.Message) {
+		return `{"group":"` + re.Group + `","code":"` + re.Code + `","message":"` + re.Message + `"}`
+	}
 	body, _ := json.Marshal(struct {
 		Group   string `json:"group"`
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	}{re.Group, re.Code, re.Message})
-	return &Response{
-		Status:  statusOf(err),
-		Headers: model.Headers{"content-type": "application/json", model.XRivetRayID: ray},
-		Body:    string(body),
+	return string(body)
+}
+
+// plainJSON reports whether json.Marshal writes s between its quotes
+// unchanged.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
 	}
+	return true
 }
 
 // closeFrame is a WebSocket close frame sent to the client.

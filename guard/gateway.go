@@ -75,6 +75,7 @@ type sharedState struct {
 	inFlight map[model.RequestID]*inFlight
 	nextReq  model.RequestID
 	nextMsg  model.MessageID
+	gcTick   func() // s.gc, made once: every tick reschedules it
 }
 
 func newSharedState(g *Guard) *sharedState {
@@ -83,8 +84,9 @@ func newSharedState(g *Guard) *sharedState {
 	// numbered per guard, which keeps traces readable and deterministic.
 	s.nextMsg = 1 << 32
 	g.ups.Subscribe(s.subject, s.receive)
+	s.gcTick = s.gc
 	// tokio's interval fires its first tick at once (GSS:403-442).
-	g.w.Daemon(0, s.gc)
+	g.w.Daemon(0, s.gcTick)
 	return s
 }
 
@@ -211,7 +213,7 @@ func (s *sharedState) receive(msg any) {
 	if s.g.quirks.Has(model.GatewayFreshAckID) { // GSS:253, fixed in 03965b331 (#3326)
 		ackID = s.newMessageID()
 	}
-	s.g.ups.Publish(f.receiverSubject, &model.ToClientTunnelMessage{RequestID: m.RequestID, MessageID: ackID, Kind: model.TunnelAck{}})
+	model.PublishNew(s.g.ups, f.receiverSubject, model.ToClientTunnelMessage{RequestID: m.RequestID, MessageID: ackID, Kind: model.TunnelAck{}})
 }
 
 // closeChannel drops the attempt's receiver when its handler returns:
@@ -225,12 +227,14 @@ func (f *inFlight) closeChannel() { f.recv = nil }
 // reaches the handler but, in one phase, the channel closing. From
 // 450d9e5c6 the two-phase GC's flag is delivered.
 func (s *sharedState) gc() {
-	if s.g.quirks.Has(model.GatewayGCOnePhase) {
+	switch {
+	case len(s.inFlight) == 0: // neither pass does anything without entries
+	case s.g.quirks.Has(model.GatewayGCOnePhase):
 		s.gcOnePhase()
-	} else {
+	default:
 		s.gcTwoPhase()
 	}
-	s.g.w.Daemon(GatewayGCInterval, s.gc)
+	s.g.w.Daemon(GatewayGCInterval, s.gcTick)
 }
 
 // gcOnePhase is the seed's retain (GSS@f3105c779:403-442): an entry whose
@@ -390,29 +394,32 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 		id = s.newRequestID() // GW:102
 	}
 	att.Request = id
-	finished := false
-	var timer sim.Timer
-	var stopped model.Subscription
-	var f *inFlight
+	// The attempt's state, one allocation for every closure below.
+	var st struct {
+		finished bool
+		timer    sim.Timer
+		stopped  model.Subscription
+		f        *inFlight
+	}
 	finish := func(r *Response, err error) {
-		if finished {
+		if st.finished {
 			return
 		}
-		finished = true
-		timer.Stop()
-		stopped.Unsubscribe()
-		f.closeChannel()
+		st.finished = true
+		st.timer.Stop()
+		st.stopped.Unsubscribe()
+		st.f.closeChannel()
 		done(r, err)
 	}
 	if !q.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:155, 220-223
-		stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
+		st.stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
 			if _, ok := msg.(*model.Stopped); ok {
 				p.g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor))
 				finish(nil, errServiceUnavailable())
 			}
 		})
 	}
-	f, _ = s.start(id, p.runner, func(ev tunnelEvent) {
+	st.f, _ = s.start(id, p.runner, func(ev tunnelEvent) {
 		switch k := ev.kind.(type) {
 		case model.ResponseStart: // GW:131-135, 164-176
 			h := k.Headers.Clone()
@@ -445,7 +452,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 	if plant.On(plant.GatewayShortTimeout) {
 		wait = sim.Second
 	}
-	timer = p.g.w.After(wait, func() { // GW:154-160
+	st.timer = p.g.w.After(wait, func() { // GW:154-160
 		p.g.trace("gw.timeout", sim.ID("rid", id))
 		finish(nil, errServiceUnavailable())
 	})

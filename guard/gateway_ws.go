@@ -136,27 +136,30 @@ type lifecycle struct {
 func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id model.RequestID, afterHibernation bool, att *Attempt, done func(*closeFrame, error)) {
 	g, s, q := p.g, p.g.gw, p.g.quirks
 	att.Request = id
-	opened, finished := false, false
-	var timer, ping sim.Timer
-	var keepalive *sim.Timer
-	var stopped model.Subscription
-	var f *inFlight
-	canHibernate := false
+	// The attempt's state, one allocation for every closure below.
+	var st struct {
+		opened, finished bool
+		timer, ping      sim.Timer
+		keepalive        *sim.Timer
+		stopped          model.Subscription
+		f                *inFlight
+		canHibernate     bool
+	}
 
 	// finish ends the attempt. After a successful open the runner gets a
 	// close (GW:443-465), unless the entry was already GC'd; which ends
 	// send it changed at 3891bf8b6 and b3313f9f0.
 	finish := func(res lifecycle, err error) {
-		if finished {
+		if st.finished {
 			return
 		}
-		finished = true
-		timer.Stop()
-		ping.Stop()
-		if keepalive != nil {
-			keepalive.Stop()
+		st.finished = true
+		st.timer.Stop()
+		st.ping.Stop()
+		if st.keepalive != nil {
+			st.keepalive.Stop()
 		}
-		stopped.Unsubscribe()
+		st.stopped.Unsubscribe()
 		h.detach()
 		hibernating := err != nil && isWSRetry(err)
 		send := !hibernating // b3313f9f0 (GW@b3313f9f0:489)
@@ -169,7 +172,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		if plant.On(plant.GatewayNoClientCloseToRunner) && res.clientClose {
 			send = false
 		}
-		if opened && send {
+		if st.opened && send {
 			code, reason := model.CloseNormal, ""
 			switch {
 			case err != nil:
@@ -184,7 +187,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				_ = s.send(id, model.WebSocketClose{Code: model.Code(code), Reason: reason})
 			}
 		}
-		f.closeChannel() // msg_rx is dropped when the handler returns
+		st.f.closeChannel() // msg_rx is dropped when the handler returns
 		switch {
 		case err != nil:
 			done(nil, err)
@@ -210,35 +213,35 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				}
 			}
 		})
-		if finished {
+		if st.finished {
 			return
 		}
 		if q.Has(model.GatewayWSPing) { // ping_task.rs@c76f319fe
 			var tick func()
 			tick = func() {
-				if f.lastPong+PingTimeout < g.w.Now() { // send_and_check_ping, GSS@c76f319fe:221-224
-					g.trace("gw.ping_timeout", sim.ID("rid", id), sim.Dur("last_pong", f.lastPong))
+				if st.f.lastPong+PingTimeout < g.w.Now() { // send_and_check_ping, GSS@c76f319fe:221-224
+					g.trace("gw.ping_timeout", sim.ID("rid", id), sim.Dur("last_pong", st.f.lastPong))
 					finish(lifecycle{}, errWebSocketServiceTimeout())
 					return
 				}
-				g.ups.Publish(f.receiverSubject, &model.ToRunnerPing{Gateway: s.subject, RequestID: id, TS: int64(g.w.Now() / sim.Millisecond)})
-				ping = g.w.Daemon(PingInterval, tick)
+				model.PublishNew(g.ups, st.f.receiverSubject, model.ToRunnerPing{Gateway: s.subject, RequestID: id, TS: int64(g.w.Now() / sim.Millisecond)})
+				st.ping = g.w.Daemon(PingInterval, tick)
 			}
-			ping = g.w.Daemon(PingInterval, tick)
+			st.ping = g.w.Daemon(PingInterval, tick)
 		}
-		if canHibernate && !q.Has(model.GatewayKeepaliveOnlyWhileHibernating) { // GW@9f2bc6e19:481-505, GW@553683bfd:425-436
-			keepalive = s.keepalive(p.actor, id)
+		if st.canHibernate && !q.Has(model.GatewayKeepaliveOnlyWhileHibernating) { // GW@9f2bc6e19:481-505, GW@553683bfd:425-436
+			st.keepalive = s.keepalive(p.actor, id)
 		}
 	}
 	var isNew bool
-	f, isNew = s.start(id, p.runner, func(ev tunnelEvent) {
-		if !opened { // the open wait (GW:226-262)
+	st.f, isNew = s.start(id, p.runner, func(ev tunnelEvent) {
+		if !st.opened { // the open wait (GW:226-262)
 			switch k := ev.kind.(type) {
 			case model.ServerWebSocketOpen:
-				opened = true
+				st.opened = true
 				att.Opened = true
-				timer.Stop()
-				canHibernate = k.CanHibernate
+				st.timer.Stop()
+				st.canHibernate = k.CanHibernate
 				g.trace("gw.ws_opened", sim.ID("rid", id), sim.Str("runner", p.runner), sim.Bool("hibernate", k.CanHibernate), sim.Int("last", k.LastMsgIndex))
 				if err := s.toggleHibernation(id, k.CanHibernate); err != nil {
 					finish(lifecycle{}, err)
@@ -266,7 +269,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			s.ackPending(id, k.Index)
 		case model.ServerWebSocketClose:
 			switch {
-			case canHibernate && k.Retry && !plant.On(plant.GatewayIgnoresCanHibernate):
+			case st.canHibernate && k.Retry && !plant.On(plant.GatewayIgnoresCanHibernate):
 				finish(lifecycle{}, g.errWSRetry())
 			case plant.On(plant.GatewaySwallowsRunnerClose):
 			default:
@@ -281,15 +284,15 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		}
 	})
 	if !q.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:290, 356-359, 436-444
-		stopped = g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
+		st.stopped = g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
 			if _, ok := msg.(*model.Stopped); !ok {
 				return
 			}
-			g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Bool("opened", opened))
+			g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Bool("opened", st.opened))
 			switch {
-			case !opened:
+			case !st.opened:
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
-			case canHibernate:
+			case st.canHibernate:
 				finish(lifecycle{}, g.errWSRetry())
 			default:
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
@@ -301,7 +304,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		return
 	}
 	if afterHibernation && !q.Has(model.GatewayOpenAfterHibernation) {
-		opened, canHibernate = true, true
+		st.opened, st.canHibernate = true, true
 		att.Opened = true
 		g.trace("gw.ws_resumed", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Str("runner", p.runner))
 		if err := s.resendPending(id, -1); err != nil {
@@ -320,8 +323,8 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 	if q.Has(model.GatewayTimeouts2s) {
 		wait = TunnelAckTimeout
 	}
-	timer = g.w.After(wait, func() { // GW:256-262
-		if !opened {
+	st.timer = g.w.After(wait, func() { // GW:256-262
+		if !st.opened {
 			g.trace("gw.ws_open_timeout", sim.ID("rid", id))
 			finish(lifecycle{}, errWebSocketServiceUnavailable())
 		}

@@ -1,7 +1,7 @@
 package guard
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
@@ -174,7 +174,7 @@ func (g *Guard) trace(event string, fs ...sim.Field) { g.w.Trace(g.node, event, 
 
 func (g *Guard) newRay() string {
 	g.rays++
-	return fmt.Sprintf("ray%d", g.rays)
+	return "ray" + strconv.FormatUint(g.rays, 10)
 }
 
 // InFlight is the number of entries in the gateway's in-flight map.

@@ -180,7 +180,9 @@ func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
 	actor := model.ActorID(req.Headers["x-rivet-actor"])
 	if ws { // RMOD:76-91: WebSockets carry them in sec-websocket-protocol
 		target, actor = "", ""
-		for _, p := range strings.Split(req.Headers[model.SecWebSocketProtocol], ",") {
+		for rest, more := req.Headers[model.SecWebSocketProtocol], true; more; { // each comma-separated part, as strings.Split gives them
+			var p string
+			p, rest, more = strings.Cut(rest, ",")
 			p = strings.TrimSpace(p)
 			if v, ok := strings.CutPrefix(p, "rivet_target."); ok {
 				target = v
@@ -258,6 +260,11 @@ func parseGatewayPath(p string) (model.ActorID, string, bool) {
 	if strings.Contains(base, "//") {
 		return "", "", false
 	}
+	// Without "//", the first non-empty segment follows at most one
+	// leading slash: a path that is not /gateway/... ends here unsplit.
+	if seg, _, _ := strings.Cut(strings.TrimPrefix(base, "/"), "/"); seg != "gateway" {
+		return "", "", false
+	}
 	var segs []string
 	for _, s := range strings.Split(base, "/") {
 		if s != "" {
@@ -293,22 +300,28 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 	}
 	// Subscribe before reading (PGR:142-154). Messages that arrive before
 	// the wait loop are buffered, one queue per subscription.
-	var ready []*model.Ready
-	var stopped, failed, destroyed []any
-	var wake func()
+	// The wait's state, one allocation for every closure below.
+	var st struct {
+		ready                      []*model.Ready
+		stopped, failed, destroyed []any
+		wake                       func()
+		rewakes                    int
+		waking                     bool // a Wake is being awaited: the select! is not polled
+		pass                       func()
+	}
 	call.subs = append(call.subs, g.ups.Subscribe(model.ActorSubject(actor), func(msg any) {
 		switch m := msg.(type) {
 		case *model.Ready:
-			ready = append(ready, m)
+			st.ready = append(st.ready, m)
 		case *model.Stopped:
-			stopped = append(stopped, m)
+			st.stopped = append(st.stopped, m)
 		case *model.Failed:
-			failed = append(failed, m)
+			st.failed = append(st.failed, m)
 		case *model.DestroyStarted:
-			destroyed = append(destroyed, m)
+			st.destroyed = append(st.destroyed, m)
 		}
-		if wake != nil {
-			wake()
+		if st.wake != nil {
+			st.wake()
 		}
 	}))
 	g.readKeys(call, actor, func(k *model.ActorKeys, err error) {
@@ -332,16 +345,14 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 		gw := func(r model.RunnerID) *PegboardGateway {
 			return &PegboardGateway{g: g, runner: r, actor: actor, path: path}
 		}
-		rewakes := 0
-		waking := false // a Wake is being awaited: the select! is not polled
+		st.rewakes, st.waking = 0, false
 		// The wait loop (PGR:183-231): tokio::select! picks uniformly among
 		// ready branches; the ready timer restarts on every pass.
-		var pass func()
-		pass = func() {
+		st.pass = func() {
 			call.timer.Stop()
 			var branches []int
-			for i, q := range [][]any{nil, stopped, failed, destroyed} {
-				if (i == 0 && len(ready) > 0) || (i > 0 && len(q) > 0) {
+			for i, q := range [][]any{nil, st.stopped, st.failed, st.destroyed} {
+				if (i == 0 && len(st.ready) > 0) || (i > 0 && len(q) > 0) {
 					branches = append(branches, i)
 				}
 			}
@@ -351,36 +362,36 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 			}
 			switch branches[g.rng.IntN(len(branches))] {
 			case 0:
-				r := ready[0].Runner
-				ready = ready[1:]
+				r := st.ready[0].Runner
+				st.ready = st.ready[1:]
 				done(gw(r), nil)
 			case 1:
-				stopped = stopped[1:]
+				st.stopped = st.stopped[1:]
 				if plant.On(plant.RoutingNoRewake) {
-					pass()
+					st.pass()
 					return
 				}
-				if rewakes >= MaxRewakes {
+				if st.rewakes >= MaxRewakes {
 					done(nil, errServiceUnavailable())
 					return
 				}
-				rewakes++
-				g.trace("guard.rewake", sim.Str("actor", actor), sim.Int("n", rewakes))
-				waking = true
+				st.rewakes++
+				g.trace("guard.rewake", sim.Str("actor", actor), sim.Int("n", st.rewakes))
+				st.waking = true
 				g.signalWake(call, actor, func() { // awaited (PGR:199-206)
-					waking = false
-					pass()
+					st.waking = false
+					st.pass()
 				})
 			case 2:
-				f := failed[0].(*model.Failed)
+				f := st.failed[0].(*model.Failed)
 				done(nil, rivetErr("actor", f.Error, "Actor failed."))
 			case 3:
 				done(nil, errDestroyedWhileWaiting())
 			}
 		}
-		wake = func() {
-			if !call.dropped && !waking {
-				pass()
+		st.wake = func() {
+			if !call.dropped && !st.waking {
+				st.pass()
 			}
 		}
 		afterWake := func() {
@@ -388,12 +399,12 @@ func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, 
 				done(gw(k.Runner), nil)
 				return
 			}
-			pass()
+			st.pass()
 		}
 		if k.Sleeping { // PGR:169-176: Guard always wakes, and awaits the signal
-			waking = true
+			st.waking = true
 			g.signalWake(call, actor, func() {
-				waking = false
+				st.waking = false
 				afterWake()
 			})
 			return

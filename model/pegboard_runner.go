@@ -79,7 +79,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 		case *ToClientTunnelMessage:
 			e.toRunner(pc, m)
 		case *ToRunnerPing: // answered by pegboard-runner itself (tunnel_to_ws_task.rs@c76f319fe:57-79)
-			e.ups.Publish(m.Gateway, &ToGatewayPong{RequestID: m.RequestID, TS: m.TS})
+			PublishNew(e.ups, m.Gateway, ToGatewayPong{RequestID: m.RequestID, TS: m.TS})
 		}
 	})
 	rw.conns = append(rw.conns, pc)
@@ -253,7 +253,7 @@ func (e *Engine) dropTunnel(pc *pbrConn, clean bool) {
 				kind = ServerWebSocketClose{Code: Code(CloseNormal), Retry: true}
 			}
 		}
-		e.ups.Publish(req.replyTo, &ToServerTunnelMessage{RequestID: rid, MessageID: 1<<48 + e.msgID, Kind: kind})
+		PublishNew(e.ups, req.replyTo, ToServerTunnelMessage{RequestID: rid, MessageID: 1<<48 + e.msgID, Kind: kind})
 	}
 	pc.active = map[RequestID]activeRequest{}
 }

@@ -307,12 +307,15 @@ func (p Profile) Name() string {
 }
 
 // Mixed reports whether the profile's quirks differ from its commit's.
-func (p Profile) Mixed() bool { return p.Quirks != quirksAt(p.Commit.Hash) }
+func (p Profile) Mixed() bool { return p.Quirks != baseQuirks(p.Commit.Hash) }
 
 // QuirkArgs renders the quirks where p differs from its commit, as
 // world-line arguments (" quirk=name quirk=-name"), or "".
 func (p Profile) QuirkArgs() string {
-	base := quirksAt(p.Commit.Hash)
+	base := baseQuirks(p.Commit.Hash)
+	if p.Quirks == base {
+		return ""
+	}
 	var b strings.Builder
 	for _, q := range AllQuirks() {
 		switch {
@@ -375,6 +378,15 @@ var timelineProfiles = func() []Profile {
 	}
 	return ps
 }()
+
+// baseQuirks is quirksAt, read from timelineProfiles for a commit of the
+// timeline (every profile a scenario names).
+func baseQuirks(hash string) Quirks {
+	if i := commitIndex(hash); i >= 0 && i < len(timelineProfiles) && timelineProfiles[i].Commit.Hash == hash {
+		return timelineProfiles[i].Quirks
+	}
+	return quirksAt(hash)
+}
 
 // Newest is the profile of the timeline's last commit: the one the gate runs.
 func Newest() Profile { return Profiles()[len(Timeline)-1] }

@@ -13,6 +13,9 @@ const UPSNode = "ups"
 type Publish struct {
 	Subject string
 	Msg     any
+	// first is the Delivery to the first subscriber, allocated with the
+	// publish (almost every subject has one subscriber).
+	first Delivery
 }
 
 // Delivery travels from UPS to a subscribed client.
@@ -68,9 +71,17 @@ func (u *UPS) route(p *Publish) {
 		u.w.Trace(UPSNode, "ups.drop", sim.Str("subject", p.Subject), sim.Any("msg", p.Msg))
 		return
 	}
+	first := true
 	for _, n := range nodes {
 		if c := u.conns[n]; c != nil {
-			c.Send(&Delivery{Subject: p.Subject, Msg: p.Msg})
+			var d *Delivery
+			if first {
+				d, first = &p.first, false
+			} else {
+				d = &Delivery{}
+			}
+			*d = Delivery{Subject: p.Subject, Msg: p.Msg}
+			c.Send(d)
 		}
 	}
 }
@@ -144,9 +155,12 @@ func (c *UPSClient) dial() {
 			return
 		}
 		d := msg.(*Delivery)
-		// Copy: a handler may unsubscribe while we iterate.
-		for _, h := range slices.Clone(c.handlers[d.Subject]) {
-			if c.active(d.Subject, h.id) {
+		// Copy: a handler may unsubscribe while we iterate. A few
+		// handlers are copied on the stack.
+		// The first is active by construction: nothing ran since the copy.
+		var buf [4]handler
+		for i, h := range append(buf[:0], c.handlers[d.Subject]...) {
+			if i == 0 || c.active(d.Subject, h.id) {
 				h.fn(d.Msg)
 			}
 		}
@@ -185,7 +199,24 @@ func (s Subscription) Unsubscribe() {
 
 // Publish sends msg to subject, fire-and-forget.
 func (c *UPSClient) Publish(subject string, msg any) {
-	p := &Publish{Subject: subject, Msg: msg}
+	c.publish(&Publish{Subject: subject, Msg: msg})
+}
+
+// publishOf is a publish allocated together with its message.
+type publishOf[M any] struct {
+	p Publish
+	m M
+}
+
+// PublishNew is c.Publish(subject, &m) for a message made for this
+// publish: the message and its publish are one allocation.
+func PublishNew[M any](c *UPSClient, subject string, m M) {
+	x := &publishOf[M]{m: m}
+	x.p = Publish{Subject: subject, Msg: &x.m}
+	c.publish(&x.p)
+}
+
+func (c *UPSClient) publish(p *Publish) {
 	for _, o := range c.ups.publishers {
 		o(c.node, p)
 	}

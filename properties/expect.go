@@ -176,14 +176,14 @@ func cmpOp(op string, got, want int64) bool {
 
 func (r *scriptRun) expectRunner(f []string) error {
 	pos, kv := args(f)
-	if len(pos) != 1 || last(kv["actor"]) == "" {
+	if len(pos) != 1 || kv.last("actor") == "" {
 		return r.errf("expect_runner: expected 'expect_runner RUNNER actor=ACTOR key=N ...'")
 	}
 	rn, err := r.runner(pos[0])
 	if err != nil {
 		return err
 	}
-	a := model.ActorID(last(kv["actor"]))
+	a := model.ActorID(kv.last("actor"))
 	counts := map[string]int{}
 	var received []string
 	for _, h := range rn.HandlerRuns() {
@@ -220,7 +220,7 @@ func (r *scriptRun) expectRunner(f []string) error {
 	}
 	checked := false
 	for _, k := range []string{"handler_runs", "stop_calls", "answers", "ws_opens", "ws_closes_sent", "ws_closes_received", "ws_acks"} {
-		v := last(kv[k])
+		v := kv.last(k)
 		if v == "" {
 			continue
 		}
@@ -233,10 +233,10 @@ func (r *scriptRun) expectRunner(f []string) error {
 			return r.fail("expect_runner %s actor=%s %s=%d: got %d", pos[0], a, k, n, counts[k])
 		}
 	}
-	if v, ok := kv["ws_received"]; ok {
+	if kv.has("ws_received") {
 		checked = true
-		if got := strings.Join(received, ","); got != last(v) {
-			return r.fail("expect_runner %s actor=%s ws_received=%s: got %q", pos[0], a, last(v), got)
+		if v := kv.last("ws_received"); strings.Join(received, ",") != v {
+			return r.fail("expect_runner %s actor=%s ws_received=%s: got %q", pos[0], a, v, strings.Join(received, ","))
 		}
 	}
 	if !checked {

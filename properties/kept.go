@@ -40,11 +40,11 @@ func ReadKept(path string) (Kept, error) {
 		switch {
 		case strings.HasPrefix(line, "# kept:"):
 			_, kv := args(strings.Fields(strings.TrimPrefix(line, "# kept:")))
-			k.Property = last(kv["property"])
-			if k.Profile, err = model.ProfileByName(last(kv["profile"])); err != nil {
+			k.Property = kv.last("property")
+			if k.Profile, err = model.ProfileByName(kv.last("profile")); err != nil {
 				return k, fmt.Errorf("%s: %v", path, err)
 			}
-			for _, q := range kv["quirk"] {
+			for _, q := range kv.all("quirk") {
 				if err := k.Profile.Set(strings.TrimLeft(q, "+-"), !strings.HasPrefix(q, "-")); err != nil {
 					return k, fmt.Errorf("%s: %v", path, err)
 				}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/runner"
@@ -88,15 +89,24 @@ type scriptRun struct {
 	w    *World
 	// declared holds request names, including those scheduled with 'at'.
 	declared []string
+	// pos and kv are args' buffers, reused line to line.
+	pos []string
+	kv  kvs
 }
 
 // RunScript runs a scenario script's text; file names it in errors.
 func RunScript(file, text string, opt ScriptOptions) (*World, error) {
 	r := &scriptRun{file: file, opt: opt}
 	sc := bufio.NewScanner(strings.NewReader(text))
+	// A buffer the script's size, not bufio's 4 KiB; it grows to the same
+	// limit.
+	sc.Buffer(make([]byte, 0, min(len(text)+1, bufio.MaxScanTokenSize)), bufio.MaxScanTokenSize)
+	var words []string // reused line to line: no command keeps its words
+	off := 0           // where the scanned line starts in text
 	for sc.Scan() {
 		r.line++
-		f, err := fields(sc.Text())
+		f, err := fieldsInto(words[:0], lineOf(text, &off, sc))
+		words = f
 		if err != nil {
 			return r.w, r.errf("%v", err)
 		}
@@ -110,10 +120,56 @@ func RunScript(file, text string, opt ScriptOptions) (*World, error) {
 	return r.w, nil
 }
 
+// lineOf is the scanner's current line as a substring of text, which
+// starts at *off, and moves *off past it and its line ending (\n, \r\n,
+// or a final \r that ScanLines drops); a line that is not found there is
+// copied as sc.Text() would.
+func lineOf(text string, off *int, sc *bufio.Scanner) string {
+	tok := sc.Bytes()
+	o := *off
+	if o+len(tok) > len(text) || text[o:o+len(tok)] != string(tok) {
+		return sc.Text()
+	}
+	line := text[o : o+len(tok)]
+	o += len(tok)
+	switch {
+	case strings.HasPrefix(text[o:], "\r\n"):
+		o += 2
+	case strings.HasPrefix(text[o:], "\n"), text[o:] == "\r":
+		o++
+	}
+	*off = o
+	return line
+}
+
 // fields splits a line into words; a double-quoted part keeps its spaces
 // (key="a b"), and '#' outside quotes starts a comment.
-func fields(line string) ([]string, error) {
-	var out []string
+func fields(line string) ([]string, error) { return fieldsInto(nil, line) }
+
+// fieldsInto is fields appending to out. A line without quotes that is
+// valid UTF-8 (every generated line) is split in place: its words are
+// substrings of it, the same bytes the rune-by-rune path would copy.
+func fieldsInto(out []string, line string) ([]string, error) {
+	if strings.IndexByte(line, '"') < 0 && utf8.ValidString(line) {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		start := -1
+		for i := 0; i < len(line); i++ {
+			if c := line[i]; c == ' ' || c == '\t' {
+				if start >= 0 {
+					out = append(out, line[start:i])
+					start = -1
+				}
+			} else if start < 0 {
+				start = i
+			}
+		}
+		if start >= 0 {
+			out = append(out, line[start:])
+		}
+		return out, nil
+	}
 	var cur strings.Builder
 	inWord, quoted := false, false
 	for _, c := range line {
@@ -137,7 +193,7 @@ func fields(line string) ([]string, error) {
 	}
 end:
 	if quoted {
-		return nil, fmt.Errorf("unterminated quote")
+		return out[:0], fmt.Errorf("unterminated quote")
 	}
 	if inWord {
 		out = append(out, cur.String())
@@ -157,17 +213,75 @@ func (r *scriptRun) fail(format string, args ...any) error {
 	return e
 }
 
-// args splits key=value arguments; bare words go to pos.
-func args(f []string) (pos []string, kv map[string][]string) {
-	kv = map[string][]string{}
-	for _, a := range f {
-		if k, v, ok := strings.Cut(a, "="); ok {
-			kv[k] = append(kv[k], v)
-		} else {
-			pos = append(pos, a)
+// kv is one key=value argument.
+type kv struct{ key, val string }
+
+// kvs are a line's key=value arguments in order; a key may repeat.
+type kvs []kv
+
+// last is the key's last value, or "".
+func (a kvs) last(key string) string {
+	for i := len(a) - 1; i >= 0; i-- {
+		if a[i].key == key {
+			return a[i].val
 		}
 	}
-	return pos, kv
+	return ""
+}
+
+// all is every value of the key, in order.
+func (a kvs) all(key string) []string {
+	var vs []string
+	for _, x := range a {
+		if x.key == key {
+			vs = append(vs, x.val)
+		}
+	}
+	return vs
+}
+
+// has reports whether the key is given.
+func (a kvs) has(key string) bool {
+	for _, x := range a {
+		if x.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// keys are the distinct keys, sorted.
+func (a kvs) keys() []string {
+	var ks []string
+	for _, x := range a {
+		if !slices.Contains(ks, x.key) {
+			ks = append(ks, x.key)
+		}
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// args splits key=value arguments; bare words go to pos.
+func args(f []string) (pos []string, kv kvs) { return argsInto(nil, nil, f) }
+
+// argsInto is args appending to pos and kv.
+func argsInto(pos []string, a kvs, f []string) ([]string, kvs) {
+	for _, w := range f {
+		if k, v, ok := strings.Cut(w, "="); ok {
+			a = append(a, kv{k, v})
+		} else {
+			pos = append(pos, w)
+		}
+	}
+	return pos, a
+}
+
+// args is args into the run's buffers: what it returns is good until the
+// next call, and nothing keeps it.
+func (r *scriptRun) args(f []string) ([]string, kvs) {
+	r.pos, r.kv = argsInto(r.pos[:0], r.kv[:0], f)
+	return r.pos, r.kv
 }
 
 func parseDur(s string) (sim.Time, error) {
@@ -271,9 +385,8 @@ func (r *scriptRun) world(f []string) error {
 		return r.errf("world: unexpected %q, expected key=value", pos[0])
 	}
 	cfg := WorldConfig{Profile: model.Seed}
-	for _, k := range sim.SortedKeys(kv) { // the first bad key reported is always the same
-		vs := kv[k]
-		v := vs[len(vs)-1]
+	for _, k := range kv.keys() { // the first bad key reported is always the same
+		v := kv.last(k)
 		var err error
 		switch k {
 		case "profile":
@@ -305,7 +418,7 @@ func (r *scriptRun) world(f []string) error {
 	if r.opt.Profile != nil {
 		cfg.Profile = *r.opt.Profile
 	}
-	for _, q := range kv["quirk"] {
+	for _, q := range kv.all("quirk") {
 		on := !strings.HasPrefix(q, "-")
 		if err := cfg.Profile.Set(strings.TrimLeft(q, "+-"), on); err != nil {
 			return r.errf("world: %v", err)
@@ -340,7 +453,7 @@ func (w *World) hosting(a model.ActorID) *runner.Runner {
 
 // action parses a command that can be scheduled with 'at'.
 func (r *scriptRun) action(f []string) (func(), error) {
-	pos, kv := args(f[1:])
+	pos, kv := r.args(f[1:])
 	one := func(what string) (string, error) {
 		if len(pos) != 1 {
 			return "", r.errf("%s: expected '%s %s'", f[0], f[0], what)
@@ -355,7 +468,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, err
 		}
 		crash := model.CrashRestart
-		switch v := last(kv["crash"]); v {
+		switch v := kv.last("crash"); v {
 		case "", "restart":
 		case "sleep":
 			crash = model.CrashSleep
@@ -364,14 +477,14 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		default:
 			return nil, r.errf("actor: crash=%q, expected restart, sleep or destroy", v)
 		}
-		on := model.RunnerID(last(kv["on"]))
+		on := model.RunnerID(kv.last("on"))
 		return func() { w.Actor(model.ActorID(a), on, crash) }, nil
 	case "http":
 		name, err := one("NAME actor=ACTOR [path=/p]")
 		if err != nil {
 			return nil, err
 		}
-		a := last(kv["actor"])
+		a := kv.last("actor")
 		if a == "" {
 			return nil, r.errf("http: expected actor=ACTOR")
 		}
@@ -379,7 +492,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, r.errf("http: request name %q used twice", name)
 		}
 		r.declared = append(r.declared, name)
-		path := last(kv["path"])
+		path := kv.last("path")
 		if path == "" {
 			path = "/"
 		}
@@ -389,7 +502,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		a := last(kv["actor"])
+		a := kv.last("actor")
 		if a == "" {
 			return nil, r.errf("ws: expected actor=ACTOR")
 		}
@@ -397,7 +510,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, r.errf("ws: name %q used twice", name)
 		}
 		r.declared = append(r.declared, name)
-		path := last(kv["path"])
+		path := kv.last("path")
 		if path == "" {
 			path = "/"
 		}
@@ -420,12 +533,12 @@ func (r *scriptRun) action(f []string) (func(), error) {
 			return nil, r.errf("close: unknown WebSocket %q", name)
 		}
 		code := 1000
-		if v := last(kv["code"]); v != "" {
+		if v := kv.last("code"); v != "" {
 			if code, err = strconv.Atoi(v); err != nil || code < 0 || code > 65535 {
 				return nil, r.errf("close: code=%q, expected a close code", v)
 			}
 		}
-		reason := last(kv["reason"])
+		reason := kv.last("reason")
 		return func() { w.Socket(name).Close(uint16(code), reason) }, nil
 	case "sleep", "stop", "crash":
 		a, err := one("ACTOR")
@@ -463,7 +576,7 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		to := last(kv["to"])
+		to := kv.last("to")
 		if _, err := r.runner(to); err != nil {
 			return nil, err
 		}
@@ -492,10 +605,10 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		if err != nil {
 			return nil, err
 		}
-		on := pos[1] == "on"
+		on, id := pos[1] == "on", pos[0]
 		return func() {
 			if !on {
-				w.NoteFault("autoreconnect off " + pos[0])
+				w.NoteFault("autoreconnect off " + id)
 			}
 			rn.SetAutoReconnect(on)
 		}, nil
@@ -554,7 +667,7 @@ func last(vs []string) string {
 }
 
 func (r *scriptRun) behavior(f []string) error {
-	pos, kv := args(f)
+	pos, kv := r.args(f)
 	if len(pos) < 1 {
 		return r.errf("behavior: expected 'behavior ACTOR [delay=D] [status=N] [header=k:v] [body=text] [throw] [hibernate] [ack_delay=D] ...'")
 	}
@@ -575,24 +688,24 @@ func (r *scriptRun) behavior(f []string) error {
 			return r.errf("behavior: unexpected %q (want throw, hibernate, ws_throw, ws_handler_throw, not_implemented)", p)
 		}
 	}
-	if v := last(kv["ack_delay"]); v != "" {
+	if v := kv.last("ack_delay"); v != "" {
 		var err error
 		if b.AckDelay, err = parseDur(v); err != nil {
 			return r.errf("behavior: ack_delay: %v", err)
 		}
 	}
 	var err error
-	if v := last(kv["delay"]); v != "" {
+	if v := kv.last("delay"); v != "" {
 		if b.Delay, err = parseDur(v); err != nil {
 			return r.errf("behavior: %v", err)
 		}
 	}
-	if v := last(kv["status"]); v != "" {
+	if v := kv.last("status"); v != "" {
 		if b.Status, err = strconv.Atoi(v); err != nil {
 			return r.errf("behavior: status=%q is not a number", v)
 		}
 	}
-	for _, h := range kv["header"] {
+	for _, h := range kv.all("header") {
 		k, v, ok := strings.Cut(h, ":")
 		if !ok {
 			return r.errf("behavior: header=%q, expected name:value", h)
@@ -602,23 +715,23 @@ func (r *scriptRun) behavior(f []string) error {
 		}
 		b.Headers[strings.ToLower(k)] = v
 	}
-	b.Body = last(kv["body"])
+	b.Body = kv.last("body")
 	r.w.SetBehavior(model.ActorID(pos[0]), b)
 	return nil
 }
 
 func (r *scriptRun) latency(f []string) error {
-	pos, kv := args(f)
+	pos, kv := r.args(f)
 	if len(pos) != 1 || !strings.Contains(pos[0], "->") {
 		return r.errf("latency: expected 'latency FROM->TO base=D [jitter=D]'")
 	}
 	from, to, _ := strings.Cut(pos[0], "->")
 	var lat sim.Latency
 	var err error
-	if lat.Base, err = parseDur(last(kv["base"])); err != nil {
+	if lat.Base, err = parseDur(kv.last("base")); err != nil {
 		return r.errf("latency: base: %v", err)
 	}
-	if v := last(kv["jitter"]); v != "" {
+	if v := kv.last("jitter"); v != "" {
 		if lat.Jitter, err = parseDur(v); err != nil {
 			return r.errf("latency: jitter: %v", err)
 		}
@@ -628,18 +741,18 @@ func (r *scriptRun) latency(f []string) error {
 }
 
 func (r *scriptRun) run(f []string) error {
-	_, kv := args(f)
+	_, kv := r.args(f)
 	var err error
 	switch {
-	case last(kv["until"]) != "":
+	case kv.last("until") != "":
 		var t sim.Time
-		if t, err = parseDur(last(kv["until"])); err != nil {
+		if t, err = parseDur(kv.last("until")); err != nil {
 			return r.errf("run: %v", err)
 		}
 		err = r.w.Sim.RunUntil(t)
-	case last(kv["for"]) != "":
+	case kv.last("for") != "":
 		var d sim.Time
-		if d, err = parseDur(last(kv["for"])); err != nil {
+		if d, err = parseDur(kv.last("for")); err != nil {
 			return r.errf("run: %v", err)
 		}
 		err = r.w.Sim.RunFor(d)

@@ -60,7 +60,7 @@ type HTTPRequest struct {
 func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
-	s.Trace("world", "world.start", sim.Uint("seed", cfg.Seed), sim.Str("profile", cfg.Profile.Name()), sim.Str("runners", fmt.Sprint(cfg.Runners)))
+	s.Trace("world", "world.start", sim.Uint("seed", cfg.Seed), sim.Str("profile", cfg.Profile.Name()), sim.Str("runners", sprintRunners(cfg.Runners)))
 	w.UPS = model.NewUPS(s)
 	w.tap()
 	w.Engine = model.NewEngine(s, w.UPS, model.EngineConfig{WorkflowDelay: cfg.WorkflowDelay, RunnerLostThreshold: cfg.RunnerLostThreshold, Quirks: cfg.Profile.Quirks})
@@ -82,6 +82,19 @@ func NewWorld(cfg WorldConfig) *World {
 	}
 	s.Trace("world", "world.booted")
 	return w
+}
+
+// sprintRunners renders runner ids as fmt.Sprint does ("[r1 r2]"), without
+// its reflection.
+func sprintRunners(ids []model.RunnerID) string {
+	b := []byte{'['}
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, id...)
+	}
+	return string(append(b, ']'))
 }
 
 func (w *World) behavior(a model.ActorID) runner.Behavior { return w.behaviors[a] }

@@ -53,6 +53,7 @@ type Tunnel struct {
 	gateways map[model.RequestID]string
 
 	gcTimer sim.Timer
+	gcFn    func() // t.gcTick, made once: every tick reschedules it
 
 	// Message ids: upstream draws a UUIDv4 per message (TUN:78, 675-679).
 	// Here: a random 32-bit prefix per runner, drawn once from the
@@ -88,12 +89,15 @@ func (t *Tunnel) start() {
 		return
 	}
 	t.gcTimer.Stop()
-	t.gcTimer = t.r.w.Daemon(gcInterval, t.gcTick)
+	if t.gcFn == nil {
+		t.gcFn = t.gcTick
+	}
+	t.gcTimer = t.r.w.Daemon(gcInterval, t.gcFn)
 }
 
 func (t *Tunnel) gcTick() {
 	t.gc()
-	t.gcTimer = t.r.w.Daemon(gcInterval, t.gcTick)
+	t.gcTimer = t.r.w.Daemon(gcInterval, t.gcFn)
 }
 
 // shutdown (TUN:46-63): stop the GC (nothing restarts it, errata E17),

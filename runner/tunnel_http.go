@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"fmt"
 	"github.com/guardsim/guardsim/internal/plant"
 	"strconv"
 	"strings"
@@ -113,7 +112,7 @@ func (t *Tunnel) fetch(actorID model.ActorID, rid model.RequestID, done func(res
 		}
 		body := b.Body
 		if body == "" {
-			body = fmt.Sprintf("runner=%s actor=%s gen=%d", r.cfg.ID, actorID, gen)
+			body = "runner=" + string(r.cfg.ID) + " actor=" + string(actorID) + " gen=" + strconv.FormatInt(int64(gen), 10)
 		}
 		done(newResponse(status, body, b.Headers), false)
 	})

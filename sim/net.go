@@ -56,6 +56,9 @@ type link struct {
 	held    bool
 	dropped bool
 	dirs    []*direction // open directions over this link, in creation order
+	// stream backs rng and inline the first dirs, allocated with the link.
+	stream stream
+	inline [2]*direction
 }
 
 type frameKind uint8
@@ -80,8 +83,8 @@ type direction struct {
 	head    int
 	lastAt  Time
 	dead    bool
-	stalled int // delivery events that fired while the link was held
-	deliver func()
+	stalled int      // delivery events that fired while the link was held
+	inline  [2]frame // the first frames' storage, allocated with the connection
 }
 
 // Network carries connections between named nodes of one world.
@@ -100,7 +103,7 @@ type Network struct {
 // Net returns the world's network, creating it on first use.
 func (w *World) Net() *Network {
 	if w.net == nil {
-		w.net = &Network{w: w, links: map[linkKey]*link{}, listeners: map[string]func(*End){}, TraceMessages: true}
+		w.net = &Network{w: w, links: make(map[linkKey]*link, 24), listeners: map[string]func(*End){}, TraceMessages: true}
 	}
 	return w.net
 }
@@ -109,7 +112,13 @@ func (n *Network) link(from, to string) *link {
 	k := linkKey{from, to}
 	l, ok := n.links[k]
 	if !ok {
-		l = &link{key: k, world: n.w, lat: DefaultLatency, rng: n.w.Rand("net/" + from + "->" + to)}
+		l = &link{key: k, world: n.w, lat: DefaultLatency}
+		l.dirs = l.inline[:0]
+		if name := "net/" + from + "->" + to; n.w.streams[name] != nil {
+			l.rng = n.w.streams[name] // the same stream as Rand(name)
+		} else {
+			l.rng = n.w.newStream(name, &l.stream)
+		}
 		n.links[k] = l
 		n.order = append(n.order, l)
 	}
@@ -145,6 +154,7 @@ func (n *Network) Unlisten(node string) { delete(n.listeners, node) }
 type Conn struct {
 	ID   uint64
 	ends [2]End
+	dirs [2]direction // ends[i].out, allocated with the connection
 }
 
 // End is one side of a connection.
@@ -167,8 +177,8 @@ func (n *Network) Dial(from, to string) *End {
 	c := &Conn{ID: n.nextID}
 	c.ends[0] = End{conn: c, side: 0, node: from}
 	c.ends[1] = End{conn: c, side: 1, node: to}
-	c.ends[0].out = n.newDirection(n.link(from, to), &c.ends[1])
-	c.ends[1].out = n.newDirection(n.link(to, from), &c.ends[0])
+	c.ends[0].out = n.newDirection(&c.dirs[0], n.link(from, to), &c.ends[1])
+	c.ends[1].out = n.newDirection(&c.dirs[1], n.link(to, from), &c.ends[0])
 	n.w.Trace(from, "net.dial", Uint("conn", c.ID), Str("to", to))
 	if c.ends[0].out.link.dropped {
 		n.breakConn(c, Refused)
@@ -178,9 +188,9 @@ func (n *Network) Dial(from, to string) *End {
 	return &c.ends[0]
 }
 
-func (n *Network) newDirection(l *link, to *End) *direction {
-	d := &direction{link: l, to: to}
-	d.deliver = func() { n.deliverNext(d) }
+func (n *Network) newDirection(d *direction, l *link, to *End) *direction {
+	*d = direction{link: l, to: to}
+	d.frames = d.inline[:0]
 	l.dirs = append(l.dirs, d)
 	return d
 }
@@ -277,7 +287,7 @@ func (d *direction) push(f frame) {
 	}
 	d.lastAt = at
 	d.frames = append(d.frames, f)
-	w.At(at, d.deliver)
+	w.atDeliver(at, d)
 }
 
 // kill discards the direction's frames; later delivery events do nothing.
@@ -398,7 +408,7 @@ func (n *Network) Heal(from, to string) {
 				at = d.lastAt
 			}
 			d.lastAt = at
-			n.w.At(at, d.deliver)
+			n.w.atDeliver(at, d)
 		}
 	}
 }

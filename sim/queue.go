@@ -9,9 +9,10 @@ type slot struct {
 	at     Time
 	seq    uint64
 	fn     func()
-	pos    int32  // index in heap, -1 when not queued
-	gen    uint32 // bumped each time the slot is freed, invalidating old Timers
-	next   int32  // free-list link
+	dir    *direction // a network delivery event: deliverNext(dir), no closure
+	pos    int32      // index in heap, -1 when not queued
+	gen    uint32     // bumped each time the slot is freed, invalidating old Timers
+	next   int32      // free-list link
 	daemon bool
 }
 
@@ -22,7 +23,13 @@ type queue struct {
 	seq   uint64
 }
 
-func newQueue() queue { return queue{free: -1} }
+// queueCap is the queue's first capacity, about what a scenario's world
+// keeps pending, so a world does not grow its slab from one slot.
+const queueCap = 48
+
+func newQueue() queue {
+	return queue{free: -1, slots: make([]slot, 0, queueCap), heap: make([]int32, 0, queueCap)}
+}
 
 func (q *queue) less(a, b int32) bool {
 	sa, sb := &q.slots[a], &q.slots[b]
@@ -69,8 +76,9 @@ func (q *queue) down(i int) {
 	}
 }
 
-// push queues fn at time at and returns its slot and generation.
-func (q *queue) push(at Time, fn func()) (int32, uint32) {
+// push queues fn (or, when fn is nil, the delivery of dir's next frame) at
+// time at and returns its slot and generation.
+func (q *queue) push(at Time, fn func(), dir *direction) (int32, uint32) {
 	var s int32
 	if q.free >= 0 {
 		s = q.free
@@ -81,7 +89,7 @@ func (q *queue) push(at Time, fn func()) (int32, uint32) {
 	}
 	q.seq++
 	sl := &q.slots[s]
-	sl.at, sl.seq, sl.fn = at, q.seq, fn
+	sl.at, sl.seq, sl.fn, sl.dir = at, q.seq, fn, dir
 	sl.pos = int32(len(q.heap))
 	q.heap = append(q.heap, s)
 	q.up(len(q.heap) - 1)
@@ -89,8 +97,8 @@ func (q *queue) push(at Time, fn func()) (int32, uint32) {
 }
 
 // remove takes the slot at heap position i out of the heap and frees it,
-// returning its function.
-func (q *queue) remove(i int) func() {
+// returning its function or its direction.
+func (q *queue) remove(i int) (func(), *direction) {
 	s := q.heap[i]
 	last := len(q.heap) - 1
 	if i != last {
@@ -102,12 +110,12 @@ func (q *queue) remove(i int) func() {
 		q.up(i)
 	}
 	sl := &q.slots[s]
-	fn := sl.fn
-	sl.fn, sl.pos = nil, -1
+	fn, dir := sl.fn, sl.dir
+	sl.fn, sl.dir, sl.pos = nil, nil, -1
 	sl.gen++
 	sl.next = q.free
 	q.free = s
-	return fn
+	return fn, dir
 }
 
 func (q *queue) len() int { return len(q.heap) }

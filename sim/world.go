@@ -2,7 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 )
 
@@ -47,7 +46,9 @@ func New(cfg Config) *World {
 	if cfg.Horizon == 0 {
 		cfg.Horizon = DefaultHorizon
 	}
-	w := &World{cfg: cfg, q: newQueue(), streams: map[string]*rand.Rand{}}
+	// Room for a scenario's streams (one per link and a few per node),
+	// so the map does not grow step by step.
+	w := &World{cfg: cfg, q: newQueue(), streams: make(map[string]*rand.Rand, 32)}
 	w.trace.init(cfg.Trace)
 	return w
 }
@@ -74,11 +75,28 @@ func (w *World) Rand(name string) *rand.Rand {
 	if r, ok := w.streams[name]; ok {
 		return r
 	}
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	r := rand.New(rand.NewPCG(w.cfg.Seed, h.Sum64()))
-	w.streams[name] = r
-	return r
+	return w.newStream(name, &stream{})
+}
+
+// newStream makes s the stream named name (not yet made): s lets a caller
+// allocate the stream with what uses it.
+func (w *World) newStream(name string, s *stream) *rand.Rand {
+	// FNV-1a of the name, as hash/fnv's New64a computes it, without its
+	// allocations.
+	h := uint64(fnvOffset64)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * fnvPrime64
+	}
+	s.pcg = *rand.NewPCG(w.cfg.Seed, h)
+	s.r = *rand.New(&s.pcg)
+	w.streams[name] = &s.r
+	return &s.r
+}
+
+// stream is a random stream and its source, allocated together.
+type stream struct {
+	pcg rand.PCG
+	r   rand.Rand
 }
 
 // Timer is a handle on a scheduled event. The zero Timer is never pending.
@@ -100,11 +118,22 @@ func (w *World) At(t Time, fn func()) Timer { return w.at(t, fn, false) }
 // periodic housekeeping such as GC ticks and pings.
 func (w *World) Daemon(d Time, fn func()) Timer { return w.at(w.now+d, fn, true) }
 
+// atDeliver schedules the delivery of d's next frame at t: a network event
+// that needs no closure.
+func (w *World) atDeliver(t Time, d *direction) {
+	if t < w.now {
+		t = w.now
+	}
+	s, _ := w.q.push(t, nil, d)
+	w.q.slots[s].daemon = false
+	w.live++
+}
+
 func (w *World) at(t Time, fn func(), daemon bool) Timer {
 	if t < w.now {
 		t = w.now
 	}
-	s, gen := w.q.push(t, fn)
+	s, gen := w.q.push(t, fn, nil)
 	w.q.slots[s].daemon = daemon
 	if !daemon {
 		w.live++
@@ -153,8 +182,12 @@ func (w *World) Step() bool {
 	if !s.daemon {
 		w.live--
 	}
-	fn := w.q.remove(0)
+	fn, dir := w.q.remove(0)
 	w.steps++
+	if dir != nil {
+		w.net.deliverNext(dir)
+		return true
+	}
 	fn()
 	return true
 }

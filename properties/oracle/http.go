@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/guardsim/guardsim/model"
@@ -102,7 +103,7 @@ func (w world) attemptDue(r *record.HTTP, s record.Start) (sim.Time, string, *mo
 		switch k := x.Kind.(type) {
 		case model.ResponseStart:
 			if x.At < due {
-				due, why = x.At, fmt.Sprintf("the runner's %d", k.Status)
+				due, why = x.At, "the runner's "+strconv.Itoa(k.Status)
 				if !x.Retry {
 					final = &k
 				}

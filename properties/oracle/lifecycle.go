@@ -3,6 +3,7 @@ package oracle
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/guardsim/guardsim/model"
@@ -109,8 +110,8 @@ func checkLiveness(w world) []Violation {
 		case p.WS != nil:
 			c := p.WS
 			want := map[string]string{"opened": "true", "received": strings.Join(echoes(c.Sent), ",")}
-			saw := map[string]string{"opened": fmt.Sprint(w.opened(c)), "received": strings.Join(c.Received, ",")}
-			if fmt.Sprint(want) != fmt.Sprint(saw) {
+			saw := map[string]string{"opened": strconv.FormatBool(w.opened(c)), "received": strings.Join(c.Received, ",")}
+			if sprintMap(want) != sprintMap(saw) {
 				if c.Closed && !c.ClientClosed {
 					saw["closed"] = fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)
 				}

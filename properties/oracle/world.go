@@ -135,8 +135,12 @@ func peer(a model.ActorID) bool { return strings.Contains(string(a), "@") }
 // else RequestStarts (one per attempt; the request id is shared from
 // 6b7ebbb0d).
 func (w world) startsOf(name string, ws bool) []record.Start {
+	all := w.Wire.Starts[name]
+	if !slices.ContainsFunc(all, func(s record.Start) bool { return s.WS != ws }) {
+		return all[:len(all):len(all)] // all of one kind (the callers only read it)
+	}
 	var out []record.Start
-	for _, s := range w.Wire.Starts[name] {
+	for _, s := range all {
 		if s.WS == ws {
 			out = append(out, s)
 		}
@@ -207,9 +211,59 @@ func ServedBy(body string) (runner string, gen int, ok bool) {
 
 // ErrorCode parses Guard's JSON error body: "group.code".
 func ErrorCode(body string) string {
+	// Only a JSON object can set Group: any other body (a runner's text,
+	// an empty one) gives "" without the decoder.
+	if i := strings.IndexFunc(body, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' && r != '\r' }); i < 0 || body[i] != '{' {
+		return ""
+	}
+	// Guard's own rendering (errIntoResponse) with plain strings reads
+	// the same as the decoder would.
+	if g, c, ok := plainErrorBody(body); ok {
+		if g == "" {
+			return ""
+		}
+		return g + "." + c
+	}
 	var e struct{ Group, Code string }
 	if json.Unmarshal([]byte(body), &e) != nil || e.Group == "" {
 		return ""
 	}
 	return e.Group + "." + e.Code
+}
+
+// plainErrorBody reads {"group":"G","code":"C","message":"M"} where every
+// string is printable ASCII without quotes or backslashes, so no JSON
+// escape or field-matching rule can apply; ok is false for anything else.
+func plainErrorBody(body string) (group, code string, ok bool) {
+	rest, ok := strings.CutPrefix(body, `{"group":"`)
+	if !ok {
+		return "", "", false
+	}
+	group, rest, ok = plainJSONString(rest, `","code":"`)
+	if !ok {
+		return "", "", false
+	}
+	code, rest, ok = plainJSONString(rest, `","message":"`)
+	if !ok {
+		return "", "", false
+	}
+	if _, rest, ok = plainJSONString(rest, `"}`); !ok || rest != "" {
+		return "", "", false
+	}
+	return group, code, true
+}
+
+// plainJSONString cuts s at sep; ok only when the part before it is
+// printable ASCII without quotes or backslashes.
+func plainJSONString(s, sep string) (v, rest string, ok bool) {
+	v, rest, ok = strings.Cut(s, sep)
+	if !ok {
+		return "", "", false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", "", false
+		}
+	}
+	return v, rest, true
 }

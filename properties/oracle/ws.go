@@ -3,6 +3,7 @@ package oracle
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/guardsim/guardsim/model"
@@ -311,11 +312,11 @@ func checkWSQuiet(w world) []Violation {
 			want = c.Received // replies still in flight when the client closed may be lost
 		}
 		allowed := map[string]string{"closed by": "client or never", "reopens": "0", "received": strings.Join(want, ",")}
-		saw := map[string]string{"closed by": "client or never", "reopens": fmt.Sprint(w.reopens(c)), "received": strings.Join(c.Received, ",")}
+		saw := map[string]string{"closed by": "client or never", "reopens": strconv.Itoa(w.reopens(c)), "received": strings.Join(c.Received, ",")}
 		if c.Closed && !c.ClientClosed {
 			saw["closed by"] = fmt.Sprintf("guard: %d %s at %s", c.CloseCode, c.CloseReason, c.ClosedAt)
 		}
-		if fmt.Sprint(allowed) != fmt.Sprint(saw) {
+		if sprintMap(allowed) != sprintMap(saw) {
 			out = append(out, viol("ws_quiet", c.Name, "a healthy socket was disturbed", allowed, saw))
 		}
 	}
