@@ -110,13 +110,16 @@ func drawOptions(t *rapid.T, p model.Profile, focus []string) Options {
 	o.WorkflowDelay = rapid.SampledFrom(smallDelays).Draw(t, "workflow_delay")
 	o.LostThreshold = rapid.SampledFrom(lostThreshold).Draw(t, "lost_threshold")
 	// Swarm testing (Groce et al., "Swarm Testing", ISSTA 2012): each kind
-	// is off or on with even odds, and on with a weight from 1 to 8, so
-	// scenarios differ wildly in what they stress and a bug that needs a
-	// few kinds without the noise of the others is met often. advance and
-	// http are always on.
+	// is on or off, and on with a weight from 1 to 8, so scenarios differ
+	// wildly in what they stress and a bug that needs a few kinds without
+	// the noise of the others is met often. How many kinds are on varies
+	// too: the scenario's density d (1 to 4) turns each kind on with odds
+	// d/4, from sparse scenarios of a few kinds to dense ones of all.
+	// advance and http are always on.
+	density := rapid.IntRange(1, 4).Draw(t, "swarm_density")
 	for _, k := range ActionKinds {
 		w := 0
-		if rapid.Bool().Draw(t, "on_"+k) {
+		if rapid.IntRange(1, 4).Draw(t, "on_"+k) <= density {
 			w = rapid.IntRange(1, maxWeight).Draw(t, "weight_"+k)
 		}
 		if (k == "advance" || k == "http" || slices.Contains(focus, k)) && w == 0 {

@@ -29,10 +29,9 @@ type Finding struct {
 	// Fixed says where upstream fixed it, when that is after the timeline.
 	Fixed string
 	// SearchAt is a profile inside the range where the kept case is found;
-	// Budget and Seeds bound that search, MaxActions its shrunk size. Rapid
-	// bounds shrinking by wall time, so a shrunk case (and whether another
-	// finding's failure is skipped on the way) varies with the machine:
-	// budgets and sizes keep a margin over what was measured.
+	// Budget and Seeds bound that search, MaxActions its minimized size
+	// (at most MaxReportActions: the minimizer is deterministic, so the
+	// size does not vary with the machine).
 	SearchAt   string
 	Budget     int
 	Seeds      []uint64
@@ -204,7 +203,7 @@ var Findings = []Finding{
 		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
 		Properties: []string{"ws_close"}, First: "parent", Last: "3891bf8b6",
 		Fixed:    "not found from 2e22a2e61, where the open waits 5 s instead of 2 s; the runner's unknown-actor close is dropped from 6b7ebbb0d and pre-open retry removed at 0fe4f08fe",
-		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 30,
+		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus:        []string{"ws_open", "drop", "reschedule", "heal"},
 		AbsentBudget: 1000,
 		match:        sawContains("1011 Actor not found"),
@@ -214,7 +213,7 @@ var Findings = []Finding{
 		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "3891bf8b6",
 		Fixed:    "not found from 2e22a2e61 on; the GC's buffer check is flipped at 6b7ebbb0d and hibernating entries are kept from 553683bfd",
-		SearchAt: "seed", Budget: 6000, Seeds: []uint64{4}, MaxActions: 16,
+		SearchAt: "seed", Budget: 6000, Seeds: []uint64{4}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match:        traceMatches(gcDroppedBuffer),
 	},
@@ -223,7 +222,7 @@ var Findings = []Finding{
 		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "not found from 3891bf8b6, where the actor's Stopped or the GC's delivered kill ends such a socket first; the gateway's ping/pong comes at c76f319fe",
-		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 12,
+		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
 			return f.traceHas(guardUPSLost, false) && !f.traceHas(gcDroppedBuffer, false)
@@ -256,7 +255,7 @@ var Findings = []Finding{
 		Title:      "From 450d9e5c6 a socket that hibernated reconnects without a ToClientWebSocketOpen (after_hibernation, GW@450d9e5c6:296), but the TS runner of these commits restores no hibernating socket (that comes with 2e22a2e61): the woken actor has no adapter for the request and ignores every client message (TUN:616-632) while the client's socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "450d9e5c6", Last: "3891bf8b6",
 		Fixed: "the TS runner restores hibernating sockets from 2e22a2e61", AbsentBudget: 1000,
-		SearchAt: "450d9e5c6", Budget: 1000, Seeds: []uint64{1}, MaxActions: 30,
+		SearchAt: "450d9e5c6", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)),
 	},
@@ -265,7 +264,7 @@ var Findings = []Finding{
 		Title:      "From 450d9e5c6 the gateway GC's flag reaches the live handler (drop_tx, GSS@450d9e5c6:475) while its age checks are still inverted: a healthy hibernatable socket whose client message is not yet acked (the actor acks late) at a 15 s tick is closed with 1011 guard.websocket_service_timeout (GW@450d9e5c6:418).",
 		Properties: []string{"ws_quiet", "liveness", "quiescence"}, First: "450d9e5c6", Last: "f5d14e116",
 		Fixed:    "the buffer check is flipped at 6b7ebbb0d; a89ca2b17 and 6b7ebbb0d open no socket at all",
-		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 16,
+		SearchAt: "450d9e5c6", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		AbsentBudget: 150, // at 2e22a2e61 every scenario breaks liveness first (no HTTP response), and each is shrunk before it is skipped
 		match:        sawContains("guard.websocket_service_timeout"),
 	},
@@ -274,7 +273,7 @@ var Findings = []Finding{
 		Title:      "From 2e22a2e61 the runner restores a hibernated socket as its actor starts, its server index continuing from the persisted one (WSA@2e22a2e61:147-183), but until 553683bfd the gateway GC collects the hibernating entry (GatewayClosed) and the reconnect after hibernation creates a new one whose message index starts again at 0 (GSS@6b7ebbb0d:121; kept on reuse from b3313f9f0, but no entry is left to reuse): the runner drops the client's next message as a duplicate while the socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "2e22a2e61", Last: "9f2bc6e19",
 		Fixed:    "hibernating entries are kept from 553683bfd",
-		SearchAt: "c76f319fe", Budget: 1000, Seeds: []uint64{1}, MaxActions: 80, AbsentBudget: 1000,
+		SearchAt: "c76f319fe", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1000,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_duplicate`)),
 	},
@@ -363,7 +362,7 @@ var Findings = []Finding{
 		Title:      "The gateway handles a runner's ToServerWebSocketMessageAck only in the live socket's tunnel-to-ws task (tunnel_to_ws_task.rs@553683bfd:40-48): an ack that arrives while the socket hibernates is dropped with the task, so the acked message stays buffered. On the resume the gateway resends it, the TS runner drops it as a duplicate without acking again (websocket-tunnel-adapter.ts@553683bfd:140-153), and once the buffered message is 30 s old the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
 		Properties: []string{"earned"}, First: "c76f319fe", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd",
-		SearchAt: "b3313f9f0", Budget: 2000, Seeds: []uint64{1}, MaxActions: 12, // shrinking is bounded by wall time: 4 to 11 actions measured
+		SearchAt: "b3313f9f0", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8, // shrinking is bounded by wall time: 4 to 11 actions measured
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
 			return sawContains("websocket_service_timeout")(f) && f.traceHas(duplicateDropped, false) && f.traceHas(gcNotAcked, false)

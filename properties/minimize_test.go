@@ -94,3 +94,11 @@ func TestEveryActionKindHasAVerb(t *testing.T) {
 		assert.True(t, found, "action kind %s has no verb in verbKinds", k)
 	}
 }
+
+// TestFindingsBoundTheirCases: every registered finding's search must
+// minimize to a case a reader takes in at a glance.
+func TestFindingsBoundTheirCases(t *testing.T) {
+	for _, k := range Findings {
+		assert.LessOrEqual(t, k.MaxActions, MaxReportActions, k.Slug)
+	}
+}

@@ -119,26 +119,31 @@ const (
 
 const fnvOffset64, fnvPrime64 = 14695981039346656037, 1099511628211
 
-// word folds one tag and one 64-bit word into the hash.
+// tagMix spreads a part's tag over a whole word before it is folded in.
+const tagMix = 0x9e3779b97f4a7c15
+
+// word folds one tag and one 64-bit word into the hash: one multiply.
 func (e *Enc) word(tag byte, v uint64) {
-	h := (e.h ^ uint64(tag)) * fnvPrime64
-	h = (h ^ v) * fnvPrime64
+	h := (e.h ^ v ^ uint64(tag)*tagMix) * fnvPrime64
 	e.h = h ^ h>>31
 }
 
 // bytes folds a tag, a length and the bytes of s into the hash, eight at a
-// time.
+// time, the last up to seven as one partial word.
 func (e *Enc) bytes(tag byte, s string) {
-	e.word(tag, uint64(len(s)))
-	h := e.h
+	h := (e.h ^ uint64(len(s)) ^ uint64(tag)*tagMix) * fnvPrime64
 	for len(s) >= 8 {
 		v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
 			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 		h = (h ^ v) * fnvPrime64
 		s = s[8:]
 	}
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime64
+	if len(s) > 0 {
+		var v uint64
+		for i := 0; i < len(s); i++ {
+			v |= uint64(s[i]) << (8 * i)
+		}
+		h = (h ^ v) * fnvPrime64
 	}
 	e.h = h ^ h>>31
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/guardsim/guardsim/internal/plant"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -27,8 +28,16 @@ import (
 	"github.com/guardsim/guardsim/sim"
 )
 
+// gcPercent is the main job's garbage-collection target: it builds and
+// drops hundreds of thousands of small worlds, and collecting a quarter as
+// often saves a fifth of its time for some hundred MB. GOGC overrides it.
+const gcPercent = 400
+
 func main() {
 	testing.Init() // rapid reads the testing flags
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	var (
 		profiles = flag.String("profiles", "all", "profiles to explore: commits or aliases, comma-separated, or all")
 		props    = flag.String("properties", strings.Join(properties.PropertyNames(), ","), "properties to check")

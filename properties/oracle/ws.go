@@ -194,7 +194,9 @@ func (w world) wsBackoff(c *record.WS, a wsAttempt, next sim.Time) (sim.Time, bo
 	}
 	openWait := w.openWait()
 	for _, s := range w.Wire.Starts[c.Name] {
-		if s.WS && s.Sent > a.read.Sent && s.Sent <= next {
+		// The open may leave in the same instant as the read (no latency on
+		// the engine link): it is still this attempt's.
+		if s.WS && s.Sent >= a.read.Sent && s.Sent <= next {
 			add(s.Sent + openWait)
 		}
 	}
