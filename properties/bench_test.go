@@ -11,22 +11,32 @@ import (
 	"github.com/guardsim/guardsim/sim"
 )
 
-// BenchmarkScenario measures the reference exploration's unit of work: one
-// generated scenario of profile fixed (about 30 actions, then the liveness
-// phase), drawn, run and judged by the oracle. It reports scenarios/s,
-// simulated events/s and virtual seconds per wall second.
-func BenchmarkScenario(b *testing.B) { benchScenarios(b) }
+// BenchmarkScenario measures the exploration's unit of work: one generated
+// scenario of the newest profile (about 30 actions, then the liveness
+// phase) parsed, built, run and judged by the oracle, with each trace mode:
+// off is how the exploration runs a scenario (nothing reads a passing
+// scenario's trace), hash keeps only the determinism fingerprint, full
+// renders every line. It reports scenarios/s, simulated events/s and
+// virtual seconds per wall second.
+func BenchmarkScenario(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		mode sim.TraceMode
+	}{{"trace=off", sim.TraceOff}, {"trace=hash", sim.TraceHash}, {"trace=full", sim.TraceFull}} {
+		b.Run(m.name, func(b *testing.B) { benchScenarios(b, m.mode) })
+	}
+}
 
 // benchScenarios runs b.N scenarios as BenchmarkScenario describes and
 // returns the events they fired.
-func benchScenarios(b *testing.B) int64 {
+func benchScenarios(b *testing.B, mode sim.TraceMode) int64 {
 	b.StopTimer()
 	scripts := benchScripts(b)
 	var events int64
 	var virtual sim.Time
 	b.StartTimer()
 	for i := range b.N {
-		w, err := RunScript("bench", scripts[i%len(scripts)], ScriptOptions{Trace: sim.TraceHash})
+		w, err := RunScript("bench", scripts[i%len(scripts)], ScriptOptions{Trace: mode})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,7 +66,7 @@ func benchScripts(b *testing.B) []string {
 	rapid.Check(b, func(t *rapid.T) {
 		_, s := drawScenario(t, model.Newest())
 		script := strings.Join(s, "\n")
-		if w, err := RunScript("bench", script, ScriptOptions{Trace: sim.TraceHash}); err == nil && len(Check(w)) == 0 {
+		if w, err := RunScript("bench", script, ScriptOptions{Trace: sim.TraceOff}); err == nil && len(Check(w)) == 0 {
 			benchSample = append(benchSample, script)
 		}
 	})

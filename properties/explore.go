@@ -112,14 +112,17 @@ func drawOptions(t *rapid.T, p model.Profile, focus []string) Options {
 	// Swarm testing (Groce et al., "Swarm Testing", ISSTA 2012): each kind
 	// is on or off, and on with a weight from 1 to 8, so scenarios differ
 	// wildly in what they stress and a bug that needs a few kinds without
-	// the noise of the others is met often. How many kinds are on varies
-	// too: the scenario's density d (1 to 4) turns each kind on with odds
-	// d/4, from sparse scenarios of a few kinds to dense ones of all.
+	// the noise of the others is met often. Half the scenarios are sparse
+	// (each kind on with odds 1/2), half dense (7/8): sparse ones meet the
+	// bugs that noise hides, dense ones those that need many kinds at once.
 	// advance and http are always on.
-	density := rapid.IntRange(1, 4).Draw(t, "swarm_density")
+	on := 4
+	if rapid.Bool().Draw(t, "swarm_dense") {
+		on = 7
+	}
 	for _, k := range ActionKinds {
 		w := 0
-		if rapid.IntRange(1, 4).Draw(t, "on_"+k) <= density {
+		if rapid.IntRange(1, 8).Draw(t, "on_"+k) <= on {
 			w = rapid.IntRange(1, maxWeight).Draw(t, "weight_"+k)
 		}
 		if (k == "advance" || k == "http" || slices.Contains(focus, k)) && w == 0 {

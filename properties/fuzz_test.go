@@ -40,7 +40,7 @@ func FuzzExplore(f *testing.F) {
 	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
 		o, script := drawScenario(t, p)
 		text := strings.Join(script, "\n")
-		w, err := RunScript("fuzz", text, ScriptOptions{Trace: sim.TraceHash})
+		w, err := RunScript("fuzz", text, ScriptOptions{Trace: sim.TraceOff})
 		if err != nil {
 			t.Fatalf("scenario failed to run: %v\n%s", err, text)
 		}

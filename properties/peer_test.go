@@ -79,7 +79,7 @@ func BenchmarkPeerRatio(b *testing.B) {
 		var events int64
 		start := time.Now()
 		for _, s := range scripts {
-			w, err := RunScript("bench", s, ScriptOptions{Trace: sim.TraceHash})
+			w, err := RunScript("bench", s, ScriptOptions{Trace: sim.TraceOff})
 			if err != nil {
 				b.Fatal(err)
 			}

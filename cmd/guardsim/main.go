@@ -56,6 +56,7 @@ func main() {
 		planted  = flag.String("plant", "", "switch one planted bug on (internal/plant; needs go run -tags guardsim_plant)")
 		workers  = flag.Int("workers", runtime.NumCPU(), "worker processes exploring the sweep's units in parallel (each process has its own rapid)")
 		chunks   = flag.Int("chunks", 2, "units per profile: each explores checks/chunks scenarios from its own seed")
+		directed = flag.Int("directed", 300, "scenarios of each directed search: a registered finding's focus (its action kinds) at every profile its range covers (0: none)")
 		shardArg = flag.String("shard", "", "explore only shard i of n of the sweep (1 ≤ i ≤ n), e.g. -shard=2/4, and write its result to -out (for a CI matrix; combine with -merge)")
 		out      = flag.String("out", "", "with -shard: the file to write the shard's result to")
 		merge    = flag.Bool("merge", false, "merge the shard results named as arguments and print the table and the failures")
@@ -79,8 +80,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "guardsim: -checks must be positive, got %d\n", *checks)
 		os.Exit(2)
 	}
-	if *chunks <= 0 || *workers <= 0 {
-		fmt.Fprintf(os.Stderr, "guardsim: -chunks and -workers must be positive, got %d and %d\n", *chunks, *workers)
+	if *chunks <= 0 || *workers <= 0 || *directed < 0 {
+		fmt.Fprintf(os.Stderr, "guardsim: -chunks and -workers must be positive and -directed not negative, got %d, %d and %d\n", *chunks, *workers, *directed)
 		os.Exit(2)
 	}
 	var sh shard
@@ -135,7 +136,7 @@ func main() {
 			*seed = uint64(time.Now().UnixNano()) % 1_000_000
 		}
 		var sw sweep
-		if sw, err = newSweep(*profiles, *props, *checks, *seed, *chunks, *shrink, *planted); err != nil {
+		if sw, err = newSweep(*profiles, *props, *checks, *seed, *chunks, *directed, *shrink, *planted); err != nil {
 			break
 		}
 		if *shardArg != "" {
@@ -173,7 +174,7 @@ type profileRun struct {
 func explore(sw sweep, workers int, verbose bool) error {
 	fmt.Printf("guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile in %d chunk(s), rapid seed %d, %d worker(s)\n",
 		len(sw.Profiles), len(sw.Properties), sw.Checks, sw.Chunks, sw.Seed, workers)
-	fmt.Printf("swarm: 1-4 runners, 1-6 actors, a random weighting of %d action kinds, ~30 actions per scenario, then a liveness phase\n",
+	fmt.Printf("swarm: 1-4 runners, 1-6 actors, each of %d action kinds on with odds d/4 (d, the density, drawn per scenario) and weighted 1-8, ~30 actions per scenario, then a liveness phase\n",
 		len(properties.ActionKinds))
 	fmt.Printf("rapid fail files: testdata/rapid/Explore_<profile>[_<chunk>]/ (replayed first on the next run)\n\n")
 	start := time.Now()

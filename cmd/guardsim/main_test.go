@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,7 +25,7 @@ func TestMainJobSmoke(t *testing.T) {
 	require.Nil(t, ps)
 	ps, err = model.ParseProfiles("all")
 	require.NoError(t, err)
-	sw, err := newSweep(ps[len(ps)-2].Name()+","+ps[len(ps)-1].Name(), strings.Join(properties.PropertyNames(), ","), 30, 1, 2, time.Second, "")
+	sw, err := newSweep(ps[len(ps)-2].Name()+","+ps[len(ps)-1].Name(), strings.Join(properties.PropertyNames(), ","), 30, 1, 2, 20, 0, "")
 	require.NoError(t, err)
 	require.NoError(t, explore(sw, 1, false))
 	require.NoError(t, replayScript("testdata/kept/parent_404_seed_property.txt", ""))
@@ -68,7 +67,7 @@ func TestShardsMergeToTheWholeSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Chdir(t.TempDir()))
 	t.Cleanup(func() { _ = os.Chdir(wd) })
-	sw, err := newSweep("seed,parent", "seed,attempts", 40, 7, 3, time.Second, "")
+	sw, err := newSweep("seed,parent", "seed,attempts", 40, 7, 3, 0, 0, "")
 	require.NoError(t, err)
 	require.Len(t, sw.units(), 6)
 	checks := 0

@@ -29,14 +29,20 @@ type sweep struct {
 	Checks     int      `json:"checks"`
 	Seed       uint64   `json:"seed"`
 	Chunks     int      `json:"chunks"`
+	Directed   int      `json:"directed"`
 	Shrink     string   `json:"shrinktime"`
 	Plant      string   `json:"plant,omitempty"`
 }
 
-// unit is one chunk of one profile's budget.
+// unit is one chunk of one profile's budget, or a directed search: the
+// swarm limited to the action kinds of one registered finding's Focus, at
+// a profile its range covers, so that a known finding the full swarm meets
+// rarely is still checked for at every commit (it shows in the table if it
+// goes away or comes back).
 type unit struct {
 	Profile string `json:"profile"`
 	Chunk   int    `json:"chunk"`
+	Finding string `json:"finding,omitempty"` // a directed unit's finding
 	Checks  int    `json:"checks"`
 	Seed    uint64 `json:"seed"`
 }
@@ -47,7 +53,7 @@ type unit struct {
 const chunkSeedStride = 1_000_003
 
 // units lists the sweep's units in a fixed order: profiles oldest first,
-// then chunks.
+// then chunks, then directed searches in the findings' registry order.
 func (s sweep) units() []unit {
 	var us []unit
 	for _, p := range s.Profiles {
@@ -58,6 +64,19 @@ func (s sweep) units() []unit {
 			}
 			if n > 0 {
 				us = append(us, unit{Profile: p, Chunk: c, Checks: n, Seed: s.Seed + uint64(c)*chunkSeedStride})
+			}
+		}
+		if s.Directed == 0 {
+			continue
+		}
+		prof, err := model.ProfileByName(p)
+		if err != nil {
+			continue // newSweep parsed every profile
+		}
+		for i, k := range properties.Findings {
+			if len(k.Focus) > 0 && k.Covers(prof) {
+				us = append(us, unit{Profile: p, Chunk: s.Chunks + i, Finding: k.Slug, Checks: s.Directed,
+					Seed: s.Seed + uint64(s.Chunks+i)*chunkSeedStride})
 			}
 		}
 	}
@@ -138,10 +157,25 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 	if u.Chunk > 0 {
 		name = fmt.Sprintf("Explore_%s_%d", u.Profile, u.Chunk)
 	}
+	var focus []string
+	if u.Finding != "" {
+		k, err := properties.FindingBySlug(u.Finding)
+		if err != nil {
+			return res, err
+		}
+		focus, name = k.Focus, fmt.Sprintf("Explore_%s_%s", u.Profile, u.Finding)
+	}
+	// rapid's own shrinking runs for the sweep's shrink time; none (a
+	// nanosecond) leaves every failure to the minimizer.
+	shrink, err := time.ParseDuration(sw.Shrink)
+	if err != nil {
+		return res, fmt.Errorf("sweep: shrink time %q: %w", sw.Shrink, err)
+	}
+	shrink = max(shrink, time.Nanosecond)
 	for round := uint64(0); res.Stats.Checks < u.Checks; round++ {
 		done := res.Stats
 		r := properties.Explore(properties.ExploreConfig{Profile: p, Properties: sw.Properties, Checks: u.Checks - done.Checks,
-			Seed: u.Seed + round, Name: name, Tolerate: tolerate, Tolerated: tolerated})
+			Seed: u.Seed + round, Name: name, Focus: focus, ShrinkTime: shrink, Tolerate: tolerate, Tolerated: tolerated})
 		if r.Err != nil {
 			var np *sim.NoProgressError
 			if errors.As(r.Err, &np) {
@@ -176,7 +210,12 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 			}
 			sigs[s] = sr
 			order = append(order, sr)
-			fmt.Fprintf(log, "  %-9s %-12s VIOLATED after %d scenarios, shrunk to %d actions (%s)\n", u.Profile, v.Property, f.Checks, f.Actions, what)
+			where := ""
+			if u.Finding != "" {
+				where = " directed at " + u.Finding
+				sr.Report = fmt.Sprintf("  (found by the search directed at %s: action kinds %s)\n", u.Finding, strings.Join(focus, ",")) + sr.Report
+			}
+			fmt.Fprintf(log, "  %-9s %-12s VIOLATED after %d scenarios%s, minimized to %d actions (%s)\n", u.Profile, v.Property, f.Checks, where, f.Actions, what)
 		}
 	}
 	for _, sr := range order {
@@ -196,8 +235,12 @@ func runShard(sw sweep, sh shard, verbose bool, log io.Writer) (shardResult, err
 		if err != nil {
 			return out, err
 		}
-		fmt.Fprintf(log, "  %-9s chunk %d done: %d scenarios checked (%d run) in %s, %d distinct failure(s)\n",
-			u.Profile, u.Chunk, r.Stats.Checks, r.Stats.Scenarios, r.Stats.Wall.Round(1e6), len(r.Failures))
+		what := fmt.Sprintf("chunk %d", u.Chunk)
+		if u.Finding != "" {
+			what = "search directed at " + u.Finding
+		}
+		fmt.Fprintf(log, "  %-9s %s done: %d scenarios checked (%d run) in %s, %d distinct failure(s)\n",
+			u.Profile, what, r.Stats.Checks, r.Stats.Scenarios, r.Stats.Wall.Round(1e6), len(r.Failures))
 		out.Units = append(out.Units, r)
 	}
 	return out, nil
@@ -286,12 +329,15 @@ func mergeShards(rs []shardResult) (sweep, []unitResult, error) {
 	return sw, us, nil
 }
 
-func newSweep(profiles, props string, checks int, seed uint64, chunks int, shrink time.Duration, plant string) (sweep, error) {
+func newSweep(profiles, props string, checks int, seed uint64, chunks, directed int, shrink time.Duration, plant string) (sweep, error) {
 	ps, err := model.ParseProfiles(profiles)
 	if err != nil {
 		return sweep{}, err
 	}
-	sw := sweep{Properties: strings.Split(props, ","), Checks: checks, Seed: seed, Chunks: chunks, Shrink: shrink.String(), Plant: plant}
+	sw := sweep{Properties: strings.Split(props, ","), Checks: checks, Seed: seed, Chunks: chunks, Directed: directed, Shrink: shrink.String(), Plant: plant}
+	if shrink < 0 {
+		return sw, fmt.Errorf("-shrinktime must not be negative, got %s", shrink)
+	}
 	for _, prop := range sw.Properties {
 		if !slices.Contains(properties.PropertyNames(), prop) {
 			return sw, fmt.Errorf("unknown property %q (want one of %s)", prop, strings.Join(properties.PropertyNames(), ", "))

@@ -35,7 +35,7 @@ func runWorkers(sw sweep, n int, verbose bool) ([]shardResult, error) {
 		args := []string{
 			"-profiles=" + strings.Join(sw.Profiles, ","), "-properties=" + strings.Join(sw.Properties, ","),
 			"-checks=" + strconv.Itoa(sw.Checks), "-seed=" + strconv.FormatUint(sw.Seed, 10),
-			"-chunks=" + strconv.Itoa(sw.Chunks), "-shrinktime=" + sw.Shrink,
+			"-chunks=" + strconv.Itoa(sw.Chunks), "-directed=" + strconv.Itoa(sw.Directed), "-shrinktime=" + sw.Shrink,
 			fmt.Sprintf("-shard=%d/%d", i, n), "-out=" + out,
 		}
 		if sw.Plant != "" {
