@@ -213,7 +213,7 @@ var Findings = []Finding{
 		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "3891bf8b6",
 		Fixed:    "not found from 2e22a2e61 on; the GC's buffer check is flipped at 6b7ebbb0d and hibernating entries are kept from 553683bfd",
-		SearchAt: "seed", Budget: 6000, Seeds: []uint64{4}, MaxActions: 8,
+		SearchAt: "5111b8e76", Budget: 3000, Seeds: []uint64{2}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match:        traceMatches(gcDroppedBuffer),
 	},
@@ -321,7 +321,7 @@ var Findings = []Finding{
 		Slug:       "ws_reopen_index_skip",
 		Title:      "From b3313f9f0 a reused in-flight entry keeps its message index (GSS@b3313f9f0), but the TS runner starts every freshly opened hibernatable socket at server index 0 (TUN@553683bfd:971-985): after a retried open (the first attempt failed before its open) the gateway's next message carries index 2 or more, and the runner closes the healthy socket with 1008 ws.message_index_skip (WSA@553683bfd:160-172).",
 		Properties: []string{"ws_close"}, First: "b3313f9f0", Last: "553683bfd",
-		SearchAt: "553683bfd", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
+		SearchAt: "553683bfd", Budget: 2500, Seeds: []uint64{1}, MaxActions: 8,
 		match: sawContains("ws.message_index_skip"),
 	},
 	{
