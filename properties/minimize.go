@@ -26,13 +26,16 @@ import (
 //     invalid, and the candidate is refused);
 //   - remove unused runners and peers from the world, and zero its workflow
 //     delay;
+//   - while the case is longer than MaxReportActions, remove two action
+//     lines at once;
 //   - renumber clients, sockets and messages in order of appearance.
 //
 // The result is 1-minimal when the last round ran to its end: removing any
-// one action line makes the failure go away.
+// one action line makes the failure go away (and, for a case longer than
+// MaxReportActions, any two).
 
 // MinimizeRuns bounds the scenarios the minimizer runs for one failure.
-const MinimizeRuns = 1500
+const MinimizeRuns = 3000
 
 // minimizer shrinks one failing script.
 type minimizer struct {
@@ -82,7 +85,7 @@ func minimize(script []string, fails func([]string) bool, budget int) ([]string,
 	cur := slices.Clone(script)
 	for changed := true; changed && m.runs < m.budget; {
 		changed = false
-		for _, pass := range []func([]string) ([]string, bool){m.removeActions, m.mergeRuns, m.removeHeader, m.simplifyWorld} {
+		for _, pass := range []func([]string) ([]string, bool){m.removeActions, m.mergeRuns, m.removeHeader, m.simplifyWorld, m.removePairs} {
 			var ok bool
 			if cur, ok = pass(cur); ok {
 				changed = true
@@ -115,6 +118,26 @@ func (m *minimizer) removeActions(cur []string) ([]string, bool) {
 		}
 	}
 	return cur, changed
+}
+
+// removePairs removes two action lines at once, for a case still longer
+// than a report should be: two lines that are each needed only while the
+// other is there (a second open and its send, a disconnect and the
+// reschedule it makes matter) go together.
+func (m *minimizer) removePairs(cur []string) ([]string, bool) {
+	start, end := span(cur)
+	if end-start <= MaxReportActions {
+		return cur, false
+	}
+	for i := start; i < end; i++ {
+		for j := i + 1; j < end && m.runs < m.budget; j++ {
+			cand := without(without(cur, j, j+1), i, i+1)
+			if m.try(cand) {
+				return cand, true // the next round starts over from single removals
+			}
+		}
+	}
+	return cur, false
 }
 
 // mergeRuns merges consecutive "run for=" steps.

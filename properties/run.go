@@ -135,8 +135,8 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		if cfg.Tolerate != nil && cfg.Tolerate(g) {
 			return false
 		}
-		for _, v := range g.Violations {
-			if slices.Contains(targets, Signature(g, v)) {
+		for _, s := range Signatures(g) {
+			if slices.Contains(targets, s) {
 				return true
 			}
 		}
@@ -152,7 +152,7 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 	f.Violations, f.Trace, f.Hash, f.matched = final.Violations, final.Trace, final.Hash, nil
 	f.Property = f.Violations[0].Property
 	for _, v := range f.Violations {
-		if slices.Contains(targets, Signature(f, v)) {
+		if slices.ContainsFunc(ViolationSignatures(f, v), func(s string) bool { return slices.Contains(targets, s) }) {
 			f.Property = v.Property
 			break
 		}

@@ -17,38 +17,38 @@ var (
 // explains at a commit outside its range.
 const OutsideRange = " (outside its range)"
 
-// Signature names what a violation is, so that distinct failures of one
-// property are told apart and repeats are counted (issue 10): the registered
-// findings that explain it (all of them, in registry order, so that one
-// finding cannot hide another that shows in the same scenarios), or else its
+// ViolationSignatures names what a violation is, so that distinct failures
+// of one property are told apart and repeats are counted (issue 10): one
+// signature for each registered finding that explains it (so one finding
+// cannot hide another that shows in the same scenarios, and a scenario
+// that shows two known findings is not a third, new failure), or else its
 // property and its message with names, times and counts abstracted.
-func Signature(f *Failure, v Violation) string {
+// Findings outside their ranges count only when none inside explains it.
+func ViolationSignatures(f *Failure, v Violation) []string {
 	var in, out []string
 	for _, k := range Findings {
 		if !k.Explains(f, v.Property) {
 			continue
 		}
 		if k.Covers(f.Options.Profile) {
-			in = append(in, k.Slug)
+			in = append(in, v.Property+": finding "+k.Slug)
 		} else {
-			out = append(out, k.Slug)
+			out = append(out, v.Property+": finding "+k.Slug+OutsideRange)
 		}
 	}
 	switch {
 	case len(in) > 0:
-		return v.Property + ": finding " + strings.Join(in, findingSep)
+		return in
 	case len(out) > 0:
-		return v.Property + ": finding " + strings.Join(out, findingSep) + OutsideRange
+		return out
 	}
 	msg := sigNames.ReplaceAllString(v.Msg, "<id>")
 	msg = sigNumbers.ReplaceAllString(msg, "<n>")
-	return v.Property + ": " + strings.TrimSpace(msg)
+	return []string{v.Property + ": " + strings.TrimSpace(msg)}
 }
 
-const findingSep = " + "
-
-// SignatureFindings returns the registered findings a signature names, and
-// whether they are outside their ranges; none for a signature no finding
+// SignatureFindings returns the registered finding a signature names, and
+// whether it is outside its range; none for a signature no finding
 // explains.
 func SignatureFindings(sig string) (slugs []string, outside bool) {
 	_, rest, ok := strings.Cut(sig, ": finding ")
@@ -56,7 +56,7 @@ func SignatureFindings(sig string) (slugs []string, outside bool) {
 		return nil, false
 	}
 	rest, outside = strings.CutSuffix(rest, OutsideRange)
-	return strings.Split(rest, findingSep), outside
+	return []string{rest}, outside
 }
 
 // Signatures lists the distinct signatures of a failure's violations, in
@@ -64,9 +64,10 @@ func SignatureFindings(sig string) (slugs []string, outside bool) {
 func Signatures(f *Failure) []string {
 	var out []string
 	for _, v := range f.Violations {
-		s := Signature(f, v)
-		if !slices.Contains(out, s) {
-			out = append(out, s)
+		for _, s := range ViolationSignatures(f, v) {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
 		}
 	}
 	return out

@@ -195,27 +195,31 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 		}
 		f.Checks += done.Checks
 		for _, v := range f.Violations {
-			s := properties.Signature(f, v)
-			if sigs[s] != nil {
-				continue
+			for _, s := range properties.ViolationSignatures(f, v) {
+				if sigs[s] != nil {
+					continue
+				}
+				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: f.Report()}
+				if verbose {
+					sr.Trace = f.Trace
+				}
+				what := "NOT a registered finding"
+				if slugs, outside := properties.SignatureFindings(s); len(slugs) > 0 {
+					sr.Finding = slugs[0]
+					what = "registered finding " + slugs[0]
+					if outside {
+						what += ", outside its range"
+					}
+				}
+				sigs[s] = sr
+				order = append(order, sr)
+				where := ""
+				if u.Finding != "" {
+					where = " directed at " + u.Finding
+					sr.Report = fmt.Sprintf("  (found by the search directed at %s: action kinds %s)\n", u.Finding, strings.Join(focus, ",")) + sr.Report
+				}
+				fmt.Fprintf(log, "  %-9s %-12s VIOLATED after %d scenarios%s, minimized to %d actions (%s)\n", u.Profile, v.Property, f.Checks, where, f.Actions, what)
 			}
-			sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: f.Report()}
-			if verbose {
-				sr.Trace = f.Trace
-			}
-			what := "NOT a registered finding"
-			if k, ok := properties.FindingExplaining(f, v.Property); ok {
-				sr.Finding = k.Slug
-				what = "registered finding " + k.Slug
-			}
-			sigs[s] = sr
-			order = append(order, sr)
-			where := ""
-			if u.Finding != "" {
-				where = " directed at " + u.Finding
-				sr.Report = fmt.Sprintf("  (found by the search directed at %s: action kinds %s)\n", u.Finding, strings.Join(focus, ",")) + sr.Report
-			}
-			fmt.Fprintf(log, "  %-9s %-12s VIOLATED after %d scenarios%s, minimized to %d actions (%s)\n", u.Profile, v.Property, f.Checks, where, f.Actions, what)
 		}
 	}
 	for _, sr := range order {
