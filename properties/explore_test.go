@@ -90,11 +90,13 @@ func TestKeptFailures(t *testing.T) {
 			if k.FailFile == "" {
 				return
 			}
-			var focus []string // a focused search's fail file replays with its focus
-			if f, err := FindingBySlug(strings.TrimSuffix(filepath.Base(file), ".txt")); err == nil {
-				focus = f.Focus
-			}
-			res := Explore(ExploreConfig{Profile: k.Profile, Properties: []string{k.Property}, Checks: 1, FailFile: k.FailFile, Name: "Kept", NoFailFile: true, Focus: focus})
+			// The fail file replays with the search that wrote it, so it
+			// minimizes to the same case.
+			f, err := FindingBySlug(strings.TrimSuffix(filepath.Base(file), ".txt"))
+			require.NoError(t, err, "a kept case is named after its finding")
+			cfg := f.SearchConfig(k.Profile)
+			cfg.Checks, cfg.FailFile, cfg.Name, cfg.NoFailFile = 1, k.FailFile, "Kept", true
+			res := Explore(cfg)
 			require.NoError(t, res.Err)
 			require.NotNil(t, res.Failure, "the rapid fail file %s no longer fails: regenerate with make keep", k.FailFile)
 			assert.Equal(t, k.Hash, res.Failure.Hash, "the rapid fail file %s shrinks to another trace: regenerate with make keep", k.FailFile)

@@ -292,7 +292,7 @@ var Findings = []Finding{
 		Slug:       "echoed_close_ends_resumed_socket",
 		Title:      "At c76f319fe the gateway sends its close to the runner only when an attempt ends hibernating (1011 ws.downstream_closed, inverted, GW@3891bf8b6:562-566), the runner echoes every close the gateway sends (WSA@2e22a2e61:236), and pegboard-runner no longer drops a message for a request the gateway closed (a89ca2b17): the echo reaches the socket that resumed after the hibernation, and Guard closes the client with 1011 ws.downstream_closed. b3313f9f0 stops sending the close on a hibernation.",
 		Properties: []string{"ws_close"}, First: "c76f319fe", Last: "c76f319fe",
-		SearchAt: "c76f319fe", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 500,
+		SearchAt: "c76f319fe", Budget: 2000, Seeds: []uint64{4}, MaxActions: 8, AbsentBudget: 500,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: sawContains("ws.downstream_closed"),
 	},
@@ -466,9 +466,17 @@ func Unexplained(f *Failure) []Violation {
 	return out
 }
 
-// Search explores the profile for the finding's properties, from the rapid
-// seed, within
-// budget scenarios. A violation of its properties that is another finding
+// SearchConfig is the exploration a search runs at p, without its budget:
+// the finding's properties and focus, walking past other known findings.
+// Replaying a search's fail file with it minimizes to the same case.
+func (k Finding) SearchConfig(p model.Profile) ExploreConfig {
+	return ExploreConfig{Profile: p, Properties: k.Properties, Focus: k.Focus,
+		// Walk past other known findings: neither stop nor shrink there.
+		Tolerate: func(f *Failure) bool { return !k.Matches(f) && len(Unexplained(f)) == 0 }}
+}
+
+// Search runs SearchConfig at p from the rapid seed on, within budget
+// scenarios. A violation of its properties that is another finding
 // does not end the search: rapid goes on with the next seed (its fail
 // file, if one was written, is removed so it is not replayed first). It
 // returns the finding's shrunk failure, or nil, and the scenarios checked.
@@ -477,10 +485,9 @@ func Unexplained(f *Failure) []Violation {
 func (k Finding) Search(p model.Profile, seed uint64, budget int, name string, keepFailFile bool, shrink time.Duration) (*Failure, int, error) {
 	checked := 0
 	for round := uint64(0); checked < budget; round++ {
-		res := Explore(ExploreConfig{Profile: p, Properties: k.Properties, Checks: budget - checked, Seed: seed + round,
-			Name: name, NoFailFile: !keepFailFile, Focus: k.Focus, ShrinkTime: shrink,
-			// Walk past other known findings: neither stop nor shrink there.
-			Tolerate: func(f *Failure) bool { return !k.Matches(f) && len(Unexplained(f)) == 0 }})
+		cfg := k.SearchConfig(p)
+		cfg.Checks, cfg.Seed, cfg.Name, cfg.NoFailFile, cfg.ShrinkTime = budget-checked, seed+round, name, !keepFailFile, shrink
+		res := Explore(cfg)
 		if res.Err != nil {
 			return nil, checked, res.Err
 		}
