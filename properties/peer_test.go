@@ -2,6 +2,8 @@ package properties
 
 import (
 	"github.com/guardsim/guardsim/sim"
+	"os"
+	"runtime/debug"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -16,6 +18,9 @@ import (
 // simulated message waits for its delivery time.
 
 const peerRing = 8
+
+// exploreGCPercent is cmd/guardsim's gcPercent.
+const exploreGCPercent = 400
 
 // peerHops passes a token hops times around a ring of goroutines inside a
 // synctest bubble.
@@ -70,7 +75,14 @@ func BenchmarkSynctestPeer(b *testing.B) {
 // the same machine in the same process, and reports how many times cheaper
 // one guardsim event is than one peer hop. make bench prints it as
 // "peer ratio: <x>".
+//
+// Both run under the main job's garbage-collection target (GOGC=400, set
+// by cmd/guardsim), since that is how the exploration runs; GOGC in the
+// environment overrides it here too.
 func BenchmarkPeerRatio(b *testing.B) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(exploreGCPercent))
+	}
 	scripts := benchScripts(b)
 	b.ResetTimer()
 	var hop, event time.Duration
