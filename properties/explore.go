@@ -354,6 +354,14 @@ const maxWeight = 8
 // rapid draws again), so a kind's share follows its weight. Scenarios have
 // about -rapid.steps (default 30) actions on average.
 func drawScenario(t *rapid.T, p model.Profile, focus ...string) (Options, []string) {
+	return drawScenarioSkipping(t, p, true, focus...)
+}
+
+// drawScenarioSkipping is drawScenario; with skip false a disabled key is
+// a step that adds nothing instead of a skipped one. Fed a fuzzer's fixed
+// input, rapid cannot draw again after a skip and gives up ("can't find a
+// valid action"), so FuzzExplore draws this way.
+func drawScenarioSkipping(t *rapid.T, p model.Profile, skip bool, focus ...string) (Options, []string) {
 	o := drawOptions(t, p, focus)
 	var acts []action
 	steps := map[string]func(*rapid.T){}
@@ -361,7 +369,10 @@ func drawScenario(t *rapid.T, p model.Profile, focus ...string) (Options, []stri
 		for i := 1; i <= maxWeight; i++ {
 			steps[fmt.Sprintf("%s#%d", k, i)] = func(t *rapid.T) {
 				if i > o.Weights[k] {
-					t.Skip("disabled in this scenario")
+					if skip {
+						t.Skip("disabled in this scenario")
+					}
+					return
 				}
 				acts = append(acts, drawAction(t, o, k))
 			}

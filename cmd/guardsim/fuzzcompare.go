@@ -42,10 +42,14 @@ func fuzzCompare(slugs []string, limit time.Duration) error {
 		}
 		sn, ss, sok := swarmToFind(k, p, limit)
 		fn, fs, fok, err := fuzzToFind(k, p, limit)
+		fuzz := toFind(fn, fs, fok)
 		if err != nil {
-			return err
+			fuzz = "error (below)"
 		}
-		fmt.Printf("%-45s %-10s %22s %22s\n", k.Slug, p.Name(), toFind(sn, ss, sok), toFind(fn, fs, fok))
+		fmt.Printf("%-45s %-10s %22s %22s\n", k.Slug, p.Name(), toFind(sn, ss, sok), fuzz)
+		if err != nil {
+			fmt.Printf("    %v\n", firstLines(err.Error(), 12))
+		}
 	}
 	return nil
 }
@@ -87,7 +91,8 @@ func fuzzToFind(k properties.Finding, p model.Profile, limit time.Duration) (int
 	for _, e := range before {
 		had[e.Name()] = true
 	}
-	cmd := exec.Command("go", "test", "./properties", "-run", "^$", "-fuzz", "^FuzzExplore$", "-fuzztime", limit.String())
+	// No minimizing of the failing input: the figure is the time to find.
+	cmd := exec.Command("go", "test", "./properties", "-run", "^$", "-fuzz", "^FuzzExplore$", "-fuzztime", limit.String(), "-fuzzminimizetime", "1x")
 	cmd.Env = append(os.Environ(), "GUARDSIM_FUZZ_PROFILE="+p.Name(), "GUARDSIM_FUZZ_FINDING="+k.Slug)
 	start := time.Now()
 	out, _ := cmd.CombinedOutput()
@@ -103,9 +108,20 @@ func fuzzToFind(k properties.Finding, p model.Profile, limit time.Duration) (int
 	if m := fuzzExecs.FindAllStringSubmatch(text, -1); len(m) > 0 {
 		n, _ = strconv.Atoi(m[len(m)-1][1])
 	}
-	found := strings.Contains(text, "finding "+k.Slug)
+	found := strings.Contains(text, "--- FAIL: FuzzExplore") && strings.Contains(text, "finding "+k.Slug)
+	if strings.Contains(text, "--- FAIL: FuzzExplore") && !found {
+		return n, took, false, fmt.Errorf("go test -fuzz for %s failed on something else:\n%s", k.Slug, text)
+	}
 	if !found && !strings.Contains(text, "PASS") && !strings.Contains(text, "fuzz: elapsed") {
 		return 0, took, false, fmt.Errorf("go test -fuzz for %s did not run:\n%s", k.Slug, text)
 	}
 	return n, took, found, nil
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "    ...")
+	}
+	return strings.Join(lines, "\n    ")
 }
