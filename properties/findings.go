@@ -257,7 +257,10 @@ var Findings = []Finding{
 		Fixed: "the TS runner restores hibernating sockets from 2e22a2e61", AbsentBudget: 1000,
 		SearchAt: "450d9e5c6", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
-		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)),
+		// These commits' runner restores nothing: a message ignored after a
+		// resume with a restore tried in the trace is another mechanism
+		// (from 2e22a2e61 the restore can miss the socket or its meta).
+		match: func(f *Failure) bool { return f.traceHas(resumedThenIgnored, false) && !f.traceHas(restoreTried, false) },
 	},
 	{
 		Slug:       "gc_kill_times_out_healthy_socket",
@@ -407,6 +410,10 @@ var (
 )
 
 // A runner ignored a message for a request it has no adapter for.
+var restoreTried = regexp.MustCompile(`runner\.ws_restore(d|_no_meta) `)
+
+var resumedThenIgnored = regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)
+
 var messageIgnored = regexp.MustCompile(`runner\.ws_message_ignored `)
 
 // A runner restored a hibernating socket.

@@ -254,12 +254,16 @@ func checkOutcome(w world) []Violation {
 		if peer(r.Actor) {
 			continue // peer responses are not on this guard's tunnel
 		}
-		// A verbatim response must be what the runner sent for the last
-		// attempt whose RequestStart reached pub/sub before the client got it.
+		// A verbatim response must be what the runner sent under the request
+		// id of the last attempt whose RequestStart reached pub/sub before
+		// the client got it: the first such response to reach Guard during
+		// that attempt (where attempts share a request id, an earlier
+		// attempt's late answer is one), else the last before it.
 		var rid model.RequestID
+		var since sim.Time
 		for _, st := range w.Wire.Starts[r.Name] {
 			if st.Reached >= 0 && st.Reached <= r.Answered {
-				rid = st.Request
+				rid, since = st.Request, st.Sent
 			}
 		}
 		if rid == 0 {
@@ -268,9 +272,15 @@ func checkOutcome(w world) []Violation {
 		}
 		var got *model.ResponseStart
 		for _, x := range w.Wire.Responses[rid] {
-			if rs, ok := x.Kind.(model.ResponseStart); ok && x.At <= r.Answered {
-				got = &rs
+			rs, ok := x.Kind.(model.ResponseStart)
+			if !ok || x.At > r.Answered {
+				continue
 			}
+			if x.At >= since {
+				got = &rs
+				break
+			}
+			got = &rs
 		}
 		if got == nil || got.Status != resp.Status || got.Body != resp.Body {
 			allowed := map[string]string{"status": "the runner's response for " + rid.String()}
