@@ -260,7 +260,9 @@ var Findings = []Finding{
 		// These commits' runner restores nothing: a message ignored after a
 		// resume with a restore tried in the trace is another mechanism
 		// (from 2e22a2e61 the restore can miss the socket or its meta).
-		match: func(f *Failure) bool { return f.traceHas(resumedThenIgnored, false) && !f.traceHas(restoreTried, false) },
+		match: func(f *Failure) bool {
+			return f.traceHas(resumedThenIgnored, false) && !f.traceHas(restoreTried, false)
+		},
 	},
 	{
 		Slug:       "gc_kill_times_out_healthy_socket",
