@@ -271,7 +271,7 @@ func parseGatewayPath(p string) (model.ActorID, string, bool) {
 			segs = append(segs, s)
 		}
 	}
-	if len(segs) < 2 || segs[0] != "gateway" {
+	if len(segs) < 2 { // segs[0] is "gateway": checked above
 		return "", "", false
 	}
 	actor := segs[1]

@@ -170,6 +170,12 @@ func fieldsInto(out []string, line string) ([]string, error) {
 		}
 		return out, nil
 	}
+	return fieldsByRune(out, line)
+}
+
+// fieldsByRune is fields' general path, rune by rune: quotes, and lines
+// that are not valid UTF-8.
+func fieldsByRune(out []string, line string) ([]string, error) {
 	var cur strings.Builder
 	inWord, quoted := false, false
 	for _, c := range line {

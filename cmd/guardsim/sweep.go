@@ -194,12 +194,13 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 			break
 		}
 		f.Checks += done.Checks
+		report := f.Report()
 		for _, v := range f.Violations {
 			for _, s := range properties.ViolationSignatures(f, v) {
 				if sigs[s] != nil {
 					continue
 				}
-				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: f.Report()}
+				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: report}
 				if verbose {
 					sr.Trace = f.Trace
 				}

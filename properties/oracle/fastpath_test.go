@@ -2,7 +2,6 @@ package oracle
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
 )
 
@@ -32,18 +31,6 @@ func TestErrorCodeAgreesWithDecoder(t *testing.T) {
 		}
 		if got := ErrorCode(b); got != want {
 			t.Errorf("ErrorCode(%q) = %q, the decoder gives %q", b, got, want)
-		}
-	}
-}
-
-// TestSprintMapIsFmt checks sprintMap against fmt.Sprint.
-func TestSprintMapIsFmt(t *testing.T) {
-	for _, m := range []map[string]string{
-		nil, {}, {"a": "b"}, {"received": "x,y", "opened": "true", "closed": "1000 probe done"},
-		{"b c": "d:e", "a": "", "": "z"},
-	} {
-		if got, want := sprintMap(m), fmt.Sprint(m); got != want {
-			t.Errorf("sprintMap(%v) = %q, fmt gives %q", m, got, want)
 		}
 	}
 }

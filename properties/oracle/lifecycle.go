@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ func checkLiveness(w world) []Violation {
 			c := p.WS
 			want := map[string]string{"opened": "true", "received": strings.Join(echoes(c.Sent), ",")}
 			saw := map[string]string{"opened": strconv.FormatBool(w.opened(c)), "received": strings.Join(c.Received, ",")}
-			if sprintMap(want) != sprintMap(saw) {
+			if !maps.Equal(want, saw) {
 				if c.Closed && !c.ClientClosed {
 					saw["closed"] = fmt.Sprintf("%d %s", c.CloseCode, c.CloseReason)
 				}

@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/guardsim/guardsim/properties/record"
-	"github.com/guardsim/guardsim/sim"
 )
 
 // A Violation is one client operation (or the world) breaking a property.
@@ -106,28 +105,5 @@ func FormatViolations(vs []Violation) string {
 			}
 		}
 	}
-	return b.String()
-}
-
-// sprintMap renders m as fmt.Sprint does ("map[k:v k:v]", keys sorted),
-// without reflection: comparing two renderings is the verdict's test.
-func sprintMap(m map[string]string) string {
-	keys := sim.SortedKeys(m)
-	n := len("map[]")
-	for _, k := range keys {
-		n += len(k) + len(m[k]) + 2
-	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString("map[")
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(k)
-		b.WriteByte(':')
-		b.WriteString(m[k])
-	}
-	b.WriteByte(']')
 	return b.String()
 }

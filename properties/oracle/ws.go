@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -318,7 +319,7 @@ func checkWSQuiet(w world) []Violation {
 		if c.Closed && !c.ClientClosed {
 			saw["closed by"] = fmt.Sprintf("guard: %d %s at %s", c.CloseCode, c.CloseReason, c.ClosedAt)
 		}
-		if sprintMap(allowed) != sprintMap(saw) {
+		if !maps.Equal(allowed, saw) {
 			out = append(out, viol("ws_quiet", c.Name, "a healthy socket was disturbed", allowed, saw))
 		}
 	}
