@@ -21,7 +21,7 @@ var ActionKinds = []string{
 	"advance", "http", "behavior", "ws_open", "ws_send", "ws_close",
 	"sleep", "wake", "crash", "stop", "destroy", "reschedule",
 	"disconnect", "reconnect", "lose", "hold", "heal", "drop",
-	"latency", "stale_pin", "stale_race", "stale_ws_race", "workflow_delay", "expire_cache", "peer_http", "peer_down", "peer_ws",
+	"latency", "stale_pin", "stale_race", "stale_ws_race", "ws_open_race", "workflow_delay", "expire_cache", "peer_http", "peer_down", "peer_ws",
 }
 
 // Options are a scenario's swarm options, drawn up front and printed first,
@@ -210,7 +210,7 @@ func drawAction(t *rapid.T, o Options, kind string) action {
 			a.dur = rapid.SampledFrom(smallDelays).Draw(t, "latency")
 		case "stale_pin", "workflow_delay":
 			a.dur = rapid.SampledFrom(smallDelays).Draw(t, "delay")
-		case "stale_race", "stale_ws_race":
+		case "stale_race", "stale_ws_race", "ws_open_race":
 			actor()
 			runner()
 			a.dur = rapid.SampledFrom(raceGaps).Draw(t, "race_gap")
@@ -301,13 +301,20 @@ func render(o Options, acts []action) []string {
 			emit("latency %s base=%s", link(a), dur(a.dur))
 		case "stale_pin":
 			emit("latency ups->engine base=%s", dur(a.dur))
-		case "stale_race", "stale_ws_race":
-			// a request (or a message on an open socket), then its actor
-			// leaves while the route is pinned or the message is in flight
-			if a.kind == "stale_race" {
+		case "stale_race", "stale_ws_race", "ws_open_race":
+			// a request (or a message on an open socket, or a socket's
+			// open), then its actor leaves while the route is pinned or the
+			// message or the open is in flight
+			switch a.kind {
+			case "stale_race":
 				http++
 				emit("http c%d actor=%s", http, actor.ID)
-			} else {
+			case "ws_open_race":
+				name := fmt.Sprintf("w%d", len(sockets)+1)
+				sockets = append(sockets, name)
+				socketActor[name] = a.actor
+				emit("ws %s actor=%s", name, actor.ID)
+			default:
 				if len(sockets) == 0 {
 					continue
 				}
@@ -348,37 +355,28 @@ const MaxActions = 40
 const maxWeight = 8
 
 // drawScenario draws options, then actions as a rapid state machine, and
-// returns the whole script. Swarm testing on top of rapid's uniform choice
-// of action: each kind has maxWeight keys, and key k of a kind only runs
-// when k <= the kind's weight in this scenario (otherwise it is skipped and
-// rapid draws again), so a kind's share follows its weight. Scenarios have
-// about -rapid.steps (default 30) actions on average.
+// returns the whole script. Swarm testing on top of rapid's state machine:
+// each step draws its kind from the kinds this scenario has on, each as
+// likely as its weight, so a kind's share follows its weight. No step is
+// ever skipped: a search focused on a few kinds of low weight draws as
+// fast as any, and a fuzzer's fixed input (FuzzExplore) never runs out of
+// valid steps. Scenarios have about -rapid.steps (default 30) actions on
+// average.
 func drawScenario(t *rapid.T, p model.Profile, focus ...string) (Options, []string) {
-	return drawScenarioSkipping(t, p, true, focus...)
-}
-
-// drawScenarioSkipping is drawScenario; with skip false a disabled key is
-// a step that adds nothing instead of a skipped one. Fed a fuzzer's fixed
-// input, rapid cannot draw again after a skip and gives up ("can't find a
-// valid action"), so FuzzExplore draws this way.
-func drawScenarioSkipping(t *rapid.T, p model.Profile, skip bool, focus ...string) (Options, []string) {
 	o := drawOptions(t, p, focus)
-	var acts []action
-	steps := map[string]func(*rapid.T){}
+	var weighted []string // each kind that is on, once per unit of its weight
 	for _, k := range ActionKinds {
-		for i := 1; i <= maxWeight; i++ {
-			steps[fmt.Sprintf("%s#%d", k, i)] = func(t *rapid.T) {
-				if i > o.Weights[k] {
-					if skip {
-						t.Skip("disabled in this scenario")
-					}
-					return
-				}
-				acts = append(acts, drawAction(t, o, k))
-			}
+		for range o.Weights[k] {
+			weighted = append(weighted, k)
 		}
 	}
-	t.Repeat(steps)
+	kind := rapid.SampledFrom(weighted)
+	var acts []action
+	t.Repeat(map[string]func(*rapid.T){
+		"action": func(t *rapid.T) {
+			acts = append(acts, drawAction(t, o, kind.Draw(t, "kind")))
+		},
+	})
 	lines := append(o.header(), render(o, acts)...)
 	return o, append(lines, "liveness")
 }
@@ -458,10 +456,10 @@ func (o Options) shrunkTo(script []string) Options {
 
 // verbKinds maps a script verb to the action kinds that write it (render).
 var verbKinds = map[string][]string{
-	"run": {"advance", "stale_race", "stale_ws_race"}, "http": {"http", "peer_http", "stale_race"}, "behavior": {"behavior"},
-	"ws": {"ws_open", "peer_ws"}, "send": {"ws_send", "stale_ws_race"}, "close": {"ws_close"},
-	"sleep": {"sleep", "stale_race", "stale_ws_race"}, "wake": {"wake"}, "crash": {"crash", "stale_race", "stale_ws_race"},
-	"stop": {"stop"}, "destroy": {"destroy"}, "reschedule": {"reschedule", "stale_race", "stale_ws_race"},
+	"run": {"advance", "stale_race", "stale_ws_race", "ws_open_race"}, "http": {"http", "peer_http", "stale_race"}, "behavior": {"behavior"},
+	"ws": {"ws_open", "peer_ws", "ws_open_race"}, "send": {"ws_send", "stale_ws_race"}, "close": {"ws_close"},
+	"sleep": {"sleep", "stale_race", "stale_ws_race", "ws_open_race"}, "wake": {"wake"}, "crash": {"crash", "stale_race", "stale_ws_race", "ws_open_race"},
+	"stop": {"stop"}, "destroy": {"destroy"}, "reschedule": {"reschedule", "stale_race", "stale_ws_race", "ws_open_race"},
 	"disconnect": {"disconnect", "lose"}, "reconnect": {"reconnect"}, "autoreconnect": {"lose"},
 	"hold": {"hold"}, "heal": {"heal"}, "drop": {"drop"}, "latency": {"latency", "stale_pin"},
 	"workflow_delay": {"workflow_delay"}, "expire_route_cache": {"expire_cache"}, "peer_up": {"peer_down"}, "peer_down": {"peer_down"},

@@ -204,7 +204,7 @@ var Findings = []Finding{
 		Properties: []string{"ws_close"}, First: "parent", Last: "3891bf8b6",
 		Fixed:    "not found from 2e22a2e61, where the open waits 5 s instead of 2 s; the runner's unknown-actor close is dropped from 6b7ebbb0d and pre-open retry removed at 0fe4f08fe",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
-		Focus:        []string{"ws_open", "drop", "reschedule", "heal"},
+		Focus:        []string{"ws_open", "ws_open_race", "drop", "reschedule", "heal"},
 		AbsentBudget: 1000,
 		match:        sawContains("1011 Actor not found"),
 	},
@@ -222,7 +222,7 @@ var Findings = []Finding{
 		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "not found from 3891bf8b6, where the actor's Stopped or the GC's delivered kill ends such a socket first; the gateway's ping/pong comes at c76f319fe",
-		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{1}, MaxActions: 8,
+		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{7}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
 			return f.traceHas(guardUPSLost, false) && !f.traceHas(gcDroppedBuffer, false)
@@ -356,7 +356,7 @@ var Findings = []Finding{
 		Title:      "A hibernatable socket's hibernating_request row outlives the client's close: the gateway deletes it only when a hibernation ends in a close (GW@553683bfd:615-628), and from 9f2bc6e19 refreshes it every 45 s while the socket is open. An actor start within the row's 90 s (a reschedule, a wake) lists the request in CommandStartActor.hibernatingRequests, and the TS runner restores the socket for an actor whose client is gone (TUN@553683bfd:224-260) before, or instead of, Guard's close reaching the old runner; no close ever reaches the restored socket, and the actor holds it until it stops.",
 		Properties: []string{"quiescence"}, First: "b3313f9f0", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd; before b3313f9f0 no close reaches the actor at all (client_close_never_reaches_actor)",
-		SearchAt: "553683bfd", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
+		SearchAt: "553683bfd", Budget: 1000, Seeds: []uint64{6}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "ws_close", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
 			return sawContains("still has it open")(f) && f.traceHas(restored, false)

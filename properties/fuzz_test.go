@@ -12,9 +12,8 @@ import (
 )
 
 // FuzzExplore is the coverage-guided counterpart of the swarm exploration:
-// the same generator (drawScenario, with disabled steps adding nothing
-// rather than being skipped, which a fixed input cannot redraw) fed by go
-// test -fuzz's mutated inputs
+// the same generator (drawScenario, which never skips a step, so a fixed
+// input never runs out of valid ones) fed by go test -fuzz's mutated inputs
 // through rapid.MakeFuzz, judged by the same oracle. Plain go test replays
 // its corpus, testdata/fuzz/FuzzExplore/ (kept inputs that every property
 // accepts at the newest profile), as regression inputs.
@@ -40,7 +39,7 @@ func FuzzExplore(f *testing.F) {
 		target = &k
 	}
 	f.Fuzz(rapid.MakeFuzz(func(t *rapid.T) {
-		o, script := drawScenarioSkipping(t, p, false)
+		o, script := drawScenario(t, p)
 		text := strings.Join(script, "\n")
 		w, err := RunScript("fuzz", text, ScriptOptions{Trace: sim.TraceOff})
 		if err != nil {
