@@ -396,34 +396,20 @@ func (f *Failure) Report() string {
 // one says why.
 const MaxReportActions = 8
 
-// failingExchange renders the trace a reader needs: every line up to the
-// liveness phase, then the liveness phase's lines that involve a violation's
-// subject (its client operation, by name) or a client, so a failure that
-// shows only once the world heals is shown where it happens.
+// failingExchange renders the trace a reader needs: the lines exchangeLines
+// keeps, so a failure that shows only once the world heals is shown where
+// it happens.
 func (f *Failure) failingExchange() string {
-	var subjects []string
-	for _, v := range f.Violations {
-		for _, w := range strings.FieldsFunc(v.Subject, func(r rune) bool { return r == ' ' || r == ',' || r == '/' }) {
-			if !slices.Contains(subjects, w) {
-				subjects = append(subjects, w)
-			}
-		}
-	}
 	var b strings.Builder
-	b.WriteString("trace of the minimal case (the liveness phase: only the lines of the violations' subjects and clients):\n")
-	live, shown, hidden := false, 0, 0
-	for _, l := range strings.Split(f.Trace, "\n") {
+	b.WriteString("trace of the minimal case (after the liveness phase starts and the violations' subjects last show at a client: only the lines of the subjects and clients):\n")
+	lines := strings.Split(strings.TrimSuffix(f.Trace, "\n"), "\n")
+	keep := exchangeLines(lines, violationSubjects(f.Violations))
+	shown, hidden := 0, 0
+	for i, l := range lines {
 		if l == "" {
 			continue
 		}
-		if strings.Contains(l, "liveness.start") {
-			live = true
-		}
-		keep := !live || strings.Contains(l, "liveness.") || strings.Contains(l, " client.")
-		for _, s := range subjects {
-			keep = keep || strings.Contains(l, "="+s+" ") || strings.HasSuffix(l, "="+s)
-		}
-		if !keep || shown >= 400 {
+		if !keep[i] || shown >= 400 {
 			hidden++
 			continue
 		}

@@ -60,6 +60,9 @@ type HTTPRequest struct {
 func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
+	if cfg.Trace == sim.TraceFull {
+		s.Net().RecordMessages() // for the picture of the run (Picture)
+	}
 	s.Trace("world", "world.start", sim.Uint("seed", cfg.Seed), sim.Str("profile", cfg.Profile.Name()), sim.Str("runners", sprintRunners(cfg.Runners)))
 	w.UPS = model.NewUPS(s)
 	w.tap()

@@ -96,6 +96,7 @@ type Network struct {
 	nextID    uint64
 	observers []func(from, to string, msg any)
 	senders   []func(from, to string, msg any)
+	rec       *msgRecorder // nil unless RecordMessages
 	// TraceMessages traces every delivered message (default true).
 	TraceMessages bool
 }
@@ -221,6 +222,9 @@ func (e *End) Send(msg any) bool {
 			o(e.node, e.Peer(), msg)
 		}
 	}
+	if r := e.world().net.rec; r != nil {
+		r.sent(e.world(), e, msg)
+	}
 	if e.done {
 		return false
 	}
@@ -296,6 +300,9 @@ func (d *direction) kill() {
 		return
 	}
 	d.dead = true
+	if r := d.link.world.net.rec; r != nil {
+		r.lose(d.link.world, d)
+	}
 	clear(d.frames)
 	d.frames, d.head = nil, 0
 	l := d.link
@@ -335,6 +342,13 @@ func (n *Network) deliverNext(d *direction) {
 	case frameFin:
 		to.notify(Closed)
 	case frameData:
+		if n.rec != nil {
+			state := Delivered
+			if to.done {
+				state = Lost
+			}
+			n.rec.settle(n.w, d, state)
+		}
 		if to.done {
 			return
 		}
