@@ -1,7 +1,7 @@
 package properties
 
 import (
-	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -15,34 +15,13 @@ import (
 	"github.com/guardsim/guardsim/sim"
 )
 
-// Scenario scripts: a small line-oriented language, one command per line,
-// '#' starts a comment. See testdata/scenarios/README.md for the reference.
-//
-//	world profile=seed seed=1 runners=r1,r2 [peers=dc2] [workflow_delay=D] [lost_threshold=D] [quirk=name|-name ...]
-//	actor a1 on=r1 [crash=restart|sleep|destroy]
-//	behavior a1 [delay=D] [status=N] [header=k:v ...] [body=text] [throw] [hibernate] [ack_delay=D] [ws_throw] [ws_handler_throw] [not_implemented]
-//	at T <command>          run <command> at virtual time T instead of now
-//	http NAME actor=a1 [path=/p]
-//	ws NAME actor=a1 [path=/p]   a client WebSocket; then 'send NAME DATA', 'close NAME [code=N] [reason=T]'
-//	sleep|stop|crash a1     runner-side: intent to sleep, intent to stop, actor process dies
-//	wake|destroy a1         engine signals
-//	reschedule a1 to=r2     forced reschedule (Lost with force_reschedule)
-//	disconnect|reconnect r1 runner drops / re-dials its engine connection
-//	autoreconnect r1 on|off
-//	latency A->B base=D [jitter=D]
-//	hold|drop|heal A->B
-//	workflow_delay D
-//	expire_route_cache
-//	peer_down|peer_up DC    a peer datacenter's guard refuses / accepts connections
-//	run [until=T | for=D]   (default: until quiet)
-//	expect NAME key=value ...
-//	expect_runner r1 actor=a1 handler_runs=N | stop_calls=N
-//	liveness                 heal everything, settle, probe every live actor, go quiet
-//	check [PROPERTY...]      the oracle: fail on any violation
-//	expect_violation PROPERTY  the oracle must find PROPERTY violated
-//	expect_hash HASH         the trace so far has this fingerprint
-//
-// Durations use Go syntax (100ms, 1.5s, 2m).
+// Scenario scripts: one command per line, in cockroachdb/datadriven's
+// directive syntax (splitDirective); a line starting with '#' is a
+// comment. The commands, their arguments and their documentation are one
+// registry, Commands (commands.go), which checks every line before it
+// runs; testdata/scenarios/README.md's reference is generated from it. A
+// datadriven scenario file is a script whose commands are followed by
+// ---- and their output, which RunScript skips.
 
 // ScriptError is a malformed line or a failed expectation.
 type ScriptError struct {
@@ -71,6 +50,9 @@ type ScriptOptions struct {
 	// Trace selects how much trace the world keeps (default: all of it).
 	// A failed expectation prints the trace only when it is kept.
 	Trace sim.TraceMode
+	// MaxSteps bounds the events a run may take (0: the kernel's default);
+	// beyond it a run command fails.
+	MaxSteps int64
 }
 
 // RunScriptFile runs the scenario script at path.
@@ -87,8 +69,11 @@ type scriptRun struct {
 	line int
 	opt  ScriptOptions
 	w    *World
-	// declared holds request names, including those scheduled with 'at'.
-	declared []string
+	// kinds holds the client names declared so far (with 'at' too, when
+	// the line is read) and what each names.
+	kinds map[string]clientKind
+	// output collects what commands print (hash), for scenario files.
+	output []string
 	// pos and kv are args' buffers, reused line to line.
 	pos []string
 	kv  kvs
@@ -96,16 +81,24 @@ type scriptRun struct {
 
 // RunScript runs a scenario script's text; file names it in errors.
 func RunScript(file, text string, opt ScriptOptions) (*World, error) {
-	r := &scriptRun{file: file, opt: opt}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	// A buffer the script's size, not bufio's 4 KiB; it grows to the same
-	// limit.
-	sc.Buffer(make([]byte, 0, min(len(text)+1, bufio.MaxScanTokenSize)), bufio.MaxScanTokenSize)
+	r := newScriptRun(file, opt)
 	var words []string // reused line to line: no command keeps its words
-	off := 0           // where the scanned line starts in text
-	for sc.Scan() {
+	for rest := text; rest != ""; {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		line = strings.TrimSuffix(line, "\r")
 		r.line++
-		f, err := fieldsInto(words[:0], lineOf(text, &off, sc))
+		if line == "----" { // a datadriven file: the output below runs to a blank line
+			for rest != "" {
+				line, rest, _ = strings.Cut(rest, "\n")
+				r.line++
+				if strings.TrimSpace(line) == "" {
+					break
+				}
+			}
+			continue
+		}
+		f, err := splitDirective(words[:0], line)
 		words = f
 		if err != nil {
 			return r.w, r.errf("%v", err)
@@ -120,91 +113,124 @@ func RunScript(file, text string, opt ScriptOptions) (*World, error) {
 	return r.w, nil
 }
 
-// lineOf is the scanner's current line as a substring of text, which
-// starts at *off, and moves *off past it and its line ending (\n, \r\n,
-// or a final \r that ScanLines drops); a line that is not found there is
-// copied as sc.Text() would.
-func lineOf(text string, off *int, sc *bufio.Scanner) string {
-	tok := sc.Bytes()
-	o := *off
-	if o+len(tok) > len(text) || text[o:o+len(tok)] != string(tok) {
-		return sc.Text()
-	}
-	line := text[o : o+len(tok)]
-	o += len(tok)
-	switch {
-	case strings.HasPrefix(text[o:], "\r\n"):
-		o += 2
-	case strings.HasPrefix(text[o:], "\n"), text[o:] == "\r":
-		o++
-	}
-	*off = o
-	return line
+func newScriptRun(file string, opt ScriptOptions) *scriptRun {
+	return &scriptRun{file: file, opt: opt, kinds: map[string]clientKind{}}
 }
 
-// fields splits a line into words; a double-quoted part keeps its spaces
-// (key="a b"), and '#' outside quotes starts a comment.
-func fields(line string) ([]string, error) { return fieldsInto(nil, line) }
+// scenarioOutput is a trace line as a scenario file's output shows it, if
+// it does: what the clients observe, Guard's attempts, faults, where the
+// engine places actors and the runners start and stop them, and the phases
+// of the run; without the step column, one space between columns.
+func scenarioOutput(line string) (string, bool) {
+	t := parseTraceLine(line)
+	switch {
+	case t.node == "client", strings.HasPrefix(t.event, "fault."),
+		t.event == "guard.attempt", t.event == "guard.ws_attempt", t.event == "guard.ws_target_attempt",
+		t.event == "wf.allocated", t.event == "wf.deallocated", t.event == "runner.actor_started", t.event == "runner.actor_stopped",
+		t.event == "world.booted", t.event == "script.noop", strings.HasPrefix(t.event, "liveness."):
+	default:
+		return "", false
+	}
+	f := strings.Fields(line[:sim.TraceHeaderWidth])
+	s := f[len(f)-1] + " " + t.node + " " + t.event
+	if t.rest != "" {
+		s += " " + t.rest
+	}
+	return s, true
+}
 
-// fieldsInto is fields appending to out. A line without quotes that is
-// valid UTF-8 (every generated line) is split in place: its words are
-// substrings of it, the same bytes the rune-by-rune path would copy.
-func fieldsInto(out []string, line string) ([]string, error) {
-	if strings.IndexByte(line, '"') < 0 && utf8.ValidString(line) {
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
+// MaxLineLength is the longest line a script may have.
+const MaxLineLength = 4096
+
+// splitDirective splits a script line as cockroachdb/datadriven parses a
+// directive (datadriven.ParseLine), appending to out: the command, then
+// its arguments separated by spaces, each a bare word, key=value or
+// key=(value with spaces, or several, separated by commas), which comes
+// back as "key=value with spaces". A line whose first non-blank character
+// is '#' is a comment; '#' anywhere else is an ordinary character, so it
+// never cuts a value short. A line without parentheses (every generated
+// line) is split in place: its words are substrings of it.
+func splitDirective(out []string, line string) ([]string, error) {
+	if len(line) > MaxLineLength {
+		return out, fmt.Errorf("the line is %d bytes long, more than the %d a line may be", len(line), MaxLineLength)
+	}
+	if strings.IndexByte(line, '\t') >= 0 {
+		line = strings.TrimSpace(line)
+		if i := strings.IndexByte(line, '\t'); i >= 0 {
+			return out, fmt.Errorf("a tab at column %d: separate words with spaces", i+1)
 		}
-		start := -1
-		for i := 0; i < len(line); i++ {
-			if c := line[i]; c == ' ' || c == '\t' {
-				if start >= 0 {
-					out = append(out, line[start:i])
-					start = -1
-				}
-			} else if start < 0 {
-				start = i
-			}
-		}
-		if start >= 0 {
-			out = append(out, line[start:])
-		}
+	}
+	line = strings.TrimSpace(line)
+	if line == "" || line[0] == '#' {
 		return out, nil
 	}
-	return fieldsByRune(out, line)
+	if !utf8.ValidString(line) {
+		return out, fmt.Errorf("the line is not valid UTF-8")
+	}
+	if strings.IndexByte(line, '(') < 0 {
+		for w := range strings.SplitSeq(line, " ") {
+			if w != "" {
+				out = append(out, w)
+			}
+		}
+		return checkWords(out)
+	}
+	rest := line
+	for rest != "" {
+		rest = strings.TrimLeft(rest, " ")
+		col := len(line) - len(rest) + 1
+		end := strings.IndexAny(rest, " =")
+		if end < 0 {
+			out = append(out, rest)
+			break
+		}
+		if rest[end] == ' ' || len(out) == 0 { // a bare word, or the command
+			if len(out) == 0 && rest[end] == '=' {
+				end = strings.IndexByte(rest, ' ')
+				if end < 0 {
+					end = len(rest)
+				}
+			}
+			out = append(out, rest[:end])
+			rest = rest[end:]
+			continue
+		}
+		key, val := rest[:end], rest[end+1:]
+		if !strings.HasPrefix(val, "(") {
+			v, r, _ := strings.Cut(val, " ")
+			out = append(out, key+"="+v)
+			rest = r
+			continue
+		}
+		depth, i := 0, 0
+		for i = 0; i < len(val); i++ {
+			if val[i] == '(' {
+				depth++
+			} else if val[i] == ')' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if depth != 0 {
+			return out[:0], fmt.Errorf("column %d: %s=( has no closing parenthesis", col, key)
+		}
+		out = append(out, key+"="+val[1:i])
+		rest = val[i+1:]
+	}
+	return checkWords(out)
 }
 
-// fieldsByRune is fields' general path, rune by rune: quotes, and lines
-// that are not valid UTF-8.
-func fieldsByRune(out []string, line string) ([]string, error) {
-	var cur strings.Builder
-	inWord, quoted := false, false
-	for _, c := range line {
-		switch {
-		case c == '"':
-			quoted, inWord = !quoted, true
-		case quoted:
-			cur.WriteRune(c)
-		case c == '#':
-			goto end
-		case c == ' ' || c == '\t':
-			if inWord {
-				out = append(out, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(c)
-			inWord = true
+// checkWords rejects an argument that datadriven cannot parse: an empty
+// key (a word starting with '=').
+func checkWords(words []string) ([]string, error) {
+	for _, w := range words[1:] {
+		if strings.HasPrefix(w, "=") {
+			return words[:0], fmt.Errorf("%q: an argument needs a name before '='", w)
 		}
 	}
-end:
-	if quoted {
-		return out[:0], fmt.Errorf("unterminated quote")
-	}
-	if inWord {
-		out = append(out, cur.String())
-	}
-	return out, nil
+	return words, nil
 }
 
 func (r *scriptRun) errf(format string, args ...any) error {
@@ -304,19 +330,22 @@ func parseDur(s string) (sim.Time, error) {
 func (r *scriptRun) exec(f []string) error {
 	cmd := f[0]
 	if cmd == "world" {
+		if r.w != nil {
+			return r.errf("a second world line")
+		}
+		if err := r.validate(f); err != nil {
+			return err
+		}
 		return r.world(f[1:])
 	}
-	if r.w == nil {
+	if _, ok := CommandByName(cmd); ok && r.w == nil {
 		return r.errf("%q before the world line: expected 'world profile=... runners=...' first", cmd)
 	}
+	if err := r.validateLine(f); err != nil {
+		return err
+	}
 	if cmd == "at" {
-		if len(f) < 3 {
-			return r.errf("expected 'at T <command>'")
-		}
-		t, err := parseDur(f[1])
-		if err != nil {
-			return r.errf("at: %v", err)
-		}
+		t, _ := parseDur(f[1])
 		if t < r.w.Sim.Now() {
 			return r.errf("at %s is in the past (now %s)", f[1], r.w.Sim.Now())
 		}
@@ -365,6 +394,9 @@ func (r *scriptRun) exec(f []string) error {
 			return r.fail("expect_violation %s: the property holds", f[1])
 		}
 		return nil
+	case "hash":
+		r.output = append(r.output, r.w.Sim.TraceHash())
+		return nil
 	case "expect_hash":
 		if len(f) != 2 {
 			return r.errf("expect_hash: expected 'expect_hash HASH'")
@@ -382,10 +414,35 @@ func (r *scriptRun) exec(f []string) error {
 	return nil
 }
 
-func (r *scriptRun) world(f []string) error {
-	if r.w != nil {
-		return r.errf("a second world line")
+// validateLine checks a line against the registry before it runs.
+func (r *scriptRun) validateLine(f []string) error {
+	switch f[0] {
+	case "at":
+		if len(f) < 3 {
+			return r.errf("at: expected 'at T COMMAND ...'")
+		}
+		if _, err := parseDur(f[1]); err != nil {
+			return r.errf("at: %v", err)
+		}
+		c, ok := CommandByName(f[2])
+		if ok && c.Section != SectionHappen {
+			return r.errf("at: %s cannot be scheduled; only the commands of %q can", f[2], SectionHappen.String())
+		}
+		return r.validate(f[2:])
+	case "expect":
+		return r.validateExpect(f)
+	case "check":
+		for _, p := range f[1:] {
+			if !slices.Contains(PropertyNames(), p) {
+				return r.errf("check: unknown property %q%s (want one of %s)", p, suggest(p, PropertyNames()), strings.Join(PropertyNames(), ", "))
+			}
+		}
+		return nil
 	}
+	return r.validate(f)
+}
+
+func (r *scriptRun) world(f []string) error {
 	pos, kv := args(f)
 	if len(pos) > 0 {
 		return r.errf("world: unexpected %q, expected key=value", pos[0])
@@ -434,7 +491,7 @@ func (r *scriptRun) world(f []string) error {
 		return r.errf("world: expected runners=r1[,r2...]")
 	}
 	slices.Sort(cfg.Runners)
-	cfg.Trace = r.opt.Trace
+	cfg.Trace, cfg.MaxSteps = r.opt.Trace, r.opt.MaxSteps
 	r.w = NewWorld(cfg)
 	return nil
 }
@@ -485,63 +542,22 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		}
 		on := model.RunnerID(kv.last("on"))
 		return func() { w.Actor(model.ActorID(a), on, crash) }, nil
-	case "http":
-		name, err := one("NAME actor=ACTOR [path=/p]")
-		if err != nil {
-			return nil, err
+	case "http", "ws":
+		name, a, path := pos[0], kv.last("actor"), cmp.Or(kv.last("path"), "/")
+		if f[0] == "http" {
+			r.kinds[name] = httpClient
+			return func() { w.HTTP(name, model.ActorID(a), path) }, nil
 		}
-		a := kv.last("actor")
-		if a == "" {
-			return nil, r.errf("http: expected actor=ACTOR")
-		}
-		if w.Request(name) != nil || slices.Contains(r.names(), name) {
-			return nil, r.errf("http: request name %q used twice", name)
-		}
-		r.declared = append(r.declared, name)
-		path := kv.last("path")
-		if path == "" {
-			path = "/"
-		}
-		return func() { w.HTTP(name, model.ActorID(a), path) }, nil
-	case "ws":
-		name, err := one("NAME actor=ACTOR [path=/p]")
-		if err != nil {
-			return nil, err
-		}
-		a := kv.last("actor")
-		if a == "" {
-			return nil, r.errf("ws: expected actor=ACTOR")
-		}
-		if slices.Contains(r.declared, name) {
-			return nil, r.errf("ws: name %q used twice", name)
-		}
-		r.declared = append(r.declared, name)
-		path := kv.last("path")
-		if path == "" {
-			path = "/"
-		}
+		r.kinds[name] = wsClient
 		return func() { w.WebSocket(name, model.ActorID(a), path) }, nil
 	case "send":
-		if len(pos) != 2 {
-			return nil, r.errf("send: expected 'send NAME DATA'")
-		}
 		name, data := pos[0], pos[1]
-		if !slices.Contains(r.declared, name) {
-			return nil, r.errf("send: unknown WebSocket %q", name)
-		}
 		return func() { w.Socket(name).Send(data) }, nil
 	case "close":
-		name, err := one("NAME [code=N] [reason=TEXT]")
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(r.declared, name) {
-			return nil, r.errf("close: unknown WebSocket %q", name)
-		}
-		code := 1000
+		name, code := pos[0], 1000
 		if v := kv.last("code"); v != "" {
-			if code, err = strconv.Atoi(v); err != nil || code < 0 || code > 65535 {
-				return nil, r.errf("close: code=%q, expected a close code", v)
+			if code, _ = strconv.Atoi(v); code < 0 || code > 65535 {
+				return nil, r.errf("close: code=%q, expected a close code (0 to 65535)", v)
 			}
 		}
 		reason := kv.last("reason")
@@ -660,10 +676,8 @@ func (r *scriptRun) action(f []string) (func(), error) {
 		}
 		return func() { w.NoteFault("peer_down " + dc); w.PeerDown(dc) }, nil
 	}
-	return nil, r.errf("unknown command %q (want actor, behavior, http, ws, send, close, sleep, stop, crash, wake, destroy, reschedule, disconnect, reconnect, autoreconnect, latency, hold, drop, heal, workflow_delay, expire_route_cache, peer_down, peer_up, at, run, expect, expect_runner)", f[0])
+	return nil, r.errf("%s: registered but not implemented (a bug in the harness)", f[0])
 }
-
-func (r *scriptRun) names() []string { return r.declared }
 
 func last(vs []string) string {
 	if len(vs) == 0 {
@@ -748,6 +762,9 @@ func (r *scriptRun) latency(f []string) error {
 
 func (r *scriptRun) run(f []string) error {
 	_, kv := r.args(f)
+	if kv.has("until") && kv.has("for") {
+		return r.errf("run: until= and for= together (usage: %s)", mustCommand("run").Usage())
+	}
 	var err error
 	switch {
 	case kv.last("until") != "":
