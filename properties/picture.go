@@ -46,6 +46,7 @@ func Picture(w *World, title string, subtitle, script []string, vs []oracle.Viol
 		dm := picture.Message{From: m.From, To: m.To, Conn: m.Conn, SentStep: sent, Sent: m.Sent,
 			RecvStep: recv, Recv: m.Recv, Label: renderMsg(m.Msg), Line: lines[recv], Lost: m.State != sim.Delivered}
 		if m.State == sim.InFlight {
+			dm.Recv = parsed[recv].at
 			dm.Label += " (still in flight at the end)"
 			dm.Line = "never delivered: still on the wire, or held, when the run ended"
 		} else if m.State == sim.Lost {
@@ -272,4 +273,38 @@ func (t traceLine) summary() string {
 		ev = ev[i+1:]
 	}
 	return strings.TrimSpace(ev + " " + t.rest)
+}
+
+// Picture runs the failure's shrunk case again, keeping its whole trace,
+// and draws it: the title names the property, the profile and the
+// findings that explain it; the subtitle says what was violated, how it
+// was found and how to replay it.
+func (f *Failure) Picture() (*picture.Diagram, error) {
+	w, err := RunScript("minimal", strings.Join(f.Script, "\n"), ScriptOptions{NoExpect: true})
+	if err != nil {
+		return nil, fmt.Errorf("the shrunk case does not run again: %w", err)
+	}
+	title := fmt.Sprintf("%s violated at profile %s", f.Property, f.Options.Profile.Commit.Name())
+	var explained []string
+	for _, k := range Findings {
+		for _, v := range f.Violations {
+			if k.Explains(f, v.Property) && !slices.Contains(explained, k.Slug) {
+				explained = append(explained, k.Slug)
+			}
+		}
+	}
+	if len(explained) > 0 {
+		title += ": finding " + strings.Join(explained, ", ")
+	} else {
+		title += ": no registered finding explains it"
+	}
+	var sub []string
+	for _, v := range f.Violations {
+		sub = append(sub, v.String())
+	}
+	sub = append(sub, fmt.Sprintf("found after %d scenario(s); rapid seed %d; %d actions; trace hash %s", f.Checks, f.Seed, f.Actions, f.Hash))
+	if f.Replay != "" {
+		sub = append(sub, "replay: "+f.Replay)
+	}
+	return Picture(w, title, sub, f.Script, f.Violations)
 }
