@@ -1,0 +1,539 @@
+package picture
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/guardsim/guardsim/sim"
+)
+
+// Geometry, in SVG user units (pixels). Text widths are estimated from the
+// monospace fonts' advance (about 0.6 em), which is all the renderer needs:
+// lanes are spaced so that the longest label between two lanes fits.
+const (
+	rowH      = 22         // one row per trace line
+	gapH      = 34         // the extra band where virtual time jumps
+	bigJump   = sim.Second // the jump that earns a band
+	headH     = 34         // the sticky header with the lane names
+	footH     = 40         // the lane names repeated at the bottom
+	footRows  = 25         // diagrams longer than this repeat the names
+	timeColW  = 104        // the virtual time column on the left
+	topPad    = 8          // above the first row
+	minGap    = 110        // the narrowest space between two lanes
+	labelMax  = 34         // runes of an arrow's label before the ellipsis
+	noteMax   = 44         // runes of a note or attempt badge
+	violMax   = 90         // runes of a violation's text
+	lostShort = 34         // how far short of its receiver a lost message's cross is
+	loopW     = 36         // a message to its own lane
+	charW11   = 6.7        // a character at 11 px
+	charW10   = 6.1        // a character at 10 px
+	charW13   = 8.0        // a bold character at 13 px
+)
+
+// page is a Diagram laid out: everything the template draws, with its
+// coordinates and classes worked out.
+type page struct {
+	Title    string
+	Subtitle []string
+	Script   []string
+	Stats    string
+	Width    int // of both SVGs
+	Height   int // of the body SVG
+	HeadH    int
+	TimeX    int // where the time labels end
+	Heads    []box
+	Lanes    []lane
+	Rows     []row
+	Gaps     []gap
+	Arrows   []arrow
+	Marks    []mark
+}
+
+// box is a lane's name in a rounded rectangle.
+type box struct {
+	X, Y, W, H int
+	TX, TY     int
+	Name       string
+}
+
+type lane struct {
+	Name      string
+	X, Y1, Y2 int
+	Foot      *box
+}
+
+type row struct {
+	Y, H  int // the row's band
+	TY    int // the baseline of its time label
+	Time  string
+	Same  bool // the same virtual time as the row before
+	Line  string
+	Width int
+	TimeX int
+}
+
+type gap struct {
+	Y, H, W int
+	TX, TY  int
+	Text    string
+	Breaks  []string // a zigzag across each lifeline
+}
+
+type arrow struct {
+	From, To           string
+	SentStep, RecvStep int
+	Lost               bool
+	Class              string
+	Title              string
+	D                  string // the shaft
+	Head               string // the arrowhead's points, or the cross's path when lost
+	Label              string
+	LX, LY             int
+	Anchor             string
+}
+
+type mark struct {
+	Kind  string
+	Node  string
+	Step  int
+	Class string
+	Title string
+	Paths []shape
+	Rects []shape
+	Texts []label
+}
+
+type shape struct {
+	Class      string
+	D          string // paths
+	X, Y, W, H int    // rects
+}
+
+type label struct {
+	Class  string
+	X, Y   int
+	Anchor string
+	Text   string
+}
+
+// lay works out a page from a diagram. It only reads d.
+func lay(d *Diagram) *page {
+	p := &page{
+		Title:    d.Title,
+		Subtitle: d.Subtitle,
+		Script:   d.Script,
+		HeadH:    headH,
+		TimeX:    timeColW - 12,
+	}
+	if p.Title == "" {
+		p.Title = "sequence diagram"
+	}
+	rows := d.Rows
+	if len(rows) == 0 {
+		rows = impliedRows(d)
+	}
+	names, index := lanesOf(d)
+
+	// Lane spacing: wide enough for the names and every label between them.
+	n := len(names)
+	headW := make([]int, n)
+	for i, name := range names {
+		headW[i] = max(int(float64(utf8.RuneCountInString(name))*charW13)+20, 64)
+	}
+	gaps := make([]int, max(n-1, 0))
+	for i := range gaps {
+		gaps[i] = max(minGap, (headW[i]+headW[i+1])/2+14)
+	}
+	need := func(a, b, w int) {
+		if a > b {
+			a, b = b, a
+		}
+		sum := 0
+		for i := a; i < b; i++ {
+			sum += gaps[i]
+		}
+		if deficit := w - sum; deficit > 0 {
+			span := b - a
+			for i := a; i < b; i++ {
+				gaps[i] += (deficit + span - 1) / span
+			}
+		}
+	}
+	// Single-gap needs first, so wider spans only add what they still lack.
+	for pass := 0; pass < 2; pass++ {
+		for _, m := range d.Messages {
+			a, b := index[m.From], index[m.To]
+			if a == b || (abs(a-b) == 1) != (pass == 0) {
+				continue
+			}
+			w := textW(truncate(m.Label, labelMax), charW11) + 30
+			if m.Lost {
+				w += lostShort
+			}
+			need(a, b, w)
+		}
+	}
+	xs := make([]int, n)
+	for i := range xs {
+		if i == 0 {
+			xs[i] = timeColW + headW[0]/2 + 14
+		} else {
+			xs[i] = xs[i-1] + gaps[i-1]
+		}
+	}
+	right := timeColW + 40 // the rightmost thing drawn so far
+	if n > 0 {
+		right = xs[n-1] + max(headW[n-1]/2, 50)
+	}
+	extend := func(x int) { right = max(right, x) }
+
+	// Rows, with a band wherever virtual time jumps.
+	ys := make([]int, len(rows)) // each row's middle
+	tops := make([]int, len(rows))
+	y := topPad
+	for i, r := range rows {
+		if i > 0 && r.At-rows[i-1].At >= bigJump {
+			p.Gaps = append(p.Gaps, gap{Y: y + 4, H: gapH - 8, Text: "⋯ " + jump(r.At-rows[i-1].At) + " later"})
+			y += gapH
+		}
+		tops[i] = y
+		ys[i] = y + rowH/2
+		y += rowH
+	}
+	bottom := y
+	height := bottom + topPad
+	if len(rows) > footRows {
+		height = bottom + footH
+	}
+	rowOf := func(step int) int {
+		if len(rows) == 0 {
+			return topPad
+		}
+		i := sort.Search(len(rows), func(i int) bool { return rows[i].Step >= step })
+		return ys[min(i, len(rows)-1)]
+	}
+
+	// Arrows.
+	for _, m := range d.Messages {
+		a, b := index[m.From], index[m.To]
+		x1, y1 := xs[a], rowOf(m.SentStep)
+		x2, y2 := xs[b], rowOf(m.RecvStep)
+		ar := arrow{
+			From: m.From, To: m.To, SentStep: m.SentStep, RecvStep: m.RecvStep, Lost: m.Lost,
+			Class: "msg f-" + family(m.Label),
+			Label: truncate(m.Label, labelMax),
+			Title: title(m.Label, m.Line),
+		}
+		if m.Lost {
+			ar.Class += " lost"
+		}
+		lw := textW(ar.Label, charW11)
+		switch {
+		case a == b: // a loop out to the right and back
+			x3 := x1 + loopW
+			ar.D = fmt.Sprintf("M%d %d H%d V%d H%d", x1, y1, x3, y2, x1+2)
+			if m.Lost {
+				ar.D = fmt.Sprintf("M%d %d H%d V%d", x1, y1, x3, y2)
+				ar.Head = cross(x3, y2)
+			} else {
+				ar.Head = head(float64(x3), float64(y2), float64(x1), float64(y2))
+			}
+			ar.LX, ar.LY, ar.Anchor = x3+6, y2+4, "start"
+			extend(x3 + 6 + lw)
+		default:
+			dir := 1
+			if b < a {
+				dir = -1
+			}
+			end := x2
+			if m.Lost {
+				end = x2 - dir*lostShort
+			}
+			ar.D = fmt.Sprintf("M%d %d L%d %d", x1, y1, end, y2)
+			if m.Lost {
+				ar.Head = cross(end, y2)
+			} else {
+				ar.Head = head(float64(x1), float64(y1), float64(x2), float64(y2))
+			}
+			ar.LY = y2 - 5
+			if dir > 0 {
+				ar.LX, ar.Anchor = end-12, "end"
+			} else {
+				ar.LX, ar.Anchor = end+12, "start"
+			}
+		}
+		p.Arrows = append(p.Arrows, ar)
+	}
+
+	// Marks.
+	lastX := 0
+	if n > 0 {
+		lastX = xs[n-1]
+	}
+	type span struct{ lane, y1, y2, level int }
+	var spans []span
+	for _, mk := range d.Marks {
+		x, yc := xs[index[mk.Node]], rowOf(mk.Step)
+		m := mark{
+			Kind: mk.Kind.String(), Node: mk.Node, Step: mk.Step,
+			Class: "mark m-" + mk.Kind.String(),
+			Title: title(mk.Text, mk.Line),
+		}
+		switch mk.Kind {
+		case Backoff:
+			y2 := rowOf(mk.EndStep)
+			y1 := yc
+			if y2 < y1 {
+				y1, y2 = y2, y1
+			}
+			// Overlapping backoffs on one lane nest outwards.
+			level := 0
+			for _, o := range spans {
+				if o.lane == index[mk.Node] && o.y1 <= y2 && y1 <= o.y2 {
+					level = max(level, o.level+1)
+				}
+			}
+			spans = append(spans, span{index[mk.Node], y1, y2, level})
+			bx := x - 9 - 10*level
+			m.Rects = append(m.Rects, shape{Class: "span", X: bx - 3, Y: y1 - 3, W: 6, H: y2 - y1 + 6})
+			m.Paths = append(m.Paths, shape{Class: "bracket", D: fmt.Sprintf("M%d %d H%d V%d H%d", bx+5, y1, bx, y2, bx+5)})
+			m.Texts = append(m.Texts, label{Class: "bl", X: bx - 6, Y: (y1+y2)/2 + 4, Anchor: "end", Text: truncate(mk.Text, noteMax)})
+		case Fault:
+			t, has := index[mk.To]
+			class := "bolt"
+			if strings.Contains(strings.ToLower(mk.Text), "heal") {
+				class = "bolt heal"
+				m.Class += " heal"
+			}
+			mx := x + 18
+			if has && t != index[mk.Node] {
+				tx := xs[t]
+				mx = (x + tx) / 2
+				m.Paths = append(m.Paths, shape{Class: "link", D: fmt.Sprintf("M%d %d H%d", x, yc, tx)})
+			}
+			m.Paths = append(m.Paths, shape{Class: class, D: fmt.Sprintf("M%d %d L%d %d L%d %d L%d %d L%d %d L%d %d Z",
+				mx-1, yc-10, mx+6, yc-10, mx+2, yc-2, mx+6, yc-2, mx-4, yc+10, mx-1, yc+1)})
+			txt := truncate(mk.Text, noteMax)
+			m.Texts = append(m.Texts, label{Class: "fl", X: mx + 9, Y: yc + 4, Anchor: "start", Text: txt})
+			extend(mx + 9 + textW(txt, charW11))
+		case Violation:
+			txt := truncate(mk.Text, violMax)
+			w := textW(txt, 11*0.62) + 14
+			m.Paths = append(m.Paths,
+				shape{Class: "vline", D: fmt.Sprintf("M%d %d H%d", timeColW, yc, 0)}, // the end is fixed below
+				shape{Class: "dot", D: fmt.Sprintf("M%d %d a9 9 0 1 0 18 0 a9 9 0 1 0 -18 0 Z", x-9, yc)},
+			)
+			m.Texts = append(m.Texts, label{Class: "bang", X: x, Y: yc + 4, Anchor: "middle", Text: "!"})
+			bx := x + 14
+			if bx+w > lastX+120 && x-14-w > timeColW {
+				bx = x - 14 - w
+			}
+			m.Rects = append(m.Rects, shape{Class: "vbox", X: bx, Y: yc - 9, W: w, H: 18})
+			m.Texts = append(m.Texts, label{Class: "vt", X: bx + 7, Y: yc + 4, Anchor: "start", Text: txt})
+			extend(bx + w)
+		default: // Note, Attempt and anything new: a badge beside the lane
+			txt := truncate(mk.Text, noteMax)
+			w := textW(txt, charW10) + 10
+			class := "note"
+			if mk.Kind == Attempt {
+				class = "badge " + attemptClass(mk.Text)
+			}
+			m.Rects = append(m.Rects, shape{Class: class, X: x + 5, Y: yc - 8, W: w, H: 16})
+			m.Texts = append(m.Texts, label{Class: "nt", X: x + 10, Y: yc + 4, Anchor: "start", Text: txt})
+			extend(x + 5 + w)
+		}
+		p.Marks = append(p.Marks, m)
+	}
+
+	width := right + 16
+	p.Width, p.Height = width, height
+	for i := range p.Marks {
+		for j, s := range p.Marks[i].Paths {
+			if s.Class == "vline" {
+				p.Marks[i].Paths[j].D = strings.TrimSuffix(s.D, "H0") + fmt.Sprintf("H%d", width)
+			}
+		}
+	}
+	for i, r := range rows {
+		p.Rows = append(p.Rows, row{
+			Y: tops[i], H: rowH, TY: ys[i] + 4, Width: width, TimeX: timeColW - 12,
+			Time: r.At.String(), Same: i > 0 && r.At == rows[i-1].At, Line: r.Line,
+		})
+	}
+	for i := range p.Gaps {
+		g := &p.Gaps[i]
+		g.W, g.TX, g.TY = width, 8, g.Y+g.H/2+4
+		for _, x := range xs {
+			g.Breaks = append(g.Breaks, fmt.Sprintf("M%d %d l6 %d l-12 %d l6 %d", x, g.Y, g.H/3, g.H/3, g.H-2*(g.H/3)))
+		}
+	}
+	for i, name := range names {
+		l := lane{Name: name, X: xs[i], Y1: 0, Y2: bottom}
+		if len(rows) > footRows {
+			b := nameBox(name, xs[i], bottom+8, headW[i])
+			l.Foot = &b
+		}
+		p.Lanes = append(p.Lanes, l)
+		p.Heads = append(p.Heads, nameBox(name, xs[i], 5, headW[i]))
+	}
+	p.Stats = stats(d, rows, len(names))
+	return p
+}
+
+// lanesOf returns the lanes in order with each one's index: d.Lanes, then
+// any node a message or mark names that d.Lanes lacks, in order of first
+// mention, so that nothing is dropped.
+func lanesOf(d *Diagram) ([]string, map[string]int) {
+	index := make(map[string]int)
+	var names []string
+	add := func(s string) {
+		if _, ok := index[s]; !ok {
+			index[s] = len(names)
+			names = append(names, s)
+		}
+	}
+	for _, s := range d.Lanes {
+		add(s)
+	}
+	for _, m := range d.Messages {
+		add(m.From)
+		add(m.To)
+	}
+	for _, m := range d.Marks {
+		add(m.Node)
+	}
+	return names, index
+}
+
+// impliedRows stands in for a diagram without rows: one row per step its
+// messages and marks name, at the time they name.
+func impliedRows(d *Diagram) []Row {
+	at := make(map[int]sim.Time)
+	put := func(step int, t sim.Time) {
+		if old, ok := at[step]; !ok || t < old {
+			at[step] = t
+		}
+	}
+	for _, m := range d.Messages {
+		put(m.SentStep, m.Sent)
+		put(m.RecvStep, m.Recv)
+	}
+	for _, m := range d.Marks {
+		put(m.Step, m.At)
+		if m.Kind == Backoff {
+			put(m.EndStep, m.At)
+		}
+	}
+	rows := make([]Row, 0, len(at))
+	for s, t := range at {
+		rows = append(rows, Row{Step: s, At: t})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Step < rows[j].Step })
+	return rows
+}
+
+func nameBox(name string, x, y, w int) box {
+	return box{X: x - w/2, Y: y, W: w, H: 24, TX: x, TY: y + 16, Name: name}
+}
+
+// family sorts a message into the colour it is drawn in, by its label.
+func family(label string) string {
+	switch {
+	case strings.Contains(label, "TunnelAck"):
+		return "ack"
+	case strings.Contains(label, "WebSocket"), strings.Contains(label, "WS"):
+		return "ws"
+	case strings.Contains(label, "Request"), strings.Contains(label, "Response"), strings.Contains(label, "HTTP"):
+		return "http"
+	case strings.HasPrefix(label, "Publish"), strings.HasPrefix(label, "Delivery"),
+		strings.HasPrefix(label, "Hello"), strings.HasPrefix(label, "Subscribe"), strings.HasPrefix(label, "Unsubscribe"):
+		return "pubsub"
+	}
+	return "engine"
+}
+
+// attemptClass colours an attempt's badge by its result.
+func attemptClass(text string) string {
+	t := strings.ToLower(text)
+	switch {
+	case strings.Contains(t, "retry"):
+		return "retry"
+	case strings.Contains(t, "→ 2"), strings.Contains(t, "connected"), strings.Contains(t, "ok"):
+		return "ok"
+	}
+	return "fail"
+}
+
+// head is an arrowhead at (x2, y2) pointing away from (x1, y1).
+func head(x1, y1, x2, y2 float64) string {
+	dx, dy := x2-x1, y2-y1
+	l := math.Hypot(dx, dy)
+	if l == 0 {
+		return ""
+	}
+	ux, uy := dx/l, dy/l
+	const ln, hw = 9, 4
+	bx, by := x2-ux*ln, y2-uy*ln
+	return fmt.Sprintf("%.1f,%.1f %.1f,%.1f %.1f,%.1f", x2, y2, bx-uy*hw, by+ux*hw, bx+uy*hw, by-ux*hw)
+}
+
+// cross is a ✕ centred on (x, y).
+func cross(x, y int) string {
+	return fmt.Sprintf("M%d %d l10 10 M%d %d l10 -10", x-5, y-5, x-5, y+5)
+}
+
+// truncate shortens s to at most n runes, ending in an ellipsis if cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func textW(s string, perChar float64) int {
+	return int(float64(utf8.RuneCountInString(s))*perChar + 0.5)
+}
+
+// title is the hover text: the label and, when it says more, the trace line.
+func title(text, line string) string {
+	switch {
+	case line == "":
+		return text
+	case text == "" || strings.Contains(line, text):
+		return line
+	}
+	return text + "\n" + line
+}
+
+// jump renders a stretch of virtual time for a gap band.
+func jump(t sim.Time) string {
+	if t >= sim.Minute {
+		return fmt.Sprintf("%.1f s", float64(t)/float64(sim.Second))
+	}
+	return fmt.Sprintf("%.3f s", float64(t)/float64(sim.Second))
+}
+
+func stats(d *Diagram, rows []Row, lanes int) string {
+	lost := 0
+	for _, m := range d.Messages {
+		if m.Lost {
+			lost++
+		}
+	}
+	s := fmt.Sprintf("%d lanes · %d rows · %d messages (%d lost) · %d marks", lanes, len(rows), len(d.Messages), lost, len(d.Marks))
+	if len(rows) > 0 {
+		s += fmt.Sprintf(" · virtual %s – %s", rows[0].At, rows[len(rows)-1].At)
+	}
+	return s
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
