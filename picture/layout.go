@@ -93,6 +93,7 @@ type arrow struct {
 	Label              string
 	LX, LY             int
 	Anchor             string
+	Rotate             string // the label's transform, if it is not level
 }
 
 type mark struct {
@@ -217,6 +218,7 @@ func lay(d *Diagram) *page {
 	}
 
 	// Arrows.
+	var labels []placed
 	for _, m := range d.Messages {
 		a, b := index[m.From], index[m.To]
 		x1, y1 := xs[a], rowOf(m.SentStep)
@@ -258,11 +260,37 @@ func lay(d *Diagram) *page {
 			} else {
 				ar.Head = head(float64(x1), float64(y1), float64(x2), float64(y2))
 			}
-			ar.LY = y2 - 5
-			if dir > 0 {
-				ar.LX, ar.Anchor = end-12, "end"
+			// The label ends near the head. It runs along the arrow, just
+			// above it, unless the arrow is steep or the label would run
+			// into one placed before (a fan of arrows from one row): then
+			// it is level, above the head, where each row has its own.
+			ar.Anchor = "end"
+			if dir < 0 {
+				ar.Anchor = "start"
+			}
+			dx, dy := float64(end-x1), float64(y2-y1)
+			ex, ey := float64(end), float64(y2)
+			if l := math.Hypot(dx, dy); l > 0 {
+				ex, ey = ex-dx/l*12, ey-dy/l*12
+			}
+			deg := math.Atan2(dy*float64(dir), dx*float64(dir)) * 180 / math.Pi
+			along := placed{xa: ex, y0: ey - 4, slope: dy / dx, x0: ex - float64(lw), x1: ex}
+			if dir < 0 {
+				along.x0, along.x1 = ex, ex+float64(lw)
+			}
+			if math.Abs(deg) <= 35 && !along.hits(labels) {
+				ar.LX, ar.LY = int(math.Round(ex)), int(math.Round(ey))-4
+				if deg != 0 {
+					ar.Rotate = fmt.Sprintf("rotate(%.2f %.1f %.1f)", deg, ex, ey)
+				}
+				labels = append(labels, along)
 			} else {
-				ar.LX, ar.Anchor = end+12, "start"
+				ar.LX, ar.LY = end-dir*12, y2-5
+				level := placed{xa: float64(ar.LX), y0: float64(ar.LY), x0: float64(ar.LX - lw), x1: float64(ar.LX)}
+				if dir < 0 {
+					level.x0, level.x1 = float64(ar.LX), float64(ar.LX+lw)
+				}
+				labels = append(labels, level)
 			}
 		}
 		p.Arrows = append(p.Arrows, ar)
@@ -275,6 +303,14 @@ func lay(d *Diagram) *page {
 	}
 	type span struct{ lane, y1, y2, level int }
 	var spans []span
+	// Badges and violations on one lane and row sit side by side.
+	type spot struct{ lane, y int }
+	free := make(map[spot]int)
+	for _, mk := range d.Marks {
+		if mk.Kind == Violation { // its dot is on the lane
+			free[spot{index[mk.Node], rowOf(mk.Step)}] = xs[index[mk.Node]] + 12
+		}
+	}
 	for _, mk := range d.Marks {
 		x, yc := xs[index[mk.Node]], rowOf(mk.Step)
 		m := mark{
@@ -327,10 +363,12 @@ func lay(d *Diagram) *page {
 				shape{Class: "dot", D: fmt.Sprintf("M%d %d a9 9 0 1 0 18 0 a9 9 0 1 0 -18 0 Z", x-9, yc)},
 			)
 			m.Texts = append(m.Texts, label{Class: "bang", X: x, Y: yc + 4, Anchor: "middle", Text: "!"})
-			bx := x + 14
-			if bx+w > lastX+120 && x-14-w > timeColW {
+			at := spot{index[mk.Node], yc}
+			bx := max(x+14, free[at])
+			if bx+w > lastX+120 && x-14-w > timeColW && free[at] <= x+12 {
 				bx = x - 14 - w
 			}
+			free[at] = max(free[at], bx+w+6)
 			m.Rects = append(m.Rects, shape{Class: "vbox", X: bx, Y: yc - 9, W: w, H: 18})
 			m.Texts = append(m.Texts, label{Class: "vt", X: bx + 7, Y: yc + 4, Anchor: "start", Text: txt})
 			extend(bx + w)
@@ -341,9 +379,12 @@ func lay(d *Diagram) *page {
 			if mk.Kind == Attempt {
 				class = "badge " + attemptClass(mk.Text)
 			}
-			m.Rects = append(m.Rects, shape{Class: class, X: x + 5, Y: yc - 8, W: w, H: 16})
-			m.Texts = append(m.Texts, label{Class: "nt", X: x + 10, Y: yc + 4, Anchor: "start", Text: txt})
-			extend(x + 5 + w)
+			at := spot{index[mk.Node], yc}
+			bx := max(x+5, free[at])
+			free[at] = bx + w + 6
+			m.Rects = append(m.Rects, shape{Class: class, X: bx, Y: yc - 8, W: w, H: 16})
+			m.Texts = append(m.Texts, label{Class: "nt", X: bx + 5, Y: yc + 4, Anchor: "start", Text: txt})
+			extend(bx + w)
 		}
 		p.Marks = append(p.Marks, m)
 	}
@@ -381,6 +422,31 @@ func lay(d *Diagram) *page {
 	}
 	p.Stats = stats(d, rows, len(names))
 	return p
+}
+
+// placed is a label's baseline: y0 at x = xa, rising by slope per unit of
+// x, from x0 to x1.
+type placed struct {
+	xa, y0, slope, x0, x1 float64
+}
+
+func (p placed) at(x float64) float64 { return p.y0 + (x-p.xa)*p.slope }
+
+// hits reports whether p runs into any of the labels: their spans overlap
+// and their baselines come within a line's height of each other.
+func (p placed) hits(labels []placed) bool {
+	const clear = 13
+	for _, q := range labels {
+		a, b := max(p.x0, q.x0), min(p.x1, q.x1)
+		if a >= b {
+			continue
+		}
+		da, db := p.at(a)-q.at(a), p.at(b)-q.at(b)
+		if math.Abs(da) < clear || math.Abs(db) < clear || (da < 0) != (db < 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // lanesOf returns the lanes in order with each one's index: d.Lanes, then
