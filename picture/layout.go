@@ -120,6 +120,23 @@ type label struct {
 	Text   string
 }
 
+// layout is the state of laying a diagram out: where the lanes and rows
+// are, and what has been placed so far.
+type layout struct {
+	rows   []Row
+	index  map[string]int // lane by node
+	xs     []int          // each lane's x
+	ys     []int          // each row's middle
+	right  int            // the rightmost thing drawn so far
+	labels []placed       // arrow labels placed so far
+	spans  []span         // backoffs placed so far
+	free   map[spot]int   // where the next badge on a lane's row may start
+}
+
+type span struct{ lane, y1, y2, level int }
+
+type spot struct{ lane, y int }
+
 // lay works out a page from a diagram. It only reads d.
 func lay(d *Diagram) *page {
 	p := &page{
@@ -132,15 +149,70 @@ func lay(d *Diagram) *page {
 	if p.Title == "" {
 		p.Title = "sequence diagram"
 	}
-	rows := d.Rows
-	if len(rows) == 0 {
-		rows = impliedRows(d)
+	l := &layout{rows: d.Rows, free: make(map[spot]int)}
+	if len(l.rows) == 0 {
+		l.rows = impliedRows(d)
 	}
 	names, index := lanesOf(d)
+	l.index = index
+	headW := l.spaceLanes(d, names)
+	tops, bottom := l.placeRows(p)
 
-	// Lane spacing: wide enough for the names and every label between them.
+	for _, m := range d.Messages {
+		p.Arrows = append(p.Arrows, l.arrow(m))
+	}
+	for _, mk := range d.Marks {
+		if mk.Kind == Violation { // its dot is on the lane
+			l.free[spot{index[mk.Node], l.rowOf(mk.Step)}] = l.xs[index[mk.Node]] + 12
+		}
+	}
+	for _, mk := range d.Marks {
+		p.Marks = append(p.Marks, l.mark(mk))
+	}
+
+	width := l.right + 16
+	p.Width, p.Height = width, bottom+topPad
+	if len(l.rows) > footRows {
+		p.Height = bottom + footH
+	}
+	for i := range p.Marks {
+		for j, s := range p.Marks[i].Paths {
+			if s.Class == "vline" { // across the whole diagram
+				p.Marks[i].Paths[j].D += fmt.Sprintf("H%d", width)
+			}
+		}
+	}
+	for i, r := range l.rows {
+		p.Rows = append(p.Rows, row{
+			Y: tops[i], H: rowH, TY: l.ys[i] + 4, Width: width, TimeX: timeColW - 12,
+			Time: r.At.String(), Same: i > 0 && r.At == l.rows[i-1].At, Line: r.Line,
+		})
+	}
+	for i := range p.Gaps {
+		g := &p.Gaps[i]
+		g.W, g.TX, g.TY = width, 8, g.Y+g.H/2+4
+		for _, x := range l.xs {
+			g.Breaks = append(g.Breaks, fmt.Sprintf("M%d %d l6 %d l-12 %d l6 %d", x, g.Y, g.H/3, g.H/3, g.H-2*(g.H/3)))
+		}
+	}
+	for i, name := range names {
+		ln := lane{Name: name, X: l.xs[i], Y1: 0, Y2: bottom}
+		if len(l.rows) > footRows {
+			b := nameBox(name, l.xs[i], bottom+8, headW[i])
+			ln.Foot = &b
+		}
+		p.Lanes = append(p.Lanes, ln)
+		p.Heads = append(p.Heads, nameBox(name, l.xs[i], 5, headW[i]))
+	}
+	p.Stats = stats(d, l.rows, len(names))
+	return p
+}
+
+// spaceLanes sets each lane's x, spacing the lanes wide enough for their
+// names and every label between them, and returns the names' widths.
+func (l *layout) spaceLanes(d *Diagram, names []string) (headW []int) {
 	n := len(names)
-	headW := make([]int, n)
+	headW = make([]int, n)
 	for i, name := range names {
 		headW[i] = max(int(float64(utf8.RuneCountInString(name))*charW13)+20, 64)
 	}
@@ -149,9 +221,7 @@ func lay(d *Diagram) *page {
 		gaps[i] = max(minGap, (headW[i]+headW[i+1])/2+14)
 	}
 	need := func(a, b, w int) {
-		if a > b {
-			a, b = b, a
-		}
+		a, b = min(a, b), max(a, b)
 		sum := 0
 		for i := a; i < b; i++ {
 			sum += gaps[i]
@@ -166,7 +236,7 @@ func lay(d *Diagram) *page {
 	// Single-gap needs first, so wider spans only add what they still lack.
 	for pass := 0; pass < 2; pass++ {
 		for _, m := range d.Messages {
-			a, b := index[m.From], index[m.To]
+			a, b := l.index[m.From], l.index[m.To]
 			if a == b || (abs(a-b) == 1) != (pass == 0) {
 				continue
 			}
@@ -177,251 +247,200 @@ func lay(d *Diagram) *page {
 			need(a, b, w)
 		}
 	}
-	xs := make([]int, n)
-	for i := range xs {
+	l.xs = make([]int, n)
+	for i := range l.xs {
 		if i == 0 {
-			xs[i] = timeColW + headW[0]/2 + 14
+			l.xs[i] = timeColW + headW[0]/2 + 14
 		} else {
-			xs[i] = xs[i-1] + gaps[i-1]
+			l.xs[i] = l.xs[i-1] + gaps[i-1]
 		}
 	}
-	right := timeColW + 40 // the rightmost thing drawn so far
+	l.right = timeColW + 40
 	if n > 0 {
-		right = xs[n-1] + max(headW[n-1]/2, 50)
+		l.right = l.xs[n-1] + max(headW[n-1]/2, 50)
 	}
-	extend := func(x int) { right = max(right, x) }
+	return headW
+}
 
-	// Rows, with a band wherever virtual time jumps.
-	ys := make([]int, len(rows)) // each row's middle
-	tops := make([]int, len(rows))
+// placeRows sets each row's middle, adding a band to p wherever virtual
+// time jumps, and returns each row's top and the bottom of the last.
+func (l *layout) placeRows(p *page) (tops []int, bottom int) {
+	l.ys = make([]int, len(l.rows))
+	tops = make([]int, len(l.rows))
 	y := topPad
-	for i, r := range rows {
-		if i > 0 && r.At-rows[i-1].At >= bigJump {
-			p.Gaps = append(p.Gaps, gap{Y: y + 4, H: gapH - 8, Text: "⋯ " + jump(r.At-rows[i-1].At) + " later"})
+	for i, r := range l.rows {
+		if i > 0 && r.At-l.rows[i-1].At >= bigJump {
+			p.Gaps = append(p.Gaps, gap{Y: y + 4, H: gapH - 8, Text: "⋯ " + jump(r.At-l.rows[i-1].At) + " later"})
 			y += gapH
 		}
 		tops[i] = y
-		ys[i] = y + rowH/2
+		l.ys[i] = y + rowH/2
 		y += rowH
 	}
-	bottom := y
-	height := bottom + topPad
-	if len(rows) > footRows {
-		height = bottom + footH
-	}
-	rowOf := func(step int) int {
-		if len(rows) == 0 {
-			return topPad
-		}
-		i := sort.Search(len(rows), func(i int) bool { return rows[i].Step >= step })
-		return ys[min(i, len(rows)-1)]
-	}
+	return tops, y
+}
 
-	// Arrows.
-	var labels []placed
-	for _, m := range d.Messages {
-		a, b := index[m.From], index[m.To]
-		x1, y1 := xs[a], rowOf(m.SentStep)
-		x2, y2 := xs[b], rowOf(m.RecvStep)
-		ar := arrow{
-			From: m.From, To: m.To, SentStep: m.SentStep, RecvStep: m.RecvStep, Lost: m.Lost,
-			Class: "msg f-" + family(m.Label),
-			Label: truncate(m.Label, labelMax),
-			Title: title(m.Label, m.Line),
-		}
+// rowOf is the middle of the row of a step: its own, else the next one
+// after it, else the last.
+func (l *layout) rowOf(step int) int {
+	if len(l.rows) == 0 {
+		return topPad
+	}
+	i := sort.Search(len(l.rows), func(i int) bool { return l.rows[i].Step >= step })
+	return l.ys[min(i, len(l.rows)-1)]
+}
+
+func (l *layout) extend(x int) { l.right = max(l.right, x) }
+
+func (l *layout) arrow(m Message) arrow {
+	a, b := l.index[m.From], l.index[m.To]
+	x1, y1 := l.xs[a], l.rowOf(m.SentStep)
+	x2, y2 := l.xs[b], l.rowOf(m.RecvStep)
+	ar := arrow{
+		From: m.From, To: m.To, SentStep: m.SentStep, RecvStep: m.RecvStep, Lost: m.Lost,
+		Class: "msg f-" + family(m.Label),
+		Label: truncate(m.Label, labelMax),
+		Title: title(m.Label, m.Line),
+	}
+	if m.Lost {
+		ar.Class += " lost"
+	}
+	lw := textW(ar.Label, charW11)
+	if a == b { // a loop out to the right and back
+		x3 := x1 + loopW
+		ar.D = fmt.Sprintf("M%d %d H%d V%d H%d", x1, y1, x3, y2, x1+2)
 		if m.Lost {
-			ar.Class += " lost"
+			ar.D = fmt.Sprintf("M%d %d H%d V%d", x1, y1, x3, y2)
+			ar.Head = cross(x3, y2)
+		} else {
+			ar.Head = head(float64(x3), float64(y2), float64(x1), float64(y2))
 		}
-		lw := textW(ar.Label, charW11)
-		switch {
-		case a == b: // a loop out to the right and back
-			x3 := x1 + loopW
-			ar.D = fmt.Sprintf("M%d %d H%d V%d H%d", x1, y1, x3, y2, x1+2)
-			if m.Lost {
-				ar.D = fmt.Sprintf("M%d %d H%d V%d", x1, y1, x3, y2)
-				ar.Head = cross(x3, y2)
-			} else {
-				ar.Head = head(float64(x3), float64(y2), float64(x1), float64(y2))
-			}
-			ar.LX, ar.LY, ar.Anchor = x3+6, y2+4, "start"
-			extend(x3 + 6 + lw)
-		default:
-			dir := 1
-			if b < a {
-				dir = -1
-			}
-			end := x2
-			if m.Lost {
-				end = x2 - dir*lostShort
-			}
-			ar.D = fmt.Sprintf("M%d %d L%d %d", x1, y1, end, y2)
-			if m.Lost {
-				ar.Head = cross(end, y2)
-			} else {
-				ar.Head = head(float64(x1), float64(y1), float64(x2), float64(y2))
-			}
-			// The label ends near the head. It runs along the arrow, just
-			// above it, unless the arrow is steep or the label would run
-			// into one placed before (a fan of arrows from one row): then
-			// it is level, above the head, where each row has its own.
-			ar.Anchor = "end"
-			if dir < 0 {
-				ar.Anchor = "start"
-			}
-			dx, dy := float64(end-x1), float64(y2-y1)
-			ex, ey := float64(end), float64(y2)
-			if l := math.Hypot(dx, dy); l > 0 {
-				ex, ey = ex-dx/l*12, ey-dy/l*12
-			}
-			deg := math.Atan2(dy*float64(dir), dx*float64(dir)) * 180 / math.Pi
-			along := placed{xa: ex, y0: ey - 4, slope: dy / dx, x0: ex - float64(lw), x1: ex}
-			if dir < 0 {
-				along.x0, along.x1 = ex, ex+float64(lw)
-			}
-			if math.Abs(deg) <= 35 && !along.hits(labels) {
-				ar.LX, ar.LY = int(math.Round(ex)), int(math.Round(ey))-4
-				if deg != 0 {
-					ar.Rotate = fmt.Sprintf("rotate(%.2f %.1f %.1f)", deg, ex, ey)
-				}
-				labels = append(labels, along)
-			} else {
-				ar.LX, ar.LY = end-dir*12, y2-5
-				level := placed{xa: float64(ar.LX), y0: float64(ar.LY), x0: float64(ar.LX - lw), x1: float64(ar.LX)}
-				if dir < 0 {
-					level.x0, level.x1 = float64(ar.LX), float64(ar.LX+lw)
-				}
-				labels = append(labels, level)
-			}
-		}
-		p.Arrows = append(p.Arrows, ar)
+		ar.LX, ar.LY, ar.Anchor = x3+6, y2+4, "start"
+		l.extend(x3 + 6 + lw)
+		return ar
 	}
+	dir := 1
+	if b < a {
+		dir = -1
+	}
+	end := x2
+	if m.Lost {
+		end = x2 - dir*lostShort
+	}
+	ar.D = fmt.Sprintf("M%d %d L%d %d", x1, y1, end, y2)
+	if m.Lost {
+		ar.Head = cross(end, y2)
+	} else {
+		ar.Head = head(float64(x1), float64(y1), float64(x2), float64(y2))
+	}
+	// The label ends near the head. It runs along the arrow, just above
+	// it, unless the arrow is steep or the label would run into one placed
+	// before (a fan of arrows from one row): then it is level, above the
+	// head, where each row has its own.
+	ar.Anchor = "end"
+	if dir < 0 {
+		ar.Anchor = "start"
+	}
+	dx, dy := float64(end-x1), float64(y2-y1)
+	ex, ey := float64(end), float64(y2)
+	if n := math.Hypot(dx, dy); n > 0 {
+		ex, ey = ex-dx/n*12, ey-dy/n*12
+	}
+	deg := math.Atan2(dy*float64(dir), dx*float64(dir)) * 180 / math.Pi
+	along := placed{xa: ex, y0: ey - 4, slope: dy / dx, x0: ex - float64(lw), x1: ex}
+	if dir < 0 {
+		along.x0, along.x1 = ex, ex+float64(lw)
+	}
+	if math.Abs(deg) <= 35 && !along.hits(l.labels) {
+		ar.LX, ar.LY = int(math.Round(ex)), int(math.Round(ey))-4
+		if deg != 0 {
+			ar.Rotate = fmt.Sprintf("rotate(%.2f %.1f %.1f)", deg, ex, ey)
+		}
+		l.labels = append(l.labels, along)
+		return ar
+	}
+	ar.LX, ar.LY = end-dir*12, y2-5
+	level := placed{xa: float64(ar.LX), y0: float64(ar.LY), x0: float64(ar.LX - lw), x1: float64(ar.LX)}
+	if dir < 0 {
+		level.x0, level.x1 = float64(ar.LX), float64(ar.LX+lw)
+	}
+	l.labels = append(l.labels, level)
+	return ar
+}
 
-	// Marks.
-	lastX := 0
-	if n > 0 {
-		lastX = xs[n-1]
+func (l *layout) mark(mk Mark) mark {
+	ln := l.index[mk.Node]
+	x, yc := l.xs[ln], l.rowOf(mk.Step)
+	m := mark{
+		Kind: mk.Kind.String(), Node: mk.Node, Step: mk.Step,
+		Class: "mark m-" + mk.Kind.String(),
+		Title: title(mk.Text, mk.Line),
 	}
-	type span struct{ lane, y1, y2, level int }
-	var spans []span
-	// Badges and violations on one lane and row sit side by side.
-	type spot struct{ lane, y int }
-	free := make(map[spot]int)
-	for _, mk := range d.Marks {
-		if mk.Kind == Violation { // its dot is on the lane
-			free[spot{index[mk.Node], rowOf(mk.Step)}] = xs[index[mk.Node]] + 12
-		}
-	}
-	for _, mk := range d.Marks {
-		x, yc := xs[index[mk.Node]], rowOf(mk.Step)
-		m := mark{
-			Kind: mk.Kind.String(), Node: mk.Node, Step: mk.Step,
-			Class: "mark m-" + mk.Kind.String(),
-			Title: title(mk.Text, mk.Line),
-		}
-		switch mk.Kind {
-		case Backoff:
-			y2 := rowOf(mk.EndStep)
-			y1 := yc
-			if y2 < y1 {
-				y1, y2 = y2, y1
-			}
-			// Overlapping backoffs on one lane nest outwards.
-			level := 0
-			for _, o := range spans {
-				if o.lane == index[mk.Node] && o.y1 <= y2 && y1 <= o.y2 {
-					level = max(level, o.level+1)
-				}
-			}
-			spans = append(spans, span{index[mk.Node], y1, y2, level})
-			bx := x - 9 - 10*level
-			m.Rects = append(m.Rects, shape{Class: "span", X: bx - 3, Y: y1 - 3, W: 6, H: y2 - y1 + 6})
-			m.Paths = append(m.Paths, shape{Class: "bracket", D: fmt.Sprintf("M%d %d H%d V%d H%d", bx+5, y1, bx, y2, bx+5)})
-			m.Texts = append(m.Texts, label{Class: "bl", X: bx - 6, Y: (y1+y2)/2 + 4, Anchor: "end", Text: truncate(mk.Text, noteMax)})
-		case Fault:
-			t, has := index[mk.To]
-			class := "bolt"
-			if strings.Contains(strings.ToLower(mk.Text), "heal") {
-				class = "bolt heal"
-				m.Class += " heal"
-			}
-			mx := x + 18
-			if has && t != index[mk.Node] {
-				tx := xs[t]
-				mx = (x + tx) / 2
-				m.Paths = append(m.Paths, shape{Class: "link", D: fmt.Sprintf("M%d %d H%d", x, yc, tx)})
-			}
-			m.Paths = append(m.Paths, shape{Class: class, D: fmt.Sprintf("M%d %d L%d %d L%d %d L%d %d L%d %d L%d %d Z",
-				mx-1, yc-10, mx+6, yc-10, mx+2, yc-2, mx+6, yc-2, mx-4, yc+10, mx-1, yc+1)})
-			txt := truncate(mk.Text, noteMax)
-			m.Texts = append(m.Texts, label{Class: "fl", X: mx + 9, Y: yc + 4, Anchor: "start", Text: txt})
-			extend(mx + 9 + textW(txt, charW11))
-		case Violation:
-			txt := truncate(mk.Text, violMax)
-			w := textW(txt, 11*0.62) + 14
-			m.Paths = append(m.Paths,
-				shape{Class: "vline", D: fmt.Sprintf("M%d %d H%d", timeColW, yc, 0)}, // the end is fixed below
-				shape{Class: "dot", D: fmt.Sprintf("M%d %d a9 9 0 1 0 18 0 a9 9 0 1 0 -18 0 Z", x-9, yc)},
-			)
-			m.Texts = append(m.Texts, label{Class: "bang", X: x, Y: yc + 4, Anchor: "middle", Text: "!"})
-			at := spot{index[mk.Node], yc}
-			bx := max(x+14, free[at])
-			if bx+w > lastX+120 && x-14-w > timeColW && free[at] <= x+12 {
-				bx = x - 14 - w
-			}
-			free[at] = max(free[at], bx+w+6)
-			m.Rects = append(m.Rects, shape{Class: "vbox", X: bx, Y: yc - 9, W: w, H: 18})
-			m.Texts = append(m.Texts, label{Class: "vt", X: bx + 7, Y: yc + 4, Anchor: "start", Text: txt})
-			extend(bx + w)
-		default: // Note, Attempt and anything new: a badge beside the lane
-			txt := truncate(mk.Text, noteMax)
-			w := textW(txt, charW10) + 10
-			class := "note"
-			if mk.Kind == Attempt {
-				class = "badge " + attemptClass(mk.Text)
-			}
-			at := spot{index[mk.Node], yc}
-			bx := max(x+5, free[at])
-			free[at] = bx + w + 6
-			m.Rects = append(m.Rects, shape{Class: class, X: bx, Y: yc - 8, W: w, H: 16})
-			m.Texts = append(m.Texts, label{Class: "nt", X: bx + 5, Y: yc + 4, Anchor: "start", Text: txt})
-			extend(bx + w)
-		}
-		p.Marks = append(p.Marks, m)
-	}
-
-	width := right + 16
-	p.Width, p.Height = width, height
-	for i := range p.Marks {
-		for j, s := range p.Marks[i].Paths {
-			if s.Class == "vline" {
-				p.Marks[i].Paths[j].D = strings.TrimSuffix(s.D, "H0") + fmt.Sprintf("H%d", width)
+	switch mk.Kind {
+	case Backoff:
+		y1, y2 := yc, l.rowOf(mk.EndStep)
+		y1, y2 = min(y1, y2), max(y1, y2)
+		// Overlapping backoffs on one lane nest outwards.
+		level := 0
+		for _, o := range l.spans {
+			if o.lane == ln && o.y1 <= y2 && y1 <= o.y2 {
+				level = max(level, o.level+1)
 			}
 		}
-	}
-	for i, r := range rows {
-		p.Rows = append(p.Rows, row{
-			Y: tops[i], H: rowH, TY: ys[i] + 4, Width: width, TimeX: timeColW - 12,
-			Time: r.At.String(), Same: i > 0 && r.At == rows[i-1].At, Line: r.Line,
-		})
-	}
-	for i := range p.Gaps {
-		g := &p.Gaps[i]
-		g.W, g.TX, g.TY = width, 8, g.Y+g.H/2+4
-		for _, x := range xs {
-			g.Breaks = append(g.Breaks, fmt.Sprintf("M%d %d l6 %d l-12 %d l6 %d", x, g.Y, g.H/3, g.H/3, g.H-2*(g.H/3)))
+		l.spans = append(l.spans, span{ln, y1, y2, level})
+		bx := x - 9 - 10*level
+		m.Rects = append(m.Rects, shape{Class: "span", X: bx - 3, Y: y1 - 3, W: 6, H: y2 - y1 + 6})
+		m.Paths = append(m.Paths, shape{Class: "bracket", D: fmt.Sprintf("M%d %d H%d V%d H%d", bx+5, y1, bx, y2, bx+5)})
+		m.Texts = append(m.Texts, label{Class: "bl", X: bx - 6, Y: (y1+y2)/2 + 4, Anchor: "end", Text: truncate(mk.Text, noteMax)})
+	case Fault:
+		class := "bolt"
+		if strings.Contains(strings.ToLower(mk.Text), "heal") {
+			class = "bolt heal"
+			m.Class += " heal"
 		}
-	}
-	for i, name := range names {
-		l := lane{Name: name, X: xs[i], Y1: 0, Y2: bottom}
-		if len(rows) > footRows {
-			b := nameBox(name, xs[i], bottom+8, headW[i])
-			l.Foot = &b
+		mx := x + 18
+		if t, ok := l.index[mk.To]; ok && t != ln {
+			mx = (x + l.xs[t]) / 2
+			m.Paths = append(m.Paths, shape{Class: "link", D: fmt.Sprintf("M%d %d H%d", x, yc, l.xs[t])})
 		}
-		p.Lanes = append(p.Lanes, l)
-		p.Heads = append(p.Heads, nameBox(name, xs[i], 5, headW[i]))
+		m.Paths = append(m.Paths, shape{Class: class, D: fmt.Sprintf("M%d %d L%d %d L%d %d L%d %d L%d %d L%d %d Z",
+			mx-1, yc-10, mx+6, yc-10, mx+2, yc-2, mx+6, yc-2, mx-4, yc+10, mx-1, yc+1)})
+		txt := truncate(mk.Text, noteMax)
+		m.Texts = append(m.Texts, label{Class: "fl", X: mx + 9, Y: yc + 4, Anchor: "start", Text: txt})
+		l.extend(mx + 9 + textW(txt, charW11))
+	case Violation:
+		txt := truncate(mk.Text, violMax)
+		w := textW(txt, 11*0.62) + 14
+		m.Paths = append(m.Paths,
+			shape{Class: "vline", D: fmt.Sprintf("M%d %d ", timeColW, yc)}, // lay ends it at the page's width
+			shape{Class: "dot", D: fmt.Sprintf("M%d %d a9 9 0 1 0 18 0 a9 9 0 1 0 -18 0 Z", x-9, yc)},
+		)
+		m.Texts = append(m.Texts, label{Class: "bang", X: x, Y: yc + 4, Anchor: "middle", Text: "!"})
+		at := spot{ln, yc}
+		bx := max(x+14, l.free[at])
+		// Far right and alone on its row, the text goes left of the lane.
+		if lastX := l.xs[len(l.xs)-1]; bx+w > lastX+120 && x-14-w > timeColW && l.free[at] <= x+12 {
+			bx = x - 14 - w
+		}
+		l.free[at] = max(l.free[at], bx+w+6)
+		m.Rects = append(m.Rects, shape{Class: "vbox", X: bx, Y: yc - 9, W: w, H: 18})
+		m.Texts = append(m.Texts, label{Class: "vt", X: bx + 7, Y: yc + 4, Anchor: "start", Text: txt})
+		l.extend(bx + w)
+	default: // Note, Attempt and anything new: a badge beside the lane
+		txt := truncate(mk.Text, noteMax)
+		w := textW(txt, charW10) + 10
+		class := "note"
+		if mk.Kind == Attempt {
+			class = "badge " + attemptClass(mk.Text)
+		}
+		at := spot{ln, yc}
+		bx := max(x+5, l.free[at])
+		l.free[at] = bx + w + 6
+		m.Rects = append(m.Rects, shape{Class: class, X: bx, Y: yc - 8, W: w, H: 16})
+		m.Texts = append(m.Texts, label{Class: "nt", X: bx + 5, Y: yc + 4, Anchor: "start", Text: txt})
+		l.extend(bx + w)
 	}
-	p.Stats = stats(d, rows, len(names))
-	return p
+	return m
 }
 
 // placed is a label's baseline: y0 at x = xa, rising by slope per unit of
