@@ -36,7 +36,7 @@ func TestPropertiesHoldAtNewest(t *testing.T) {
 		Tolerate: func(f *Failure) bool { return len(Unexplained(f)) == 0 }})
 	require.NoError(t, res.Err)
 	if f := res.Failure; f != nil {
-		t.Fatalf("%d violation(s) no registered finding explains:\n%s\n%s", len(Unexplained(f)), FormatViolations(Unexplained(f)), f.Report())
+		t.Fatalf("%d violation(s) no registered finding explains:\n%s\n%s%s", len(Unexplained(f)), FormatViolations(Unexplained(f)), f.Report(), pictureArtifact(t, f))
 	}
 	t.Logf("%s: %d scenarios checked, %d of them breaking only registered findings", p.Commit, res.Stats.Checks, res.Stats.Tolerated)
 }
@@ -56,7 +56,9 @@ func TestKnownFindings(t *testing.T) {
 				require.NoError(t, err)
 				require.NotNil(t, f, "%s, seed %d: not found within %d scenarios", p.Commit, seed, checked)
 				t.Logf("%s, seed %d: found after %d scenarios, shrunk to %d actions", p.Commit, seed, f.Checks, f.Actions)
-				assert.LessOrEqual(t, f.Actions, k.MaxActions, "shrunk case:\n%s", f.Report())
+				if f.Actions > k.MaxActions {
+					t.Errorf("shrunk to %d actions, more than %d:\n%s%s", f.Actions, k.MaxActions, f.Report(), pictureArtifact(t, f))
+				}
 			}
 			after, ok := k.After()
 			if !ok {
@@ -66,7 +68,7 @@ func TestKnownFindings(t *testing.T) {
 			f, checked, err := k.Search(after, 100, k.AbsentBudget, "Known", false, 2*time.Second)
 			require.NoError(t, err)
 			if f != nil {
-				t.Fatalf("found at %s, after its range %s:\n%s", after.Commit, k.Range(), f.Report())
+				t.Fatalf("found at %s, after its range %s:\n%s%s", after.Commit, k.Range(), f.Report(), pictureArtifact(t, f))
 			}
 			t.Logf("not found at %s in %d scenarios", after.Commit, checked)
 		})
@@ -132,4 +134,14 @@ func TestExplorationDeterminism(t *testing.T) {
 			}
 		}
 	})
+}
+
+// pictureArtifact draws a failure into the test's artifact directory
+// (go test -artifacts keeps it) and says where, for the failure message.
+func pictureArtifact(t *testing.T, f *Failure) string {
+	path := filepath.Join(t.ArtifactDir(), f.Property+"-"+f.Options.Profile.Commit.Name()+".html")
+	if err := f.WritePicture(path); err != nil {
+		return "\n(no picture: " + err.Error() + ")"
+	}
+	return "\npicture of the failure: " + path + " (go test -artifacts keeps it)"
 }

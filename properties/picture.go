@@ -1,8 +1,10 @@
 package properties
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -307,4 +309,68 @@ func (f *Failure) Picture() (*picture.Diagram, error) {
 		sub = append(sub, "replay: "+f.Replay)
 	}
 	return Picture(w, title, sub, f.Script, f.Violations)
+}
+
+// WritePicture draws the failure (Picture) as an HTML page at path.
+func (f *Failure) WritePicture(path string) error {
+	d, err := f.Picture()
+	if err != nil {
+		return err
+	}
+	return writeHTML(path, d)
+}
+
+func writeHTML(path string, d *picture.Diagram) error {
+	var b bytes.Buffer
+	if err := picture.WriteHTML(&b, d); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// WriteScenarioPicture runs a scenario file and draws it as an HTML page
+// at path (guardsim -replay=F -html=P): the oracle's violations, if any,
+// are marked.
+func WriteScenarioPicture(file string, opt ScriptOptions, path string) error {
+	opt.Trace = sim.TraceFull
+	w, err := RunScriptFile(file, opt)
+	if err != nil {
+		return err
+	}
+	vs := Check(w)
+	sub := []string{fmt.Sprintf("profile %s, trace hash %s", w.Cfg.Profile.Name(), w.Sim.TraceHash())}
+	for _, v := range vs {
+		sub = append(sub, v.String())
+	}
+	if len(vs) == 0 {
+		sub = append(sub, "every property holds")
+	}
+	script, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	d, err := Picture(w, file, sub, scriptLines(string(script)), vs)
+	if err != nil {
+		return err
+	}
+	return writeHTML(path, d)
+}
+
+// scriptLines are a scenario's commands, without comments and datadriven
+// output blocks.
+func scriptLines(text string) []string {
+	var out []string
+	skip := false
+	for _, l := range strings.Split(text, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case t == "----":
+			skip = true
+		case t == "":
+			skip = false
+		case !skip && !strings.HasPrefix(t, "#"):
+			out = append(out, t)
+		}
+	}
+	return out
 }
