@@ -6,7 +6,7 @@
 //
 //	go run ./cmd/guardsim                      explore the whole timeline
 //	go run ./cmd/guardsim -profiles=seed,5111b8e76 -checks=20000   explore some commits harder
-//	go run ./cmd/guardsim -profile=parent -property=seed -failfile=F   replay a rapid fail file
+//	go run ./cmd/guardsim -profile=parent -property=retry_reaches_moved_actor -failfile=F   replay a rapid fail file
 //	go run ./cmd/guardsim -replay=testdata/kept/x.txt                  replay a scenario file
 //	go run ./cmd/guardsim -keep                regenerate testdata/kept/ and their fail files
 package main

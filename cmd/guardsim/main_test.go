@@ -28,7 +28,7 @@ func TestMainJobSmoke(t *testing.T) {
 	sw, err := newSweep(ps[len(ps)-2].Name()+","+ps[len(ps)-1].Name(), strings.Join(properties.PropertyNames(), ","), 30, 1, 2, 20, 0, "")
 	require.NoError(t, err)
 	require.NoError(t, explore(sw, 1, false))
-	require.NoError(t, replayScript("testdata/kept/parent_404_seed_property.txt", ""))
+	require.NoError(t, replayScript("testdata/kept/parent_404_reaches_client.txt", ""))
 }
 
 // TestDocsFollowTheRegistries: the README's tables of profiles, properties
