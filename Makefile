@@ -7,8 +7,8 @@ SHELL := /bin/bash
 # The main job: explore every profile against every property (about 65 s
 # on 2 cores: one worker process per core), print the table and every
 # distinct failure with its minimized scenario and replay command. Override
-# with CHECKS=20000 or ARGS=... (-seed=S, -workers=N, -shard=i/n -out=F,
-# -merge; go run ./cmd/guardsim -h).
+# with CHECKS=20000 or ARGS=... (-rapidseed=S, -profile=P,..., -property=X,...,
+# -workers=N, -shard=i/n -out=F, -merge; go run ./cmd/guardsim -h).
 CHECKS ?= 5000
 sim:
 	$(GO) run ./cmd/guardsim -checks=$(CHECKS) $(ARGS)

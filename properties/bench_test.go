@@ -98,14 +98,14 @@ func BenchmarkExploreFixed(b *testing.B) {
 }
 
 // BenchmarkChecksToFindParentBug reports how many scenarios the exploration
-// needs to find the parent's 404 (the seed property), as the median and the
+// needs to find the parent's 404 (the retry_reaches_moved_actor property), as the median and the
 // worst over nine rapid seeds.
 func BenchmarkChecksToFindParentBug(b *testing.B) {
 	var med, worst float64
 	for range b.N {
 		var checks []int
 		for seed := uint64(1); seed <= 9; seed++ {
-			res := Explore(ExploreConfig{Profile: model.Parent, Properties: []string{"seed"}, Checks: 3000, Seed: seed, Name: "Bench", NoFailFile: true})
+			res := Explore(ExploreConfig{Profile: model.Parent, Properties: []string{"retry_reaches_moved_actor"}, Checks: 3000, Seed: seed, Name: "Bench", NoFailFile: true})
 			if res.Failure == nil {
 				b.Fatalf("seed %d: the parent bug was not found in 3000 scenarios", seed)
 			}

@@ -159,9 +159,9 @@ var gcRemovedLive = regexp.MustCompile(`gw\.gc_remove +rid=`)
 // Findings lists the known findings, in timeline order of their first commit.
 var Findings = []Finding{
 	{
-		Slug:       "parent_404_seed_property",
+		Slug:       "parent_404_reaches_client",
 		Title:      "The runner's 404 \"Actor not found\" reaches the client although a retry would have found the actor on another runner (H6): what #3322 fixed.",
-		Properties: []string{"seed"}, First: "parent", Last: "parent",
+		Properties: []string{"retry_reaches_moved_actor"}, First: "parent", Last: "parent",
 		SearchAt: "parent", Budget: 300, Seeds: []uint64{1, 2, 3}, MaxActions: 6, AbsentBudget: 1500,
 		match: sawContains(`404 "Actor not found"`),
 	},

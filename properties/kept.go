@@ -15,7 +15,7 @@ import (
 // show. Rapid's fail files go stale when generators change; these do not.
 // Header comments name the exploration that found it:
 //
-//	# kept: property=seed profile=parent quirks=...
+//	# kept: property=retry_reaches_moved_actor profile=parent quirks=...
 //	# failfile: testdata/rapid/<name>/<file>.fail
 
 // Kept is a kept failure's header.

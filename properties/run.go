@@ -356,7 +356,10 @@ func replayCommand(cfg ExploreConfig, f *Failure) string {
 	if f.FailFile != "" {
 		return cmd + fmt.Sprintf(" -failfile=%s", f.FailFile)
 	}
-	return cmd + fmt.Sprintf(" -seed=%d -checks=%d", f.Seed, f.Checks)
+	// No fail file: explore the one profile for the one property from
+	// rapid's seed, in one chunk and without directed searches, so the
+	// exploration is this one.
+	return cmd + fmt.Sprintf(" -rapidseed=%d -checks=%d -chunks=1 -directed=0", f.Seed, f.Checks)
 }
 
 // Report renders a failure for a user: what broke, how to replay it, the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,7 @@ import (
 // profile, each within the limit, and prints them side by side. It runs
 // from the repository root; the fuzzer's failing inputs are removed again
 // from testdata/fuzz/FuzzExplore/ so the corpus stays a passing one.
-func fuzzCompare(slugs []string, limit time.Duration) error {
+func fuzzCompare(w io.Writer, slugs []string, limit time.Duration) error {
 	var ks []properties.Finding
 	for _, s := range slugs {
 		k, err := properties.FindingBySlug(s)
@@ -33,8 +34,8 @@ func fuzzCompare(slugs []string, limit time.Duration) error {
 	if len(ks) == 0 {
 		ks = properties.Findings
 	}
-	fmt.Printf("swarm vs go test -fuzz, each finding at its search profile, at most %s each (the fuzzer runs one worker per core, the swarm one process)\n\n", limit)
-	fmt.Printf("%-45s %-10s %22s %22s\n", "finding", "profile", "swarm: scenarios / s", "fuzz: execs / s")
+	fmt.Fprintf(w, "swarm vs go test -fuzz, each finding at its search profile, at most %s each (the fuzzer runs one worker per core, the swarm one process)\n\n", limit)
+	fmt.Fprintf(w, "%-45s %-10s %22s %22s\n", "finding", "profile", "swarm: scenarios / s", "fuzz: execs / s")
 	for _, k := range ks {
 		p, err := model.ProfileByName(k.SearchAt)
 		if err != nil {
@@ -46,9 +47,9 @@ func fuzzCompare(slugs []string, limit time.Duration) error {
 		if err != nil {
 			fuzz = "error (below)"
 		}
-		fmt.Printf("%-45s %-10s %22s %22s\n", k.Slug, p.Name(), toFind(sn, ss, sok), fuzz)
+		fmt.Fprintf(w, "%-45s %-10s %22s %22s\n", k.Slug, p.Name(), toFind(sn, ss, sok), fuzz)
 		if err != nil {
-			fmt.Printf("    %v\n", firstLines(err.Error(), 12))
+			fmt.Fprintf(w, "    %v\n", firstLines(err.Error(), 12))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // keepFindings reruns the search of every registered finding (at its
 // Search profile, with its first seed), writing rapid fail files, and
 // writes each shrunk case as a scenario file in testdata/kept/.
-func keepFindings(only string) error {
+func keepFindings(w io.Writer, only string) error {
 	if err := os.MkdirAll("testdata/kept", 0o755); err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func keepFindings(only string) error {
 		if err := os.WriteFile(path, []byte(properties.KeptText(res.Failure, title)), 0o644); err != nil {
 			return err
 		}
-		fmt.Printf("kept %s (%d actions, fail file %s)\n", path, res.Failure.Actions, res.Failure.FailFile)
+		fmt.Fprintf(w, "kept %s (%d actions, fail file %s)\n", path, res.Failure.Actions, res.Failure.FailFile)
 	}
 	if len(missed) > 0 {
 		return fmt.Errorf("%d finding(s) not kept:\n%s", len(missed), strings.Join(missed, "\n"))

@@ -4,24 +4,31 @@
 // where a finding appears or goes away is visible at a glance, and for each
 // violation the shrunk scenario and the command that replays it.
 //
-//	go run ./cmd/guardsim                      explore the whole timeline
-//	go run ./cmd/guardsim -profiles=seed,5111b8e76 -checks=20000   explore some commits harder
-//	go run ./cmd/guardsim -profile=parent -property=seed -failfile=F   replay a rapid fail file
-//	go run ./cmd/guardsim -replay=testdata/kept/x.txt                  replay a scenario file
-//	go run ./cmd/guardsim -keep                regenerate testdata/kept/ and their fail files
+//	go run ./cmd/guardsim                                         explore the whole timeline
+//	go run ./cmd/guardsim -profile=seed,5111b8e76 -checks=20000   explore some commits harder
+//	go run ./cmd/guardsim -profile=parent -property=retry_reaches_moved_actor -failfile=F   replay a rapid fail file
+//	go run ./cmd/guardsim -replay=testdata/kept/x.txt             replay a scenario file
+//	go run ./cmd/guardsim -keep                                   regenerate testdata/kept/ and their fail files
+//
+// go run ./cmd/guardsim -h lists every flag; a command line that makes no
+// sense exits with code 2, a job that fails (a fail file or kept case that
+// no longer reproduces, say) with 1.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
-	"github.com/guardsim/guardsim/internal/plant"
+	"io"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/guardsim/guardsim/internal/plant"
 
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/properties"
@@ -34,124 +41,88 @@ import (
 const gcPercent = 400
 
 func main() {
-	testing.Init() // rapid reads the testing flags
+	// rapid takes its settings from the testing and rapid flags, which
+	// properties.Explore sets; they are never on guardsim's command line.
+	testing.Init()
+	if err := flag.CommandLine.Parse(nil); err != nil {
+		panic(err)
+	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	var (
-		profiles = flag.String("profiles", "all", "profiles to explore: commits or aliases, comma-separated, or all")
-		props    = flag.String("properties", strings.Join(properties.PropertyNames(), ","), "properties to check")
-		checks   = flag.Int("checks", 5000, "scenarios per profile")
-		shrink   = flag.Duration("shrinktime", 0, "rapid's own shrinking of a failure's draws, before the minimizer shrinks its script (0: the minimizer alone, which is deterministic and bounded by runs)")
-		seed     = flag.Uint64("seed", 0, "rapid seed (0: a fresh one, printed)")
-		profile  = flag.String("profile", "", "with -failfile: the profile (commit or alias) to replay under; with -replay: replay under this profile instead of the file's")
-		property = flag.String("property", "", "with -failfile: the property to check")
-		quirks   = flag.String("quirks", "", "with -failfile: quirk switches on top of -profile, e.g. 'quirk=-gateway_inverted_gc'")
-		failfile = flag.String("failfile", "", "replay one rapid fail file")
-		replay   = flag.String("replay", "", "replay one scenario script and print its trace")
-		keep     = flag.Bool("keep", false, "regenerate the kept failures under testdata/kept/")
-		focus    = flag.String("focus", "", "with -failfile: the action kinds the failing search was focused on (comma-separated), as its replay command says")
-		search   = flag.String("search", "", "search one registered finding (by slug) at -profile (default: its search profile), from -seed, within -checks scenarios")
-		verbose  = flag.Bool("v", false, "print whole traces of violations")
-		planted  = flag.String("plant", "", "switch one planted bug on (internal/plant; needs go run -tags guardsim_plant)")
-		workers  = flag.Int("workers", runtime.NumCPU(), "worker processes exploring the sweep's units in parallel (each process has its own rapid)")
-		chunks   = flag.Int("chunks", 2, "units per profile: each explores checks/chunks scenarios from its own seed")
-		directed = flag.Int("directed", 300, "scenarios of each directed search: a registered finding's focus (its action kinds) at every profile its range covers (0: none)")
-		shardArg = flag.String("shard", "", "explore only shard i of n of the sweep (1 ≤ i ≤ n), e.g. -shard=2/4, and write its result to -out (for a CI matrix; combine with -merge)")
-		out      = flag.String("out", "", "with -shard: the file to write the shard's result to")
-		merge    = flag.Bool("merge", false, "merge the shard results named as arguments and print the table and the failures")
-		compare  = flag.Duration("fuzzcompare", 0, "compare the swarm with go test -fuzz on every finding (or -search=SLUG,...), at most this long each (make fuzz-compare)")
-	)
-	flag.Usage = usage
-	flag.Parse()
-	if *merge {
-		if err := mergeFiles(flag.Args(), *verbose); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
-	if flag.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "guardsim: unexpected argument %q\n", flag.Arg(0))
-		usage()
-		os.Exit(2)
-	}
-	if *checks <= 0 {
-		fmt.Fprintf(os.Stderr, "guardsim: -checks must be positive, got %d\n", *checks)
-		os.Exit(2)
-	}
-	if *chunks <= 0 || *workers <= 0 || *directed < 0 {
-		fmt.Fprintf(os.Stderr, "guardsim: -chunks and -workers must be positive and -directed not negative, got %d, %d and %d\n", *chunks, *workers, *directed)
-		os.Exit(2)
-	}
-	var sh shard
-	if *shardArg != "" {
-		var err error
-		if sh, err = parseShard(*shardArg); err != nil {
-			fmt.Fprintln(os.Stderr, "guardsim:", err)
-			os.Exit(2)
-		}
-		if *out == "" {
-			fmt.Fprintln(os.Stderr, "guardsim: -shard needs -out=FILE, where the shard's result goes")
-			os.Exit(2)
-		}
-		if *seed == 0 {
-			fmt.Fprintln(os.Stderr, "guardsim: -shard needs -seed: every shard of a sweep must explore from the same seed")
-			os.Exit(2)
-		}
-	}
-	if *planted != "" {
-		b, ok := plant.Lookup(*planted)
-		switch {
-		case !plant.Enabled:
-			fmt.Fprintln(os.Stderr, "guardsim: -plant needs the planted bugs compiled in: go run -tags guardsim_plant ./cmd/guardsim ...")
-			os.Exit(2)
-		case !ok:
-			fmt.Fprintf(os.Stderr, "guardsim: unknown planted bug %q (see internal/plant)\n", *planted)
-			os.Exit(2)
-		}
-		plant.Set(b.Bug)
-	}
-	if err := flag.Set("rapid.shrinktime", shrink.String()); err != nil {
-		panic(err)
-	}
-	var err error
-	switch {
-	case *compare > 0:
-		var slugs []string
-		if *search != "" {
-			slugs = strings.Split(*search, ",")
-		}
-		err = fuzzCompare(slugs, *compare)
-	case *replay != "":
-		err = replayScript(*replay, *profile)
-	case *failfile != "":
-		err = replayFailFile(*profile, *quirks, *property, *failfile, *focus, *verbose)
-	case *keep:
-		err = keepFindings(*search) // -search=SLUG keeps one
-	case *search != "":
-		err = searchFinding(*search, *profile, *seed, *checks)
-	default:
-		if *seed == 0 {
-			*seed = uint64(time.Now().UnixNano()) % 1_000_000
-		}
-		var sw sweep
-		if sw, err = newSweep(*profiles, *props, *checks, *seed, *chunks, *directed, *shrink, *planted); err != nil {
-			break
-		}
-		if *shardArg != "" {
-			var r shardResult
-			if r, err = runShard(sw, sh, *verbose, os.Stdout); err == nil {
-				err = writeShard(*out, r)
-			}
-			break
-		}
-		err = explore(sw, *workers, *verbose)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is guardsim with its arguments (without the program's name): it
+// returns the exit code, 0 when done, 1 when the job failed, 2 when the
+// command line makes no sense.
+func run(args []string, stdout, stderr io.Writer) int {
+	j, err := parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		usage(stdout)
+		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		fmt.Fprintf(stderr, "guardsim: %v\n\n%sRun 'guardsim -h' for every flag, profile and property.\n", err, synopsis)
+		return 2
 	}
+	if err := j.run(stdout); err != nil {
+		fmt.Fprintln(stderr, "guardsim:", err)
+		return 1
+	}
+	return 0
+}
+
+// run does the job the command line asks for.
+func (j job) run(w io.Writer) error {
+	o := j.o
+	if o.plant != "" {
+		b, _ := plant.Lookup(o.plant)
+		plant.Set(b.Bug)
+		defer plant.Set(plant.None)
+	}
+	if err := flag.Set("rapid.shrinktime", o.shrink.String()); err != nil {
+		return err
+	}
+	var focus []string
+	if o.focus != "" {
+		focus = strings.Split(o.focus, ",")
+	}
+	profile := ""
+	if len(j.profiles) == 1 {
+		profile = j.profiles[0].Name()
+	}
+	switch j.mode {
+	case "merge":
+		return mergeFiles(w, j.args, o.verbose)
+	case "fuzzcompare":
+		var slugs []string
+		if o.search != "" {
+			slugs = strings.Split(o.search, ",")
+		}
+		return fuzzCompare(w, slugs, o.compare)
+	case "replay":
+		return replayScript(w, o.replay, profile)
+	case "failfile":
+		return replayFailFile(w, profile, o.quirks, o.property, o.failfile, focus, o.verbose)
+	case "keep":
+		return keepFindings(w, o.search) // -search=SLUG keeps one
+	case "search":
+		return searchFinding(w, o.search, profile, o.rapidseed, o.checks)
+	}
+	seed := o.rapidseed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())%1_000_000 + 1
+	}
+	sw := newSweep(j.profiles, j.properties, o.checks, seed, o.chunks, o.directed, o.shrink, o.plant, focus)
+	if j.mode == "shard" {
+		r, err := runShard(sw, j.shard, o.verbose, w)
+		if err != nil {
+			return err
+		}
+		return writeShard(o.out, r)
+	}
+	return explore(w, sw, o.workers, o.verbose)
 }
 
 // cell is one profile × property result: the distinct failures (by
@@ -171,32 +142,32 @@ type profileRun struct {
 	order []*sigResult
 }
 
-func explore(sw sweep, workers int, verbose bool) error {
-	fmt.Printf("guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile in %d chunk(s), rapid seed %d, %d worker(s)\n",
+func explore(w io.Writer, sw sweep, workers int, verbose bool) error {
+	fmt.Fprintf(w, "guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile in %d chunk(s), rapid seed %d, %d worker(s)\n",
 		len(sw.Profiles), len(sw.Properties), sw.Checks, sw.Chunks, sw.Seed, workers)
-	fmt.Printf("swarm: 1-4 runners, 1-6 actors, each of %d action kinds on with odds d/4 (d, the density, drawn per scenario) and weighted 1-8, ~30 actions per scenario, then a liveness phase\n",
+	fmt.Fprintf(w, "swarm: 1-4 runners, 1-6 actors, each of %d action kinds on with odds d/4 (d, the density, drawn per scenario) and weighted 1-8, ~30 actions per scenario, then a liveness phase\n",
 		len(properties.ActionKinds))
-	fmt.Printf("rapid fail files: testdata/rapid/Explore_<profile>[_<chunk>]/ (replayed first on the next run)\n\n")
+	fmt.Fprintf(w, "rapid fail files: testdata/rapid/Explore_<profile>[_<chunk>]/ (replayed first on the next run)\n\n")
 	start := time.Now()
 	var rs []shardResult
 	if workers <= 1 {
-		r, err := runShard(sw, shard{1, 1}, verbose, os.Stdout)
+		r, err := runShard(sw, shard{1, 1}, verbose, w)
 		if err != nil {
 			return err
 		}
 		rs = append(rs, r)
 	} else {
 		var err error
-		if rs, err = runWorkers(sw, workers, verbose); err != nil {
+		if rs, err = runWorkers(w, sw, workers, verbose); err != nil {
 			return err
 		}
 	}
-	return report(rs, verbose, time.Since(start))
+	return report(w, rs, verbose, time.Since(start))
 }
 
 // report merges shard results and prints the table and every distinct
 // failure.
-func report(rs []shardResult, verbose bool, wall time.Duration) error {
+func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration) error {
 	sw, us, err := mergeShards(rs)
 	if err != nil {
 		return err
@@ -237,12 +208,12 @@ func report(rs []shardResult, verbose bool, wall time.Duration) error {
 		}
 		runs = append(runs, run)
 	}
-	printTable(runs, wall)
+	printTable(w, runs, wall)
 	for _, r := range runs {
 		for _, sr := range r.order {
-			fmt.Printf("\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.Sig, sr.Count, sr.Report)
+			fmt.Fprintf(w, "\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.Sig, sr.Count, sr.Report)
 			if verbose && sr.Trace != "" {
-				fmt.Printf("full trace:\n%s", sr.Trace)
+				fmt.Fprintf(w, "full trace:\n%s", sr.Trace)
 			}
 		}
 	}
@@ -254,15 +225,19 @@ func hours(t sim.Time) string { return fmt.Sprintf("%.1fh", float64(t)/float64(s
 // printTable prints one row per property and one column per profile,
 // oldest commit first: "." holds, a letter names a registered finding (the
 // legend follows), "NEW" is a violation no finding explains.
-func printTable(runs []profileRun, wall time.Duration) {
-	fmt.Printf("\n%-16s", "property")
-	for _, r := range runs {
-		fmt.Printf(" %-9.9s", r.name)
+func printTable(w io.Writer, runs []profileRun, wall time.Duration) {
+	width := len("property")
+	for _, c := range runs[0].cells {
+		width = max(width, len(c.property))
 	}
-	fmt.Println()
+	fmt.Fprintf(w, "\n%-*s", width, "property")
+	for _, r := range runs {
+		fmt.Fprintf(w, " %-9.9s", r.name)
+	}
+	fmt.Fprintln(w)
 	legend := map[string]string{}
 	for i, p := range runs[0].cells {
-		fmt.Printf("%-16s", p.property)
+		fmt.Fprintf(w, "%-*s", width, p.property)
 		for _, r := range runs {
 			c := r.cells[i]
 			var marks []string
@@ -292,15 +267,15 @@ func printTable(runs []profileRun, wall time.Duration) {
 			if len(marks) > 0 {
 				s = strings.Join(marks, ",")
 			}
-			fmt.Printf(" %-9s", s)
+			fmt.Fprintf(w, " %-9s", s)
 		}
-		fmt.Println()
+		fmt.Fprintln(w)
 	}
-	fmt.Println("\n. holds for every scenario checked; NEW: a violation no registered finding explains; X!: a finding outside its range")
+	fmt.Fprintln(w, "\n. holds for every scenario checked; NEW: a violation no registered finding explains; X!: a finding outside its range")
 	for _, l := range sim.SortedKeys(legend) {
-		fmt.Println(legend[l])
+		fmt.Fprintln(w, legend[l])
 	}
-	fmt.Printf("\n%-10s %9s %10s %10s %12s %14s %14s\n", "profile", "checked", "run", "virtual", "scenarios/s", "events/s", "virtual s/s")
+	fmt.Fprintf(w, "\n%-10s %9s %10s %10s %12s %14s %14s\n", "profile", "checked", "run", "virtual", "scenarios/s", "events/s", "virtual s/s")
 	var total properties.Stats
 	for _, r := range runs {
 		st := r.stats
@@ -308,10 +283,10 @@ func printTable(runs []profileRun, wall time.Duration) {
 		total.Scenarios += st.Scenarios
 		total.Virtual += st.Virtual
 		total.Events += st.Events
-		fmt.Printf("%-10s %9d %10d %10s %12.0f %14.0f %14.0f\n", r.name, st.Checks, st.Scenarios, hours(st.Virtual), rate(float64(st.Scenarios), st.Wall),
+		fmt.Fprintf(w, "%-10s %9d %10d %10s %12.0f %14.0f %14.0f\n", r.name, st.Checks, st.Scenarios, hours(st.Virtual), rate(float64(st.Scenarios), st.Wall),
 			rate(float64(st.Events), st.Wall), rate(float64(st.Virtual)/float64(sim.Second), st.Wall))
 	}
-	fmt.Printf("%-10s %9d %10d %10s %12.0f %14.0f %14.0f   (wall %s)\n", "total", total.Checks, total.Scenarios, hours(total.Virtual),
+	fmt.Fprintf(w, "%-10s %9d %10d %10s %12.0f %14.0f %14.0f   (wall %s)\n", "total", total.Checks, total.Scenarios, hours(total.Virtual),
 		rate(float64(total.Scenarios), wall), rate(float64(total.Events), wall), rate(float64(total.Virtual)/float64(sim.Second), wall), wall.Round(time.Millisecond))
 }
 
@@ -322,7 +297,7 @@ func rate(n float64, d time.Duration) float64 {
 	return n / d.Seconds()
 }
 
-func replayScript(path, profile string) error {
+func replayScript(w io.Writer, path, profile string) error {
 	opts := properties.ScriptOptions{}
 	if profile != "" {
 		p, err := model.ProfileByName(profile)
@@ -330,22 +305,39 @@ func replayScript(path, profile string) error {
 			return err
 		}
 		opts.Profile, opts.NoExpect = &p, true
-		fmt.Printf("replaying %s under %s instead of its own profile; its expectations are skipped, the oracle judges\n", path, p.Commit)
+		fmt.Fprintf(w, "replaying %s under %s instead of its own profile; its expectations are skipped, the oracle judges\n", path, p.Commit)
 	}
-	w, err := properties.RunScriptFile(path, opts)
-	if w != nil {
-		fmt.Print(w.Sim.TraceText())
-		fmt.Printf("trace hash %s, %d events, virtual %s\n", w.Sim.TraceHash(), w.Sim.Steps(), w.Sim.Now())
-		if vs := properties.Check(w); len(vs) > 0 {
-			fmt.Printf("oracle: %d violation(s):\n%s", len(vs), properties.FormatViolations(vs))
+	world, err := properties.RunScriptFile(path, opts)
+	if world != nil {
+		fmt.Fprint(w, world.Sim.TraceText())
+		fmt.Fprintf(w, "trace hash %s, %d events, virtual %s\n", world.Sim.TraceHash(), world.Sim.Steps(), world.Sim.Now())
+		if vs := properties.Check(world); len(vs) > 0 {
+			fmt.Fprintf(w, "oracle: %d violation(s):\n%s", len(vs), properties.FormatViolations(vs))
 		} else {
-			fmt.Println("oracle: every property holds")
+			fmt.Fprintln(w, "oracle: every property holds")
+		}
+	}
+	var se *properties.ScriptError
+	if errors.As(err, &se) && se.Trace != "" {
+		// A failed expectation: its trace is printed above already.
+		e := *se
+		e.Trace = ""
+		err = &e
+		if k, kerr := properties.ReadKept(path); kerr == nil {
+			err = fmt.Errorf("the kept case %s no longer reproduces its violation of %s at %s: %w", path, k.Property, k.Profile.Name(), err)
 		}
 	}
 	return err
 }
 
-func replayFailFile(profile, quirks, property, failfile, focus string, verbose bool) error {
+// replayFailFile replays a rapid fail file: its draws, as the exploration
+// that wrote it drew them, at the profile and for the property its replay
+// command names. A fail file that is missing or unreadable, or that no
+// longer fails, is an error.
+func replayFailFile(w io.Writer, profile, quirks, property, failfile string, focus []string, verbose bool) error {
+	if err := checkFailFile(failfile); err != nil {
+		return err
+	}
 	p, err := model.ProfileByName(profile)
 	if err != nil {
 		return err
@@ -353,52 +345,68 @@ func replayFailFile(profile, quirks, property, failfile, focus string, verbose b
 	for _, q := range strings.Fields(quirks) {
 		q = strings.TrimPrefix(q, "quirk=")
 		if err := p.Set(strings.TrimLeft(q, "+-"), !strings.HasPrefix(q, "-")); err != nil {
-			return err
+			return fmt.Errorf("-quirks=%s: %w", quirks, err)
 		}
 	}
 	var props []string
 	if property != "" {
 		props = []string{property}
 	}
-	var kinds []string
-	if focus != "" {
-		kinds = strings.Split(focus, ",")
-	}
-	res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: props, Checks: 1, FailFile: failfile, NoFailFile: true, Name: "Replay", Focus: kinds})
+	// rapid replays the fail file, then (Checks: 1) one scenario of its own
+	// from a fresh seed: a failure that does not come from the fail file
+	// does not count.
+	res := properties.Explore(properties.ExploreConfig{Profile: p, Properties: props, Checks: 1, FailFile: failfile, NoFailFile: true, Name: "Replay", Focus: focus})
 	if res.Err != nil {
 		return res.Err
 	}
-	if res.Failure == nil {
-		return fmt.Errorf("the fail file %s does not fail under %s (it may be stale: generators changed)", failfile, p.Name())
+	if res.Failure == nil || res.Failure.FailFile != failfile {
+		what := "every property holds"
+		if property != "" {
+			what = "the property " + property + " holds"
+		}
+		return fmt.Errorf("%s no longer fails: %s at %s for its draws (or they no longer make a valid scenario: the generators changed since it was written, or it is from another rapid version)", failfile, what, p.Name())
 	}
-	fmt.Print(res.Failure.Report())
+	fmt.Fprint(w, res.Failure.Report())
 	if verbose {
-		fmt.Printf("full trace:\n%s", res.Failure.Trace)
+		fmt.Fprintf(w, "full trace:\n%s", res.Failure.Trace)
 	}
 	return nil
 }
 
-func usage() {
-	w := flag.CommandLine.Output()
-	fmt.Fprintf(w, `guardsim: deterministic simulation of Rivet's Guard, gateway, engine and runner.
-
-Usage:
-  guardsim [-profiles=all] [-checks=N] [-seed=S]   explore the timeline (make sim)
-  guardsim -replay=FILE [-profile=P]               replay a scenario file and judge it
-  guardsim -profile=P -failfile=F [-property=X]    replay a rapid fail file
-  guardsim -keep                                   regenerate testdata/kept/
-
-Profiles: each is the upstream code (rivet-dev/rivet) at one commit, oldest
-first; + and - are the quirks (modelled behaviours) that commit switches:
-%s
-Flags:
-`, model.TimelineText())
-	flag.PrintDefaults()
+// checkFailFile reads a rapid fail file as rapid does (rapid ignores one it
+// cannot read and explores instead): comment lines, a version#seed line,
+// then one number per line.
+func checkFailFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("fail file: %w", err)
+	}
+	data := 0
+	for i, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if data++; data == 1 {
+			v, seed, ok := strings.Cut(l, "#")
+			if _, err := strconv.ParseUint(seed, 10, 64); !ok || v == "" || strings.Contains(seed, "#") || err != nil {
+				return fmt.Errorf("%s:%d: not a rapid fail file: want VERSION#SEED, got %q", path, i+1, l)
+			}
+			continue
+		}
+		if _, err := strconv.ParseUint(l, 0, 64); err != nil {
+			return fmt.Errorf("%s:%d: not a rapid fail file: want a number, got %q", path, i+1, l)
+		}
+	}
+	if data == 0 {
+		return fmt.Errorf("%s: not a rapid fail file: no data in it", path)
+	}
+	return nil
 }
 
 // searchFinding searches one registered finding and says after how many
 // scenarios it was found, with which rapid seed, and its shrunk case.
-func searchFinding(slug, profile string, seed uint64, checks int) error {
+func searchFinding(w io.Writer, slug, profile string, seed uint64, checks int) error {
 	k, err := properties.FindingBySlug(slug)
 	if err != nil {
 		return err
@@ -418,9 +426,9 @@ func searchFinding(slug, profile string, seed uint64, checks int) error {
 		return err
 	}
 	if f == nil {
-		fmt.Printf("%s: not found at %s from rapid seed %d in %d scenarios\n", slug, p.Commit, seed, checked)
+		fmt.Fprintf(w, "%s: not found at %s from rapid seed %d in %d scenarios\n", slug, p.Commit, seed, checked)
 		return nil
 	}
-	fmt.Printf("%s: found at %s from rapid seed %d after %d scenarios, shrunk to %d actions\n%s", slug, p.Commit, seed, f.Checks, f.Actions, f.Report())
+	fmt.Fprintf(w, "%s: found at %s from rapid seed %d after %d scenarios, shrunk to %d actions\n%s", slug, p.Commit, seed, f.Checks, f.Actions, f.Report())
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -23,12 +24,12 @@ func TestMainJobSmoke(t *testing.T) {
 	ps, err := model.ParseProfiles("seed,newest-is-not-a-commit")
 	require.Error(t, err)
 	require.Nil(t, ps)
-	ps, err = model.ParseProfiles("all")
-	require.NoError(t, err)
-	sw, err := newSweep(ps[len(ps)-2].Name()+","+ps[len(ps)-1].Name(), strings.Join(properties.PropertyNames(), ","), 30, 1, 2, 20, 0, "")
-	require.NoError(t, err)
-	require.NoError(t, explore(sw, 1, false))
-	require.NoError(t, replayScript("testdata/kept/parent_404_seed_property.txt", ""))
+	ps = model.Profiles()
+	var stdout, stderr strings.Builder
+	code := run([]string{"-profile=" + ps[len(ps)-2].Name() + "," + ps[len(ps)-1].Name(), "-checks=30", "-rapidseed=1", "-chunks=2", "-directed=20", "-workers=1"}, &stdout, &stderr)
+	require.Equal(t, 0, code, "stderr: %s", stderr.String())
+	assert.Contains(t, stdout.String(), "rapid seed 1")
+	require.NoError(t, replayScript(io.Discard, "testdata/kept/parent_404_reaches_client.txt", ""))
 }
 
 // TestDocsFollowTheRegistries: the README's tables of profiles, properties
@@ -67,8 +68,9 @@ func TestShardsMergeToTheWholeSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Chdir(t.TempDir()))
 	t.Cleanup(func() { _ = os.Chdir(wd) })
-	sw, err := newSweep("seed,parent", "seed,attempts", 40, 7, 3, 0, 0, "")
+	ps, err := model.ParseProfiles("seed,parent")
 	require.NoError(t, err)
+	sw := newSweep(ps, []string{"retry_reaches_moved_actor", "attempts"}, 40, 7, 3, 0, 0, "", nil)
 	require.Len(t, sw.units(), 6)
 	checks := 0
 	for _, u := range sw.units() {
@@ -106,7 +108,7 @@ func TestShardsMergeToTheWholeSweep(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, strip(one), strip(merged), "two shards merge to the sweep one process explores")
-	require.NoError(t, mergeFiles(files, false))
+	require.NoError(t, mergeFiles(io.Discard, files, false))
 	require.NoError(t, os.RemoveAll("testdata"))
 
 	for _, tt := range []struct {
@@ -128,5 +130,154 @@ func TestShardsMergeToTheWholeSweep(t *testing.T) {
 	for _, v := range []string{"0/2", "3/2", "1", "a/b", "1/0"} {
 		_, err := parseShard(v)
 		assert.Error(t, err, v)
+	}
+}
+
+// TestCommandLine: every command line that makes no sense is a usage
+// error (exit code 2) naming the flag and its value, with the usage hint,
+// before any work; a fail file or kept case that cannot be read or no
+// longer fails is an error (exit code 1) naming the file.
+func TestCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.fail")
+	require.NoError(t, os.WriteFile(garbage, []byte("# a comment\nthis is not a fail file\n"), 0o644))
+	badNumber := filepath.Join(dir, "bad_number.fail")
+	require.NoError(t, os.WriteFile(badNumber, []byte("v0.4.8#37\n0x12\nzz\n"), 0o644))
+	empty := filepath.Join(dir, "empty.fail")
+	require.NoError(t, os.WriteFile(empty, []byte("# only comments\n"), 0o644))
+	const keptCase = "../../testdata/kept/parent_404_reaches_client.txt"
+	failFile, err := filepath.Glob("../../testdata/rapid/Keep_parent_404_reaches_client/*.fail")
+	require.NoError(t, err)
+	require.Len(t, failFile, 1)
+	// The kept case at the fix's profile: its violation is gone (its
+	// expect_violation is checked before its hash).
+	b, err := os.ReadFile(keptCase)
+	require.NoError(t, err)
+	text := strings.Replace(string(b), "world profile=parent ", "world profile=seed ", 1)
+	hash := regexp.MustCompile(`(?m)^expect_hash .*\n`)
+	text = hash.ReplaceAllString(text, "") + hash.FindString(string(b))
+	fixed := filepath.Join(dir, "parent_404_reaches_client.txt")
+	require.NoError(t, os.WriteFile(fixed, []byte(text), 0o644))
+
+	const hint = "Run 'guardsim -h'"
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string // in stderr
+	}{
+		// Numbers.
+		{[]string{"-checks=0"}, 2, "-checks=0: must be positive"},
+		{[]string{"-checks=-5"}, 2, "-checks=-5: must be positive"},
+		{[]string{"-checks=many"}, 2, `invalid value "many" for flag -checks`},
+		{[]string{"-workers=0"}, 2, "-workers=0: must be positive"},
+		{[]string{"-chunks=0"}, 2, "-chunks=0: must be positive"},
+		{[]string{"-directed=-1"}, 2, "-directed=-1: must not be negative"},
+		{[]string{"-shrinktime=-1s"}, 2, "-shrinktime=-1s: must not be negative"},
+		{[]string{"-rapidseed=0"}, 2, "-rapidseed=0: give a seed from 1 on"},
+		{[]string{"-fuzzcompare=0s"}, 2, "-fuzzcompare=0s: must be positive"},
+		// Names.
+		{[]string{"-profile=nosuch"}, 2, `-profile=nosuch: unknown profile "nosuch"`},
+		{[]string{"-profile=seed,nosuch"}, 2, `-profile=seed,nosuch: unknown profile "nosuch"`},
+		{[]string{"-profile=,"}, 2, `-profile=,: no profile named`},
+		{[]string{"-property=nosuch"}, 2, `-property=nosuch: unknown property "nosuch"`},
+		{[]string{"-property=seed"}, 2, `-property=seed: unknown property "seed"`},
+		{[]string{"-property=,"}, 2, `-property=,: no property named`},
+		{[]string{"-search=nosuch"}, 2, `-search=nosuch: unknown finding "nosuch"`},
+		{[]string{"-search=parent_404_seed_property"}, 2, `unknown finding "parent_404_seed_property"`},
+		{[]string{"-keep", "-search=nosuch"}, 2, `-search=nosuch: unknown finding "nosuch"`},
+		{[]string{"-fuzzcompare=1s", "-search=parent_404_reaches_client,nosuch"}, 2, `unknown finding "nosuch"`},
+		{[]string{"-focus=ws_open,nosuch"}, 2, `-focus=ws_open,nosuch: unknown action kind "nosuch"`},
+		{[]string{"-plant=guard_route_twice"}, 2, "-plant=guard_route_twice needs the planted bugs compiled in"},
+		// Shards.
+		{[]string{"-shard=0/2", "-out=x.json", "-rapidseed=1"}, 2, `-shard="0/2": want i/n with 1 ≤ i ≤ n`},
+		{[]string{"-shard=3/2", "-out=x.json", "-rapidseed=1"}, 2, `-shard="3/2": want i/n`},
+		{[]string{"-shard=1", "-out=x.json", "-rapidseed=1"}, 2, `-shard="1": want i/n`},
+		{[]string{"-shard=a/b", "-out=x.json", "-rapidseed=1"}, 2, `-shard="a/b": want i/n`},
+		{[]string{"-shard=1/0", "-out=x.json", "-rapidseed=1"}, 2, `-shard="1/0": want i/n`},
+		{[]string{"-shard=1/2", "-rapidseed=1"}, 2, "-shard=1/2 needs -out=FILE"},
+		{[]string{"-shard=1/2", "-out=x.json"}, 2, "-shard=1/2 needs -rapidseed=S"},
+		{[]string{"-shard=1/2", "-out=x.json", "-rapidseed=1", "-workers=2"}, 2, "-workers=2 does not apply to -shard"},
+		{[]string{"-out=x.json"}, 2, "-out=x.json needs -shard=i/n"},
+		// Flags that make no sense together.
+		{[]string{"-replay=x.txt", "-failfile=y.fail"}, 2, "-replay=x.txt and -failfile=y.fail cannot be used together"},
+		{[]string{"-merge", "-shard=1/2", "a.json"}, 2, "-merge=true and -shard=1/2 cannot be used together"},
+		{[]string{"-keep", "-replay=x.txt"}, 2, "-replay=x.txt and -keep=true cannot be used together"},
+		{[]string{"-replay=x.txt", "-checks=10"}, 2, "-checks=10 does not apply to -replay (which takes -profile, -plant)"},
+		{[]string{"-replay=x.txt", "-property=outcome"}, 2, "-property=outcome does not apply to -replay"},
+		{[]string{"-replay=x.txt", "-rapidseed=3"}, 2, "-rapidseed=3 does not apply to -replay"},
+		{[]string{"-keep", "-rapidseed=3"}, 2, "-rapidseed=3 does not apply to -keep (which takes -search)"},
+		{[]string{"-keep", "-profile=seed"}, 2, "-profile=seed does not apply to -keep"},
+		{[]string{"-search=parent_404_reaches_client", "-property=outcome"}, 2, "-property=outcome does not apply to -search"},
+		{[]string{"-quirks=quirk=-gateway_inverted_gc"}, 2, "-quirks=quirk=-gateway_inverted_gc does not apply to exploring"},
+		{[]string{"-merge", "-checks=5", "a.json"}, 2, "-checks=5 does not apply to -merge (which takes -v)"},
+		// One -profile, one -property.
+		{[]string{"-replay=x.txt", "-profile=all"}, 2, "-profile=all: -replay takes exactly one profile"},
+		{[]string{"-replay=x.txt", "-profile=seed,parent"}, 2, "-profile=seed,parent: -replay takes exactly one profile"},
+		{[]string{"-failfile=y.fail"}, 2, "-failfile=y.fail needs -profile=P"},
+		{[]string{"-failfile=y.fail", "-profile=parent,seed"}, 2, "-profile=parent,seed: -failfile takes exactly one profile"},
+		{[]string{"-failfile=y.fail", "-profile=parent", "-property=outcome,attempts"}, 2, "-property=outcome,attempts: -failfile takes one property"},
+		{[]string{"-failfile=y.fail", "-profile=parent", "-property=all"}, 2, "-property=all: -failfile takes one property"},
+		{[]string{"-search=parent_404_reaches_client", "-profile=all"}, 2, "-profile=all: -search takes exactly one profile"},
+		// Renamed flags.
+		{[]string{"-seed=7"}, 2, "-seed=7: there is no -seed flag any more: use -rapidseed"},
+		{[]string{"-seed", "7"}, 2, "-seed=7: there is no -seed flag any more: use -rapidseed"},
+		{[]string{"-profile=seed", "-property=seed", "-seed=7"}, 2, "-seed=7: there is no -seed flag any more: use -rapidseed"},
+		{[]string{"-profiles=all"}, 2, "-profiles=all: there is no -profiles flag any more: use -profile"},
+		{[]string{"-properties=outcome"}, 2, "-properties=outcome: there is no -properties flag any more: use -property"},
+		{[]string{"--seed=7"}, 2, "use -rapidseed"},
+		// Arguments.
+		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"-checks=10", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"-merge"}, 2, "-merge needs the shard result files as arguments"},
+		{[]string{"-nosuch"}, 2, "flag provided but not defined: -nosuch"},
+		// Fail files and kept cases that cannot be read or no longer fail.
+		{[]string{"-failfile=" + filepath.Join(dir, "missing.fail"), "-profile=parent"}, 1, "missing.fail: no such file"},
+		{[]string{"-failfile=" + garbage, "-profile=parent"}, 1, garbage + `:2: not a rapid fail file: want VERSION#SEED, got "this is not a fail file"`},
+		{[]string{"-failfile=" + badNumber, "-profile=parent"}, 1, badNumber + `:3: not a rapid fail file: want a number, got "zz"`},
+		{[]string{"-failfile=" + empty, "-profile=parent"}, 1, empty + ": not a rapid fail file: no data in it"},
+		{[]string{"-failfile=" + failFile[0], "-profile=seed", "-property=retry_reaches_moved_actor"}, 1,
+			failFile[0] + " no longer fails: the property retry_reaches_moved_actor holds at seed"},
+		{[]string{"-replay=" + filepath.Join(dir, "missing.txt")}, 1, "missing.txt: no such file"},
+		{[]string{"-replay=" + fixed}, 1, "the kept case " + fixed + " no longer reproduces its violation of retry_reaches_moved_actor"},
+		// What works.
+		{[]string{"-failfile=" + failFile[0], "-profile=parent", "-property=retry_reaches_moved_actor"}, 0, ""},
+		{[]string{"-replay=" + keptCase}, 0, ""},
+		{[]string{"-replay=" + keptCase, "-profile=seed"}, 0, ""},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			code := run(tt.args, &stdout, &stderr)
+			assert.Equal(t, tt.code, code, "exit code; stderr:\n%s", stderr.String())
+			assert.Contains(t, stderr.String(), tt.want)
+			switch tt.code {
+			case 0:
+				assert.Empty(t, stderr.String())
+			case 1:
+				assert.NotContains(t, stderr.String(), hint)
+			case 2:
+				assert.Contains(t, stderr.String(), hint, "a usage error ends with the hint")
+				assert.Empty(t, stdout.String(), "a usage error does no work")
+			}
+		})
+	}
+}
+
+// TestHelp: -h lists the flags (the renamed ones no more), the profiles
+// and the properties, on stdout, and exits 0.
+func TestHelp(t *testing.T) {
+	var stdout, stderr strings.Builder
+	require.Equal(t, 0, run([]string{"-h"}, &stdout, &stderr))
+	help := stdout.String()
+	for _, f := range []string{"-profile", "-property", "-rapidseed", "-checks", "-failfile", "-replay", "-shard", "-out", "-merge", "-keep", "-search"} {
+		assert.Regexp(t, "\n  "+f+"[ \n]", help, "-h lists %s", f)
+	}
+	for _, f := range []string{"-seed ", "-profiles ", "-properties ", "-test.", "-rapid."} {
+		assert.NotContains(t, help, "\n  "+f, "-h no longer lists %s", f)
+	}
+	for _, p := range model.ProfileNames() {
+		assert.Contains(t, help, p)
+	}
+	for _, p := range properties.PropertyNames() {
+		assert.Contains(t, help, p)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +31,9 @@ type sweep struct {
 	Directed   int      `json:"directed"`
 	Shrink     string   `json:"shrinktime"`
 	Plant      string   `json:"plant,omitempty"`
+	// Focus limits the chunks' action kinds (-focus); the directed
+	// searches keep their findings' own.
+	Focus []string `json:"focus,omitempty"`
 }
 
 // unit is one chunk of one profile's budget, or a directed search: the
@@ -157,7 +159,7 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 	if u.Chunk > 0 {
 		name = fmt.Sprintf("Explore_%s_%d", u.Profile, u.Chunk)
 	}
-	var focus []string
+	focus := sw.Focus
 	if u.Finding != "" {
 		k, err := properties.FindingBySlug(u.Finding)
 		if err != nil {
@@ -334,28 +336,18 @@ func mergeShards(rs []shardResult) (sweep, []unitResult, error) {
 	return sw, us, nil
 }
 
-func newSweep(profiles, props string, checks int, seed uint64, chunks, directed int, shrink time.Duration, plant string) (sweep, error) {
-	ps, err := model.ParseProfiles(profiles)
-	if err != nil {
-		return sweep{}, err
-	}
-	sw := sweep{Properties: strings.Split(props, ","), Checks: checks, Seed: seed, Chunks: chunks, Directed: directed, Shrink: shrink.String(), Plant: plant}
-	if shrink < 0 {
-		return sw, fmt.Errorf("-shrinktime must not be negative, got %s", shrink)
-	}
-	for _, prop := range sw.Properties {
-		if !slices.Contains(properties.PropertyNames(), prop) {
-			return sw, fmt.Errorf("unknown property %q (want one of %s)", prop, strings.Join(properties.PropertyNames(), ", "))
-		}
-	}
-	for _, p := range ps {
+// newSweep is the sweep of the profiles against the properties, both
+// checked by the command line.
+func newSweep(profiles []model.Profile, props []string, checks int, seed uint64, chunks, directed int, shrink time.Duration, plant string, focus []string) sweep {
+	sw := sweep{Properties: props, Checks: checks, Seed: seed, Chunks: chunks, Directed: directed, Shrink: shrink.String(), Plant: plant, Focus: focus}
+	for _, p := range profiles {
 		sw.Profiles = append(sw.Profiles, p.Name())
 	}
-	return sw, nil
+	return sw
 }
 
 // mergeFiles is -merge: the shard results of one sweep, from files.
-func mergeFiles(paths []string, verbose bool) error {
+func mergeFiles(w io.Writer, paths []string, verbose bool) error {
 	var rs []shardResult
 	for _, p := range paths {
 		r, err := readShard(p)
@@ -370,6 +362,6 @@ func mergeFiles(paths []string, verbose bool) error {
 			wall += u.Stats.Wall
 		}
 	}
-	fmt.Printf("guardsim: merging %d shard result(s)\n", len(rs))
-	return report(rs, verbose, wall)
+	fmt.Fprintf(w, "guardsim: merging %d shard result(s)\n", len(rs))
+	return report(w, rs, verbose, wall)
 }

@@ -15,7 +15,7 @@ import (
 // runWorkers runs the sweep in n worker processes, this program again with
 // -shard=i/n, since rapid's settings are process-wide. Their progress lines
 // are passed through as they come; their results are read back from files.
-func runWorkers(sw sweep, n int, verbose bool) ([]shardResult, error) {
+func runWorkers(w io.Writer, sw sweep, n int, verbose bool) ([]shardResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("workers: cannot find this program to run it again: %w", err)
@@ -33,20 +33,23 @@ func runWorkers(sw sweep, n int, verbose bool) ([]shardResult, error) {
 	for i := 1; i <= n; i++ {
 		out := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
 		args := []string{
-			"-profiles=" + strings.Join(sw.Profiles, ","), "-properties=" + strings.Join(sw.Properties, ","),
-			"-checks=" + strconv.Itoa(sw.Checks), "-seed=" + strconv.FormatUint(sw.Seed, 10),
+			"-profile=" + strings.Join(sw.Profiles, ","), "-property=" + strings.Join(sw.Properties, ","),
+			"-checks=" + strconv.Itoa(sw.Checks), "-rapidseed=" + strconv.FormatUint(sw.Seed, 10),
 			"-chunks=" + strconv.Itoa(sw.Chunks), "-directed=" + strconv.Itoa(sw.Directed), "-shrinktime=" + sw.Shrink,
 			fmt.Sprintf("-shard=%d/%d", i, n), "-out=" + out,
 		}
 		if sw.Plant != "" {
 			args = append(args, "-plant="+sw.Plant)
 		}
+		if len(sw.Focus) > 0 {
+			args = append(args, "-focus="+strings.Join(sw.Focus, ","))
+		}
 		if verbose {
 			args = append(args, "-v")
 		}
 		cmd := exec.Command(exe, args...)
 		var stderr bytes.Buffer
-		cmd.Stdout = &lineWriter{mu: &mu, w: os.Stdout}
+		cmd.Stdout = &lineWriter{mu: &mu, w: w}
 		cmd.Stderr = &stderr
 		wg.Add(1)
 		go func() {

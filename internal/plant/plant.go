@@ -72,7 +72,7 @@ var Bugs = []Info{
 		"the gateway gives up on a response after 1 s instead of TUNNEL_ACK_TIMEOUT (GW:32)"},
 	{GatewayDropsBody, "gateway_drops_body", "outcome", "seed", 2000,
 		"the gateway forwards the runner's status and headers but an empty body (GW:164-176)"},
-	{RunnerOmitsRivetError, "runner_omits_rivet_error", "seed", "seed", 2000,
+	{RunnerOmitsRivetError, "runner_omits_rivet_error", "retry_reaches_moved_actor", "seed", 2000,
 		"the runner answers an unknown actor with 503 but without x-rivet-error, so Guard passes it through (TUN:212-223)"},
 	{RunnerDoubleStop, "runner_double_stop", "stop_once", "seed", 2000,
 		"onActorStop is called twice for one stop (the bug #3321 fixed in 716db379f's parent)"},

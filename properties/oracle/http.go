@@ -354,7 +354,7 @@ const notFoundBody = "Actor not found"
 // waits up to ActorReadyTimeout for Ready (PGR:183-231).
 const retryWindow = 100*sim.Millisecond + 10*sim.Second
 
-func checkSeed(w world) []Violation {
+func checkRetryReachesMovedActor(w world) []Violation {
 	var out []Violation
 	for _, r := range w.Requests {
 		resp := r.Response
@@ -377,7 +377,7 @@ func checkSeed(w world) []Violation {
 			}
 			where = "wake"
 		}
-		out = append(out, viol("seed", r.Name,
+		out = append(out, viol("retry_reaches_moved_actor", r.Name,
 			fmt.Sprintf("the runner's %q reached the client after %d attempt(s), though a retry would have reached %s (ready within the window: %s)", notFoundBody, len(as), r.Actor, where),
 			map[string]string{"outcome": "success after retry, or a Guard error"},
 			map[string]string{"outcome": fmt.Sprintf("%d %q from %s", resp.Status, resp.Body, last.start.Runner)}))
