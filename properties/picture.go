@@ -332,24 +332,35 @@ func writeHTML(path string, d *picture.Diagram) error {
 // at path (guardsim -replay=F -html=P): the oracle's violations, if any,
 // are marked.
 func WriteScenarioPicture(file string, opt ScriptOptions, path string) error {
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	return writeScriptPicture(file, string(text), opt, file, nil, path)
+}
+
+// WriteScriptPicture runs a script (a shrunk case) with its expectations
+// skipped and draws it as an HTML page at path, under the title, with the
+// subtitle lines first and then the oracle's violations.
+func WriteScriptPicture(script []string, title string, subtitle []string, path string) error {
+	return writeScriptPicture("case", strings.Join(script, "\n"), ScriptOptions{NoExpect: true}, title, subtitle, path)
+}
+
+func writeScriptPicture(file, text string, opt ScriptOptions, title string, subtitle []string, path string) error {
 	opt.Trace = sim.TraceFull
-	w, err := RunScriptFile(file, opt)
+	w, err := RunScript(file, text, opt)
 	if err != nil {
 		return err
 	}
 	vs := Check(w)
-	sub := []string{fmt.Sprintf("profile %s, trace hash %s", w.Cfg.Profile.Name(), w.Sim.TraceHash())}
+	sub := append(slices.Clone(subtitle), fmt.Sprintf("profile %s, trace hash %s", w.Cfg.Profile.Name(), w.Sim.TraceHash()))
 	for _, v := range vs {
 		sub = append(sub, v.String())
 	}
 	if len(vs) == 0 {
 		sub = append(sub, "every property holds")
 	}
-	script, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	d, err := Picture(w, file, sub, scriptLines(string(script)), vs)
+	d, err := Picture(w, title, sub, scriptLines(text), vs)
 	if err != nil {
 		return err
 	}

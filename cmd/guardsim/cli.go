@@ -19,11 +19,12 @@ import (
 type options struct {
 	profile, property, quirks, focus  string
 	failfile, replay, search, plant   string
+	html                              string
 	shard, out                        string
 	checks, workers, chunks, directed int
 	shrink, compare                   time.Duration
 	rapidseed                         uint64
-	keep, verbose, merge              bool
+	keep, verbose, merge, commands    bool
 }
 
 func newFlagSet(o *options) *flag.FlagSet {
@@ -38,6 +39,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.quirks, "quirks", "", "with -failfile: quirk switches on top of -profile, e.g. 'quirk=-gateway_inverted_gc'")
 	fs.StringVar(&o.failfile, "failfile", "", "replay one rapid fail file (needs -profile)")
 	fs.StringVar(&o.replay, "replay", "", "replay one scenario script and print its trace")
+	fs.StringVar(&o.html, "html", "", "draw failures as HTML sequence diagrams: exploring or -merge, the directory for one page per distinct failure (default "+picturesDir+"; off: none); -replay or -failfile, the page's file")
+	fs.BoolVar(&o.commands, "commands", false, "print the scenario language's commands (testdata/scenarios/README.md has them too)")
 	fs.BoolVar(&o.keep, "keep", false, "regenerate the kept failures under testdata/kept/ (-search=SLUG: that finding's alone)")
 	fs.StringVar(&o.focus, "focus", "", "exploring or with -failfile: only these action kinds (comma-separated), as a replay command says")
 	fs.StringVar(&o.search, "search", "", "search one registered finding (by slug) at -profile, from -rapidseed, within -checks scenarios; with -keep, keep that one; with -fuzzcompare, comma-separated slugs")
@@ -95,17 +98,18 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 // modes are the flags that choose what guardsim does; at most one is given
 // (-search alone is a mode too, and a parameter of -keep and -fuzzcompare).
-var modes = []string{"replay", "failfile", "keep", "merge", "shard", "fuzzcompare"}
+var modes = []string{"replay", "failfile", "keep", "merge", "shard", "fuzzcompare", "commands"}
 
 // allowed lists, per mode, the other flags that apply to it.
 var allowed = map[string][]string{
-	"explore":     {"profile", "property", "checks", "shrinktime", "rapidseed", "focus", "plant", "v", "workers", "chunks", "directed"},
+	"explore":     {"profile", "property", "checks", "shrinktime", "rapidseed", "focus", "plant", "v", "workers", "chunks", "directed", "html"},
 	"shard":       {"profile", "property", "checks", "shrinktime", "rapidseed", "focus", "plant", "v", "chunks", "directed", "out"},
 	"search":      {"profile", "checks", "rapidseed", "plant"},
-	"replay":      {"profile", "plant"},
-	"failfile":    {"profile", "property", "quirks", "focus", "plant", "v"},
+	"replay":      {"profile", "plant", "html"},
+	"failfile":    {"profile", "property", "quirks", "focus", "plant", "v", "html"},
 	"keep":        {"search"},
-	"merge":       {"v"},
+	"merge":       {"v", "html"},
+	"commands":    {},
 	"fuzzcompare": {"search"},
 }
 
@@ -209,6 +213,20 @@ func parse(args []string) (job, error) {
 			if !slices.Contains(properties.ActionKinds, k) {
 				return j, usagef("-focus=%s: unknown action kind %q (want some of %s)", o.focus, k, strings.Join(properties.ActionKinds, ","))
 			}
+		}
+	}
+	if _, ok := set["html"]; ok && o.html == "" {
+		return j, usagef("-html=: name a file (-replay, -failfile) or a directory (exploring, -merge), or off")
+	}
+	if (j.mode == "replay" || j.mode == "failfile") && o.html == "off" {
+		return j, usagef("-html=off: -%s draws only when -html names a file", j.mode)
+	}
+	if j.mode == "explore" || j.mode == "merge" {
+		switch o.html {
+		case "":
+			o.html = picturesDir
+		case "off":
+			o.html = ""
 		}
 	}
 	if j.mode == "failfile" {
@@ -348,7 +366,12 @@ const synopsis = `Usage:
   guardsim -search=SLUG [-profile=P] [-rapidseed=S] [-checks=N]        search one registered finding
   guardsim -shard=i/n -rapidseed=S -out=F [...]; guardsim -merge F...  a sweep in shards (CI)
   guardsim -keep [-search=SLUG]                                        regenerate testdata/kept/
+  guardsim -replay=FILE -html=PAGE.html                                draw a scenario as a sequence diagram
+  guardsim -commands                                                   the scenario language's commands
 `
+
+// picturesDir is where exploring writes its pictures by default.
+const picturesDir = "guardsim-pictures"
 
 // usage is -h: the synopsis, the timeline and every flag.
 func usage(w io.Writer) {

@@ -16,11 +16,13 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -93,8 +95,11 @@ func (j job) run(w io.Writer) error {
 		profile = j.profiles[0].Name()
 	}
 	switch j.mode {
+	case "commands":
+		fmt.Fprint(w, properties.CommandTable())
+		return nil
 	case "merge":
-		return mergeFiles(w, j.args, o.verbose)
+		return mergeFiles(w, j.args, o.verbose, o.html)
 	case "fuzzcompare":
 		var slugs []string
 		if o.search != "" {
@@ -102,9 +107,23 @@ func (j job) run(w io.Writer) error {
 		}
 		return fuzzCompare(w, slugs, o.compare)
 	case "replay":
-		return replayScript(w, o.replay, profile)
+		if err := replayScript(w, o.replay, profile); err != nil {
+			return err
+		}
+		if o.html != "" {
+			opts := properties.ScriptOptions{}
+			if profile != "" {
+				p := j.profiles[0]
+				opts.Profile, opts.NoExpect = &p, true
+			}
+			if err := properties.WriteScenarioPicture(o.replay, opts, o.html); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "picture: %s\n", o.html)
+		}
+		return nil
 	case "failfile":
-		return replayFailFile(w, profile, o.quirks, o.property, o.failfile, focus, o.verbose)
+		return replayFailFile(w, profile, o.quirks, o.property, o.failfile, focus, o.verbose, o.html)
 	case "keep":
 		return keepFindings(w, o.search) // -search=SLUG keeps one
 	case "search":
@@ -122,7 +141,7 @@ func (j job) run(w io.Writer) error {
 		}
 		return writeShard(o.out, r)
 	}
-	return explore(w, sw, o.workers, o.verbose)
+	return explore(w, sw, o.workers, o.verbose, o.html)
 }
 
 // cell is one profile × property result: the distinct failures (by
@@ -142,7 +161,7 @@ type profileRun struct {
 	order []*sigResult
 }
 
-func explore(w io.Writer, sw sweep, workers int, verbose bool) error {
+func explore(w io.Writer, sw sweep, workers int, verbose bool, pictures string) error {
 	fmt.Fprintf(w, "guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile in %d chunk(s), rapid seed %d, %d worker(s)\n",
 		len(sw.Profiles), len(sw.Properties), sw.Checks, sw.Chunks, sw.Seed, workers)
 	fmt.Fprintf(w, "swarm: 1-4 runners, 1-6 actors, each of %d action kinds on with odds d/4 (d, the density, drawn per scenario) and weighted 1-8, ~30 actions per scenario, then a liveness phase\n",
@@ -162,12 +181,14 @@ func explore(w io.Writer, sw sweep, workers int, verbose bool) error {
 			return err
 		}
 	}
-	return report(w, rs, verbose, time.Since(start))
+	return report(w, rs, verbose, time.Since(start), pictures)
 }
 
 // report merges shard results and prints the table and every distinct
-// failure.
-func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration) error {
+// failure; with a pictures directory, it draws each failure there as an
+// HTML sequence diagram and prints the page's path under its report, and
+// at the end one page per finding.
+func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pictures string) error {
 	sw, us, err := mergeShards(rs)
 	if err != nil {
 		return err
@@ -209,13 +230,43 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration) err
 		runs = append(runs, run)
 	}
 	printTable(w, runs, wall)
+	if pictures != "" {
+		if err := os.MkdirAll(pictures, 0o755); err != nil {
+			return err
+		}
+	}
+	var index []string // per finding (or NEW signature), its first page
+	seen := map[string]bool{}
 	for _, r := range runs {
-		for _, sr := range r.order {
+		for i, sr := range r.order {
 			fmt.Fprintf(w, "\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.Sig, sr.Count, sr.Report)
 			if verbose && sr.Trace != "" {
 				fmt.Fprintf(w, "full trace:\n%s", sr.Trace)
 			}
+			if pictures == "" || len(sr.Script) == 0 {
+				continue
+			}
+			name := sr.Finding
+			if name == "" {
+				name = "NEW-" + sr.Property
+			}
+			path := filepath.Join(pictures, fmt.Sprintf("%s-%s-%d.html", r.name, name, i+1))
+			title := fmt.Sprintf("%s at %s: %s", sr.Property, r.name, sr.Sig)
+			sub := []string{fmt.Sprintf("%d violating scenario(s); shrunk to %d actions", sr.Count, sr.Actions)}
+			if err := properties.WriteScriptPicture(sr.Script, title, sub, path); err != nil {
+				fmt.Fprintf(w, "picture: none (%v)\n", err)
+				continue
+			}
+			fmt.Fprintf(w, "picture: %s\n", path)
+			key := cmp.Or(sr.Finding, sr.Sig)
+			if !seen[key] {
+				seen[key] = true
+				index = append(index, fmt.Sprintf("  %-45s %s", cmp.Or(sr.Finding, "NEW "+sr.Sig), path))
+			}
 		}
+	}
+	if len(index) > 0 {
+		fmt.Fprintf(w, "\npictures (open in a browser), one per finding and per new signature, at its first profile:\n%s\n", strings.Join(index, "\n"))
 	}
 	return nil
 }
@@ -334,7 +385,7 @@ func replayScript(w io.Writer, path, profile string) error {
 // that wrote it drew them, at the profile and for the property its replay
 // command names. A fail file that is missing or unreadable, or that no
 // longer fails, is an error.
-func replayFailFile(w io.Writer, profile, quirks, property, failfile string, focus []string, verbose bool) error {
+func replayFailFile(w io.Writer, profile, quirks, property, failfile string, focus []string, verbose bool, html string) error {
 	if err := checkFailFile(failfile); err != nil {
 		return err
 	}
@@ -369,6 +420,12 @@ func replayFailFile(w io.Writer, profile, quirks, property, failfile string, foc
 	fmt.Fprint(w, res.Failure.Report())
 	if verbose {
 		fmt.Fprintf(w, "full trace:\n%s", res.Failure.Trace)
+	}
+	if html != "" {
+		if err := res.Failure.WritePicture(html); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "picture: %s\n", html)
 	}
 	return nil
 }

@@ -26,10 +26,23 @@ func TestMainJobSmoke(t *testing.T) {
 	require.Nil(t, ps)
 	ps = model.Profiles()
 	var stdout, stderr strings.Builder
-	code := run([]string{"-profile=" + ps[len(ps)-2].Name() + "," + ps[len(ps)-1].Name(), "-checks=30", "-rapidseed=1", "-chunks=2", "-directed=20", "-workers=1"}, &stdout, &stderr)
+	pics := t.TempDir()
+	code := run([]string{"-profile=" + ps[len(ps)-2].Name() + "," + ps[len(ps)-1].Name(), "-checks=30", "-rapidseed=1", "-chunks=2", "-directed=20", "-workers=1", "-html=" + pics}, &stdout, &stderr)
 	require.Equal(t, 0, code, "stderr: %s", stderr.String())
 	assert.Contains(t, stdout.String(), "rapid seed 1")
+	pages, err := filepath.Glob(filepath.Join(pics, "*.html"))
+	require.NoError(t, err)
+	assert.Equal(t, strings.Count(stdout.String(), "\n=== "), len(pages), "one page per failure reported")
 	require.NoError(t, replayScript(io.Discard, "testdata/kept/parent_404_reaches_client.txt", ""))
+
+	// -replay -html draws any scenario.
+	page := filepath.Join(pics, "replay.html")
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"-replay=testdata/scenarios/pr3322_race_seed.txt", "-html=" + page}, &stdout, &stderr), "stderr: %s", stderr.String())
+	assert.Contains(t, stdout.String(), "picture: "+page)
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "data-arrow")
 }
 
 // TestDocsFollowTheRegistries: the README's tables of profiles, properties
@@ -108,7 +121,17 @@ func TestShardsMergeToTheWholeSweep(t *testing.T) {
 		return out
 	}
 	assert.Equal(t, strip(one), strip(merged), "two shards merge to the sweep one process explores")
-	require.NoError(t, mergeFiles(io.Discard, files, false))
+	// The merge draws one page per distinct failure and prints its path.
+	var out strings.Builder
+	pics := t.TempDir()
+	require.NoError(t, mergeFiles(&out, files, false, pics))
+	pages, err := filepath.Glob(filepath.Join(pics, "*.html"))
+	require.NoError(t, err)
+	assert.Equal(t, strings.Count(out.String(), "\n=== "), len(pages), "one page per failure reported")
+	assert.Equal(t, len(pages), strings.Count(out.String(), "\npicture: "+pics))
+	if len(pages) == 0 {
+		t.Log("the sweep met no failure: no pages to check")
+	}
 	require.NoError(t, os.RemoveAll("testdata"))
 
 	for _, tt := range []struct {
@@ -202,14 +225,14 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-replay=x.txt", "-failfile=y.fail"}, 2, "-replay=x.txt and -failfile=y.fail cannot be used together"},
 		{[]string{"-merge", "-shard=1/2", "a.json"}, 2, "-merge=true and -shard=1/2 cannot be used together"},
 		{[]string{"-keep", "-replay=x.txt"}, 2, "-replay=x.txt and -keep=true cannot be used together"},
-		{[]string{"-replay=x.txt", "-checks=10"}, 2, "-checks=10 does not apply to -replay (which takes -profile, -plant)"},
+		{[]string{"-replay=x.txt", "-checks=10"}, 2, "-checks=10 does not apply to -replay (which takes -profile, -plant, -html)"},
 		{[]string{"-replay=x.txt", "-property=outcome"}, 2, "-property=outcome does not apply to -replay"},
 		{[]string{"-replay=x.txt", "-rapidseed=3"}, 2, "-rapidseed=3 does not apply to -replay"},
 		{[]string{"-keep", "-rapidseed=3"}, 2, "-rapidseed=3 does not apply to -keep (which takes -search)"},
 		{[]string{"-keep", "-profile=seed"}, 2, "-profile=seed does not apply to -keep"},
 		{[]string{"-search=parent_404_reaches_client", "-property=outcome"}, 2, "-property=outcome does not apply to -search"},
 		{[]string{"-quirks=quirk=-gateway_inverted_gc"}, 2, "-quirks=quirk=-gateway_inverted_gc does not apply to exploring"},
-		{[]string{"-merge", "-checks=5", "a.json"}, 2, "-checks=5 does not apply to -merge (which takes -v)"},
+		{[]string{"-merge", "-checks=5", "a.json"}, 2, "-checks=5 does not apply to -merge (which takes -v, -html)"},
 		// One -profile, one -property.
 		{[]string{"-replay=x.txt", "-profile=all"}, 2, "-profile=all: -replay takes exactly one profile"},
 		{[]string{"-replay=x.txt", "-profile=seed,parent"}, 2, "-profile=seed,parent: -replay takes exactly one profile"},
@@ -219,6 +242,11 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"-failfile=y.fail", "-profile=parent", "-property=all"}, 2, "-property=all: -failfile takes one property"},
 		{[]string{"-search=parent_404_reaches_client", "-profile=all"}, 2, "-profile=all: -search takes exactly one profile"},
 		// Renamed flags.
+		// Pictures and the command list.
+		{[]string{"-html="}, 2, "-html=: name a file (-replay, -failfile) or a directory (exploring, -merge), or off"},
+		{[]string{"-replay=x.txt", "-html=off"}, 2, "-html=off: -replay draws only when -html names a file"},
+		{[]string{"-commands", "-checks=1"}, 2, "-checks=1 does not apply to -commands (which takes no other flag)"},
+		{[]string{"-keep", "-html=x"}, 2, "-html=x does not apply to -keep"},
 		{[]string{"-seed=7"}, 2, "-seed=7: there is no -seed flag any more: use -rapidseed"},
 		{[]string{"-seed", "7"}, 2, "-seed=7: there is no -seed flag any more: use -rapidseed"},
 		{[]string{"-profile=seed", "-property=seed", "-seed=7"}, 2, "-seed=7: there is no -seed flag any more: use -rapidseed"},
@@ -260,6 +288,15 @@ func TestCommandLine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCommands: -commands prints the registry's reference, which is the
+// one testdata/scenarios/README.md has.
+func TestCommands(t *testing.T) {
+	var stdout, stderr strings.Builder
+	require.Equal(t, 0, run([]string{"-commands"}, &stdout, &stderr), stderr.String())
+	assert.Equal(t, properties.CommandTable(), stdout.String())
+	assert.Contains(t, stdout.String(), "| `send NAME DATA` |")
 }
 
 // TestHelp: -h lists the flags (the renamed ones no more), the profiles

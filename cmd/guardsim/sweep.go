@@ -120,14 +120,15 @@ type unitResult struct {
 // sigResult is one distinct failure (by signature) met in a unit: how many
 // violating scenarios showed it and its first one, shrunk and reported.
 type sigResult struct {
-	Sig      string `json:"signature"`
-	Property string `json:"property"`
-	Finding  string `json:"finding,omitempty"` // the registered finding that explains it
-	Count    int    `json:"count"`
-	Checks   int    `json:"checks"`  // scenarios of the unit before it was found
-	Actions  int    `json:"actions"` // the shrunk case's size
-	Report   string `json:"report"`
-	Trace    string `json:"trace,omitempty"` // with -v
+	Sig      string   `json:"signature"`
+	Property string   `json:"property"`
+	Finding  string   `json:"finding,omitempty"` // the registered finding that explains it
+	Count    int      `json:"count"`
+	Checks   int      `json:"checks"`  // scenarios of the unit before it was found
+	Actions  int      `json:"actions"` // the shrunk case's size
+	Report   string   `json:"report"`
+	Script   []string `json:"script"`          // the shrunk case, to draw it
+	Trace    string   `json:"trace,omitempty"` // with -v
 }
 
 // runUnit explores one unit: every property in every scenario for the
@@ -202,7 +203,7 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 				if sigs[s] != nil {
 					continue
 				}
-				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: report}
+				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: report, Script: f.Script}
 				if verbose {
 					sr.Trace = f.Trace
 				}
@@ -347,7 +348,7 @@ func newSweep(profiles []model.Profile, props []string, checks int, seed uint64,
 }
 
 // mergeFiles is -merge: the shard results of one sweep, from files.
-func mergeFiles(w io.Writer, paths []string, verbose bool) error {
+func mergeFiles(w io.Writer, paths []string, verbose bool, pictures string) error {
 	var rs []shardResult
 	for _, p := range paths {
 		r, err := readShard(p)
@@ -363,5 +364,5 @@ func mergeFiles(w io.Writer, paths []string, verbose bool) error {
 		}
 	}
 	fmt.Fprintf(w, "guardsim: merging %d shard result(s)\n", len(rs))
-	return report(w, rs, verbose, wall)
+	return report(w, rs, verbose, wall, pictures)
 }
