@@ -200,9 +200,9 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "stale_preopen_close_reaches_client",
-		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
-		Properties: []string{"ws_close"}, First: "parent", Last: "3891bf8b6",
-		Fixed:    "not found from 2e22a2e61, where the open waits 5 s instead of 2 s; the runner's unknown-actor close is dropped from 6b7ebbb0d and pre-open retry removed at 0fe4f08fe",
+		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the open timeout (2 s, 5 s from 2e22a2e61), or an earlier attempt's open reaching the actor's next generation after the actor's Stopped ended that attempt (from 3891bf8b6), closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
+		Properties: []string{"ws_close"}, First: "parent", Last: "a89ca2b17",
+		Fixed:    "not found from 6b7ebbb0d, where the runner's unknown-actor close is dropped; pre-open retry removed at 0fe4f08fe",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus:        []string{"ws_open", "ws_open_race", "drop", "reschedule", "heal"},
 		AbsentBudget: 1000,
@@ -412,7 +412,11 @@ var (
 )
 
 // A runner ignored a message for a request it has no adapter for.
-var restoreTried = regexp.MustCompile(`runner\.ws_restore(d|_no_meta) `)
+// restoreTried: the runner's restore of hibernating requests ran for the
+// socket (restored it, found no metadata, or, because the start did not
+// list the request, dropped its metadata as stale): from 2e22a2e61 every
+// actor start runs it (TUN@2e22a2e61:100-160).
+var restoreTried = regexp.MustCompile(`runner\.ws_(restored|restore_no_meta|stale_meta) `)
 
 var resumedThenIgnored = regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)
 
