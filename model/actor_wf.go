@@ -128,13 +128,30 @@ func (e *Engine) Destroy(id ActorID) {
 // Upstream this signal follows a start command that met a draining runner,
 // so the actor is allocated and not sleeping; the lever is ignored
 // otherwise, so that it never builds states upstream cannot reach.
+//
+// The signal names the generation of that start command, the one allocated
+// when the lever is pulled, and the workflow ignores it once a later
+// generation exists (AWF:432-435): a second lever pulled before the first
+// was handled is stale, as a second Lost for one start command is upstream.
+// It carries reset_rescheduling: true (RWF:256-262), so the reschedule
+// never backs off (ART:637-641; from 3891bf8b6 the workflow resets its
+// reschedule_state before handle_stopped, AWF@3891bf8b6:453-455).
 func (e *Engine) Reschedule(id ActorID, runner RunnerID) {
+	var gen Generation
+	if a := e.actors[id]; a != nil {
+		gen = a.gen
+	}
 	e.signal(id, func(a *actorWF) {
+		if gen != a.gen {
+			e.w.Trace(EngineNode, "wf.stale_lost", sim.Str("actor", a.id), sim.Uint("gen", gen), sim.Uint("current", a.gen))
+			return
+		}
 		if a.runner == "" || a.sleeping {
 			e.w.Trace(EngineNode, "wf.reschedule_ignored", sim.Str("actor", a.id), sim.Str("runner", a.runner), sim.Bool("sleeping", a.sleeping))
 			return
 		}
 		a.preferred = runner
+		a.retryCount, a.lastRetry = 0, 0 // reset_rescheduling
 		e.handleStopped(a, true, true)
 	})
 }
