@@ -443,7 +443,7 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 		}
 	})
 	if !q.Has(model.GatewayHibernationReadyRace) { // GW@553683bfd:649-657
-		read = &routingCall{}
+		read = &routingCall{g: g}
 		g.readKeys(read, p.actor, func(k *model.ActorKeys, err error) {
 			if err == nil && k.Found && k.Runner != "" {
 				finish("actor_has_runner", false, nil)

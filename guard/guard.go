@@ -115,7 +115,7 @@ type Guard struct {
 	rng    interface{ IntN(int) int }
 	ups    *model.UPSClient
 	engine *sim.End
-	reads  map[uint64]func(*model.ActorKeys)
+	reads  map[uint64]*routingCall // get_for_gateway reads awaiting the engine, by id
 	readID uint64
 	// signals are the Wake signals awaiting their commit, by id.
 	signals map[uint64]func()
@@ -131,7 +131,7 @@ func New(w *sim.World, ups *model.UPS, cfg Config) *Guard {
 		cfg.Node = "guard"
 	}
 	g := &Guard{w: w, node: cfg.Node, quirks: cfg.Quirks, rng: w.Rand(cfg.Node + "/guard"),
-		ups: ups.Client(cfg.Node), reads: map[uint64]func(*model.ActorKeys){}, signals: map[uint64]func(){}}
+		ups: ups.Client(cfg.Node), reads: map[uint64]*routingCall{}, signals: map[uint64]func(){}}
 	g.cache = newRouteCache(w)
 	g.dialEngine()
 	g.gw = newSharedState(g)
@@ -151,9 +151,9 @@ func (g *Guard) dialEngine() {
 	c.Handle(func(msg any) {
 		switch m := msg.(type) {
 		case *model.ActorKeys:
-			if cb := g.reads[m.ID]; cb != nil {
+			if c := g.reads[m.ID]; c != nil {
 				delete(g.reads, m.ID)
-				cb(m)
+				c.keysArrived(m)
 			}
 		case *model.SignalSent:
 			if cb := g.signals[m.ID]; cb != nil {

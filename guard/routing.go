@@ -87,9 +87,10 @@ type resolved struct {
 
 // resolveRoute is PS:375-480. It calls done exactly once.
 func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func(resolved, error)) {
-	key := cacheKey(req)
-	if !ignoreCache {
-		if cfg, ok := g.cache.get(key); ok && len(cfg.Targets) > 0 {
+	// The cache holds only Route outputs (peer datacenters' actors): while
+	// it is empty, a lookup cannot hit and its key is not built.
+	if !ignoreCache && len(g.cache.entries) > 0 {
+		if cfg, ok := g.cache.get(cacheKey(req)); ok && len(cfg.Targets) > 0 {
 			t := cfg.Targets[g.rng.IntN(len(cfg.Targets))] // choose_random_target, seeded (PS:639-647)
 			g.trace("guard.cache_hit", sim.Str("ray", log.Ray), sim.Str("target", t.Host))
 			done(resolved{target: &t}, nil)
@@ -98,51 +99,85 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 	}
 	log.RoutingCalls++
 	g.trace("guard.route", sim.Str("ray", log.Ray), sim.Int("call", log.RoutingCalls), sim.Bool("ignore_cache", ignoreCache))
-	var call *routingCall
-	finished := false
-	capTimer := g.w.After(RoutingTimeout, func() { // PS:406-426
-		finished = true
-		call.cancel()
-		g.trace("guard.route_timeout", sim.Str("ray", log.Ray))
-		done(resolved{}, errRequestTimeout())
-	})
-	call = g.route(req, func(out any, err error) {
-		if finished {
-			return
-		}
-		finished = true
-		capTimer.Stop()
-		if err != nil {
-			g.trace("guard.route_error", sim.Str("ray", log.Ray), sim.Str("err", err.Error()))
-			done(resolved{}, err)
-			return
-		}
-		switch o := out.(type) {
-		case routeConfig:
-			g.cache.insert(key, o) // inserted even when ignoreCache (PS:439)
-			if len(o.Targets) == 0 {
-				done(resolved{}, rivetErr("guard", "no_route_targets", "No route targets."))
-				return
-			}
-			t := o.Targets[g.rng.IntN(len(o.Targets))]
-			done(resolved{target: &t}, nil)
-		case *staticResponse:
-			done(resolved{response: o}, nil)
-		case *PegboardGateway:
-			g.trace("guard.routed", sim.Str("ray", log.Ray), sim.Str("actor", o.actor), sim.Str("runner", o.runner))
-			done(resolved{gateway: o}, nil)
-		}
-	})
+	call := &routingCall{g: g, req: req, log: log, done: done, trace: req.Headers[model.TraceHeader]}
+	call.capTimer = g.w.After(RoutingTimeout, call.capped) // PS:406-426
+	g.route(call)
 }
 
-// routingCall is one run of the routing function; cancel drops it, as
-// dropping the future does upstream.
+// capped is the routing cap firing (PS:406-426).
+func (c *routingCall) capped() {
+	c.finished = true
+	c.cancel()
+	c.g.trace("guard.route_timeout", sim.Str("ray", c.log.Ray))
+	c.done(resolved{}, errRequestTimeout())
+}
+
+// routed is the routing function's output reaching resolve_route.
+func (c *routingCall) routed(out any, err error) {
+	if c.finished {
+		return
+	}
+	c.finished = true
+	c.capTimer.Stop()
+	g, log, done := c.g, c.log, c.done
+	if err != nil {
+		g.trace("guard.route_error", sim.Str("ray", log.Ray), sim.Str("err", err.Error()))
+		done(resolved{}, err)
+		return
+	}
+	switch o := out.(type) {
+	case routeConfig:
+		g.cache.insert(cacheKey(c.req), o) // inserted even when ignoreCache (PS:439)
+		if len(o.Targets) == 0 {
+			done(resolved{}, rivetErr("guard", "no_route_targets", "No route targets."))
+			return
+		}
+		t := o.Targets[g.rng.IntN(len(o.Targets))]
+		done(resolved{target: &t}, nil)
+	case *staticResponse:
+		done(resolved{response: o}, nil)
+	case *PegboardGateway:
+		g.trace("guard.routed", sim.Str("ray", log.Ray), sim.Str("actor", o.actor), sim.Str("runner", o.runner))
+		done(resolved{gateway: o}, nil)
+	}
+}
+
+// routingCall is one run of the routing function under resolve_route's cap;
+// cancel drops it, as dropping the future does upstream. Its state and its
+// steps live in one allocation, so the steps are methods rather than
+// closures over separate variables.
 type routingCall struct {
+	g       *Guard
 	trace   string // the request's model.TraceHeader, put on its engine operations
 	subs    []model.Subscription
 	timer   sim.Timer
-	stops   []func() // forget the call's pending read and signals
+	stops   []func() // forget the call's pending signals
 	dropped bool
+
+	// resolve_route (resolveRoute): the request, what to call once, the cap.
+	req      *Request
+	log      *Log
+	done     func(resolved, error)
+	finished bool
+	capTimer sim.Timer
+
+	// get_for_gateway (readKeys): one read per call.
+	readID    uint64 // 0: no read
+	readTimer sim.Timer
+	readActor model.ActorID
+	readDone  func(*model.ActorKeys, error)
+
+	// route_request_inner (routeActor): the actor and the wait loop's state.
+	// Messages that arrive before the wait loop are buffered, one queue
+	// per subscription.
+	actor                      model.ActorID
+	path                       string
+	keys                       *model.ActorKeys
+	ready                      []*model.Ready
+	stopped, failed, destroyed []any
+	waiting                    bool // the wait loop runs: a message polls it
+	rewakes                    int
+	waking                     bool // a Wake is being awaited: the select! is not polled
 }
 
 func (c *routingCall) cancel() {
@@ -156,25 +191,31 @@ func (c *routingCall) cancel() {
 			s.Unsubscribe()
 		}
 	}
+	if c.readID != 0 { // forget the pending read
+		c.readTimer.Stop()
+		delete(c.g.reads, c.readID)
+	}
 	for _, stop := range c.stops {
 		stop()
 	}
 }
 
-// route is Guard's routing function (RMOD:31-141).
-func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
-	call := &routingCall{trace: req.Headers[model.TraceHeader]}
-	finish := func(out any, err error) {
-		if call.dropped {
-			return
-		}
-		call.cancel()
-		done(out, err)
+// finish is the routing function returning.
+func (c *routingCall) finish(out any, err error) {
+	if c.dropped {
+		return
 	}
+	c.cancel()
+	c.routed(out, err)
+}
+
+// route is Guard's routing function (RMOD:31-141).
+func (g *Guard) route(call *routingCall) {
+	req := call.req
 	ws := strings.EqualFold(req.Headers["upgrade"], "websocket")
 	if actor, path, ok := g.parseActorPath(req.Path); ok { // RMOD:55-72
-		g.routeActor(call, actor, path, finish)
-		return call
+		g.routeActor(call, actor, path)
+		return
 	}
 	target := req.Headers["x-rivet-target"]
 	actor := model.ActorID(req.Headers["x-rivet-actor"])
@@ -199,16 +240,15 @@ func (g *Guard) route(req *Request, done func(any, error)) *routingCall {
 			if ws {
 				name = "sec-websocket-protocol"
 			}
-			finish(nil, errMissingHeader(name))
-			return call
+			call.finish(nil, errMissingHeader(name))
+			return
 		}
-		g.routeActor(call, actor, req.Path, finish)
+		g.routeActor(call, actor, req.Path)
 	case "", "api-public": // RMOD:120-126, errata E9
-		finish(&staticResponse{200, "api-public"}, nil)
+		call.finish(&staticResponse{200, "api-public"}, nil)
 	default:
-		finish(nil, errNoRoute())
+		call.finish(nil, errNoRoute())
 	}
-	return call
 }
 
 // parseActorPath parses an actor path in the format of the profile's
@@ -293,124 +333,125 @@ func parseGatewayPath(p string) (model.ActorID, string, bool) {
 }
 
 // routeActor is route_request_inner (PGR:106-246).
-func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string, done func(any, error)) {
+func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string) {
 	if _, dc, ok := strings.Cut(string(actor), "@"); ok && dc != LocalDC { // PGR:116-140
-		done(routeConfig{Targets: []routeTarget{{Actor: actor, Host: "guard-" + dc, Path: path}}}, nil)
+		call.finish(routeConfig{Targets: []routeTarget{{Actor: actor, Host: "guard-" + dc, Path: path}}}, nil)
 		return
 	}
-	// Subscribe before reading (PGR:142-154). Messages that arrive before
-	// the wait loop are buffered, one queue per subscription.
-	// The wait's state, one allocation for every closure below.
-	var st struct {
-		ready                      []*model.Ready
-		stopped, failed, destroyed []any
-		wake                       func()
-		rewakes                    int
-		waking                     bool // a Wake is being awaited: the select! is not polled
-		pass                       func()
+	call.actor, call.path = actor, path
+	// Subscribe before reading (PGR:142-154).
+	call.subs = append(call.subs, g.ups.Subscribe(model.ActorSubject(actor), call.actorMessage))
+	g.readKeys(call, actor, call.keysRead)
+}
+
+// actorMessage buffers a message of the actor's subject and, once the wait
+// loop runs, polls it.
+func (c *routingCall) actorMessage(msg any) {
+	switch m := msg.(type) {
+	case *model.Ready:
+		c.ready = append(c.ready, m)
+	case *model.Stopped:
+		c.stopped = append(c.stopped, m)
+	case *model.Failed:
+		c.failed = append(c.failed, m)
+	case *model.DestroyStarted:
+		c.destroyed = append(c.destroyed, m)
 	}
-	call.subs = append(call.subs, g.ups.Subscribe(model.ActorSubject(actor), func(msg any) {
-		switch m := msg.(type) {
-		case *model.Ready:
-			st.ready = append(st.ready, m)
-		case *model.Stopped:
-			st.stopped = append(st.stopped, m)
-		case *model.Failed:
-			st.failed = append(st.failed, m)
-		case *model.DestroyStarted:
-			st.destroyed = append(st.destroyed, m)
+	if c.waiting && !c.dropped && !c.waking {
+		c.pass()
+	}
+}
+
+// keysRead continues route_request_inner with the actor's keys.
+func (c *routingCall) keysRead(k *model.ActorKeys, err error) {
+	if c.dropped {
+		return
+	}
+	g := c.g
+	switch {
+	case err != nil: // the op's timeout: a non-Rivet error (errata E22)
+		c.finish(nil, err)
+		return
+	case !k.Found && g.quirks.Has(model.GuardActorNotFound404):
+		c.finish(nil, errActorNotFound())
+		return
+	case k.Destroyed && g.quirks.Has(model.GuardActorNotFound404):
+		c.finish(nil, errActorDestroyed())
+		return
+	case !k.Found || k.Destroyed: // PGR@2e22a2e61:161,165
+		c.finish(nil, errActorNotFoundV2())
+		return
+	}
+	c.keys = k
+	c.rewakes, c.waking = 0, false
+	c.waiting = true
+	if k.Sleeping { // PGR:169-176: Guard always wakes, and awaits the signal
+		c.waking = true
+		g.signalWake(c, c.actor, func() {
+			c.waking = false
+			c.afterWake()
+		})
+		return
+	}
+	c.afterWake()
+}
+
+func (c *routingCall) afterWake() {
+	if k := c.keys; k.Runner != "" && k.Connectable { // PGR:178
+		c.finish(c.gateway(k.Runner), nil)
+		return
+	}
+	c.pass()
+}
+
+func (c *routingCall) gateway(r model.RunnerID) *PegboardGateway {
+	return &PegboardGateway{g: c.g, runner: r, actor: c.actor, path: c.path}
+}
+
+// pass is one pass of the wait loop (PGR:183-231): tokio::select! picks
+// uniformly among ready branches; the ready timer restarts on every pass.
+func (c *routingCall) pass() {
+	g := c.g
+	c.timer.Stop()
+	var buf [4]int
+	branches := buf[:0]
+	for i, n := range [4]int{len(c.ready), len(c.stopped), len(c.failed), len(c.destroyed)} {
+		if n > 0 {
+			branches = append(branches, i)
 		}
-		if st.wake != nil {
-			st.wake()
-		}
-	}))
-	g.readKeys(call, actor, func(k *model.ActorKeys, err error) {
-		if call.dropped {
+	}
+	if len(branches) == 0 {
+		c.timer = g.w.After(ActorReadyTimeout, func() { c.finish(nil, errActorReadyTimeout()) })
+		return
+	}
+	switch branches[g.rng.IntN(len(branches))] {
+	case 0:
+		r := c.ready[0].Runner
+		c.ready = c.ready[1:]
+		c.finish(c.gateway(r), nil)
+	case 1:
+		c.stopped = c.stopped[1:]
+		if plant.On(plant.RoutingNoRewake) {
+			c.pass()
 			return
 		}
-		switch {
-		case err != nil: // the op's timeout: a non-Rivet error (errata E22)
-			done(nil, err)
-			return
-		case !k.Found && g.quirks.Has(model.GuardActorNotFound404):
-			done(nil, errActorNotFound())
-			return
-		case k.Destroyed && g.quirks.Has(model.GuardActorNotFound404):
-			done(nil, errActorDestroyed())
-			return
-		case !k.Found || k.Destroyed: // PGR@2e22a2e61:161,165
-			done(nil, errActorNotFoundV2())
+		if c.rewakes >= MaxRewakes {
+			c.finish(nil, errServiceUnavailable())
 			return
 		}
-		gw := func(r model.RunnerID) *PegboardGateway {
-			return &PegboardGateway{g: g, runner: r, actor: actor, path: path}
-		}
-		st.rewakes, st.waking = 0, false
-		// The wait loop (PGR:183-231): tokio::select! picks uniformly among
-		// ready branches; the ready timer restarts on every pass.
-		st.pass = func() {
-			call.timer.Stop()
-			var branches []int
-			for i, q := range [][]any{nil, st.stopped, st.failed, st.destroyed} {
-				if (i == 0 && len(st.ready) > 0) || (i > 0 && len(q) > 0) {
-					branches = append(branches, i)
-				}
-			}
-			if len(branches) == 0 {
-				call.timer = g.w.After(ActorReadyTimeout, func() { done(nil, errActorReadyTimeout()) })
-				return
-			}
-			switch branches[g.rng.IntN(len(branches))] {
-			case 0:
-				r := st.ready[0].Runner
-				st.ready = st.ready[1:]
-				done(gw(r), nil)
-			case 1:
-				st.stopped = st.stopped[1:]
-				if plant.On(plant.RoutingNoRewake) {
-					st.pass()
-					return
-				}
-				if st.rewakes >= MaxRewakes {
-					done(nil, errServiceUnavailable())
-					return
-				}
-				st.rewakes++
-				g.trace("guard.rewake", sim.Str("actor", actor), sim.Int("n", st.rewakes))
-				st.waking = true
-				g.signalWake(call, actor, func() { // awaited (PGR:199-206)
-					st.waking = false
-					st.pass()
-				})
-			case 2:
-				f := st.failed[0].(*model.Failed)
-				done(nil, rivetErr("actor", f.Error, "Actor failed."))
-			case 3:
-				done(nil, errDestroyedWhileWaiting())
-			}
-		}
-		st.wake = func() {
-			if !call.dropped && !st.waking {
-				st.pass()
-			}
-		}
-		afterWake := func() {
-			if k.Runner != "" && k.Connectable { // PGR:178
-				done(gw(k.Runner), nil)
-				return
-			}
-			st.pass()
-		}
-		if k.Sleeping { // PGR:169-176: Guard always wakes, and awaits the signal
-			st.waking = true
-			g.signalWake(call, actor, func() {
-				st.waking = false
-				afterWake()
-			})
-			return
-		}
-		afterWake()
-	})
+		c.rewakes++
+		g.trace("guard.rewake", sim.Str("actor", c.actor), sim.Int("n", c.rewakes))
+		c.waking = true
+		g.signalWake(c, c.actor, func() { // awaited (PGR:199-206)
+			c.waking = false
+			c.pass()
+		})
+	case 2:
+		f := c.failed[0].(*model.Failed)
+		c.finish(nil, rivetErr("actor", f.Error, "Actor failed."))
+	case 3:
+		c.finish(nil, errDestroyedWhileWaiting())
+	}
 }
 
 // GetForGatewayTimeout is get_for_gateway's operation timeout (GFG:21-22):
@@ -424,19 +465,22 @@ const GetForGatewayTimeout = 5 * sim.Second
 // WebSocket (errata E22).
 func (g *Guard) readKeys(call *routingCall, actor model.ActorID, cb func(*model.ActorKeys, error)) {
 	g.readID++
-	id := g.readID
-	var timer sim.Timer
-	g.reads[id] = func(k *model.ActorKeys) {
-		timer.Stop()
-		cb(k, nil)
-	}
-	timer = g.w.After(GetForGatewayTimeout, func() {
-		delete(g.reads, id)
-		g.trace("guard.op_timeout", sim.Str("op", "get_for_gateway"), sim.Str("actor", actor))
-		cb(nil, &internalError{"operation timed out: get_for_gateway"})
-	})
-	call.stops = append(call.stops, func() { timer.Stop(); delete(g.reads, id) })
-	g.engine.Send(&model.GetForGateway{ID: id, Actor: actor, Trace: call.trace})
+	call.readID, call.readActor, call.readDone = g.readID, actor, cb
+	g.reads[call.readID] = call
+	call.readTimer = g.w.After(GetForGatewayTimeout, call.readTimedOut)
+	g.engine.Send(&model.GetForGateway{ID: call.readID, Actor: actor, Trace: call.trace})
+}
+
+// keysArrived is the engine's answer to the call's read.
+func (c *routingCall) keysArrived(k *model.ActorKeys) {
+	c.readTimer.Stop()
+	c.readDone(k, nil)
+}
+
+func (c *routingCall) readTimedOut() {
+	delete(c.g.reads, c.readID)
+	c.g.trace("guard.op_timeout", sim.Str("op", "get_for_gateway"), sim.Str("actor", c.readActor))
+	c.readDone(nil, &internalError{"operation timed out: get_for_gateway"})
 }
 
 // signalWake sends the Wake signal and calls sent once it is committed.

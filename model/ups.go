@@ -22,6 +22,8 @@ type Publish struct {
 type Delivery struct {
 	Subject string
 	Msg     any
+	// handlers is the receiving client's handler list for Subject.
+	handlers *handlers
 }
 
 // Subjects used by the gateway, pegboard-runner and the actor workflow.
@@ -34,12 +36,33 @@ func ActorSubject(a ActorID) string             { return "actor." + string(a) } 
 // is immediate (upstream awaits the subscription); publishes and deliveries
 // travel over sim connections and take their latency.
 type UPS struct {
-	w     *sim.World
-	subs  map[string][]string // subject → subscribed client nodes, in subscription order
-	conns map[string]*sim.End // client node → UPS's end of its connection
+	w *sim.World
+	// topics holds every subject ever subscribed to. A topic stays when its
+	// last subscriber leaves: deliveries in flight point at its subscribers'
+	// handler lists.
+	topics map[string]*topic
+	nodes  map[string]*upsNode // client node → its connection to UPS
 	// publishers are taps on every client's Publish call (ObservePublish).
 	publishers []func(node string, p *Publish)
 }
+
+// topic is one subject at UPS: its subscribers, in subscription order.
+type topic struct {
+	subscribers []subscriber
+}
+
+// subscriber is one client node subscribed to a topic. It carries the
+// client's handler list for the subject, which a delivery takes along, so
+// the client finds its handlers without looking the subject up (a fast
+// path: the list is the client's own, for as long as the client lives).
+type subscriber struct {
+	node     *upsNode
+	handlers *handlers
+}
+
+// upsNode is a client node as UPS knows it: UPS's end of the node's
+// current connection, nil while it has none.
+type upsNode struct{ conn *sim.End }
 
 // ObservePublish calls fn whenever a node hands a message to its pub/sub
 // client, at that instant, whether the client sends it at once or buffers
@@ -51,53 +74,70 @@ func (u *UPS) ObservePublish(fn func(node string, p *Publish)) {
 
 // NewUPS starts UPS on its node.
 func NewUPS(w *sim.World) *UPS {
-	u := &UPS{w: w, subs: map[string][]string{}, conns: map[string]*sim.End{}}
+	u := &UPS{w: w, topics: map[string]*topic{}, nodes: map[string]*upsNode{}}
 	w.Net().Listen(UPSNode, func(e *sim.End) {
-		node := e.Peer()
-		u.conns[node] = e
+		n := u.node(e.Peer())
+		n.conn = e
 		e.Send(&upsHello{})
 		e.Handle(func(msg any) { u.route(msg.(*Publish)) }, func(sim.CloseReason) {
-			if u.conns[node] == e {
-				delete(u.conns, node)
+			if n.conn == e {
+				n.conn = nil
 			}
 		})
 	})
 	return u
 }
 
+// node returns the client node named name, known from now on.
+func (u *UPS) node(name string) *upsNode {
+	n := u.nodes[name]
+	if n == nil {
+		n = &upsNode{}
+		u.nodes[name] = n
+	}
+	return n
+}
+
 func (u *UPS) route(p *Publish) {
-	nodes := u.subs[p.Subject]
-	if len(nodes) == 0 {
+	var subs []subscriber
+	if t := u.topics[p.Subject]; t != nil {
+		subs = t.subscribers
+	}
+	if len(subs) == 0 {
 		u.w.Trace(UPSNode, "ups.drop", sim.Str("subject", p.Subject), sim.Any("msg", p.Msg))
 		return
 	}
 	first := true
-	for _, n := range nodes {
-		if c := u.conns[n]; c != nil {
+	for _, s := range subs {
+		if c := s.node.conn; c != nil {
 			var d *Delivery
 			if first {
 				d, first = &p.first, false
 			} else {
 				d = &Delivery{}
 			}
-			*d = Delivery{Subject: p.Subject, Msg: p.Msg}
+			*d = Delivery{Subject: p.Subject, Msg: p.Msg, handlers: s.handlers}
 			c.Send(d)
 		}
 	}
 }
 
-func (u *UPS) subscribe(subject, node string) {
-	if !slices.Contains(u.subs[subject], node) {
-		u.subs[subject] = append(u.subs[subject], node)
+// subscribe adds the client node n, whose handlers for the subject are hs,
+// to the subject's subscribers.
+func (u *UPS) subscribe(subject string, n *upsNode, hs *handlers) {
+	t := u.topics[subject]
+	if t == nil {
+		t = &topic{}
+		u.topics[subject] = t
+	}
+	if !slices.ContainsFunc(t.subscribers, func(s subscriber) bool { return s.node == n }) {
+		t.subscribers = append(t.subscribers, subscriber{n, hs})
 	}
 }
 
-func (u *UPS) unsubscribe(subject, node string) {
-	s := slices.DeleteFunc(u.subs[subject], func(n string) bool { return n == node })
-	if len(s) == 0 {
-		delete(u.subs, subject)
-	} else {
-		u.subs[subject] = s
+func (u *UPS) unsubscribe(subject string, n *upsNode) {
+	if t := u.topics[subject]; t != nil {
+		t.subscribers = slices.DeleteFunc(t.subscribers, func(s subscriber) bool { return s.node == n })
 	}
 }
 
@@ -113,12 +153,18 @@ type handler struct {
 	fn func(msg any)
 }
 
+// handlers is a client's handler list for one subject, in subscription
+// order. A client keeps one per subject for its whole life, even while it
+// is empty.
+type handlers struct{ list []handler }
+
 // UPSClient is one node's connection to UPS.
 type UPSClient struct {
 	ups      *UPS
 	node     string
+	at       *upsNode // the node as UPS knows it
 	conn     *sim.End
-	handlers map[string][]handler
+	handlers map[string]*handlers
 	nextID   uint64
 	up       bool       // connected: UPS said hello on the current connection
 	buffered []*Publish // publishes waiting for the connection
@@ -135,9 +181,9 @@ const UPSReconnectWait = 2 * sim.Second
 // the connection and buffers publishes while it is down, flushing them once
 // it is connected again; its subscriptions stay registered (UPS delivers to
 // the new connection). Publishes written into a connection that broke
-// before the client noticed are lost.
+// before the client noticed are lost. A node has at most one client.
 func (u *UPS) Client(node string) *UPSClient {
-	c := &UPSClient{ups: u, node: node, handlers: map[string][]handler{}}
+	c := &UPSClient{ups: u, node: node, at: u.node(node), handlers: map[string]*handlers{}}
 	c.dial()
 	return c
 }
@@ -155,12 +201,13 @@ func (c *UPSClient) dial() {
 			return
 		}
 		d := msg.(*Delivery)
+		hs := d.handlers // this client's list for d.Subject, as c.handlers holds it
 		// Copy: a handler may unsubscribe while we iterate. A few
 		// handlers are copied on the stack.
 		// The first is active by construction: nothing ran since the copy.
 		var buf [4]handler
-		for i, h := range append(buf[:0], c.handlers[d.Subject]...) {
-			if i == 0 || c.active(d.Subject, h.id) {
+		for i, h := range append(buf[:0], hs.list...) {
+			if i == 0 || hs.active(h.id) {
 				h.fn(d.Msg)
 			}
 		}
@@ -171,15 +218,20 @@ func (c *UPSClient) dial() {
 	})
 }
 
-func (c *UPSClient) active(subject string, id uint64) bool {
-	return slices.ContainsFunc(c.handlers[subject], func(h handler) bool { return h.id == id })
+func (hs *handlers) active(id uint64) bool {
+	return slices.ContainsFunc(hs.list, func(h handler) bool { return h.id == id })
 }
 
 // Subscribe calls fn with every message published to subject from now on.
 func (c *UPSClient) Subscribe(subject string, fn func(msg any)) Subscription {
 	c.nextID++
-	c.handlers[subject] = append(c.handlers[subject], handler{c.nextID, fn})
-	c.ups.subscribe(subject, c.node)
+	hs := c.handlers[subject]
+	if hs == nil {
+		hs = &handlers{}
+		c.handlers[subject] = hs
+	}
+	hs.list = append(hs.list, handler{c.nextID, fn})
+	c.ups.subscribe(subject, c.at, hs)
 	return Subscription{c, subject, c.nextID}
 }
 
@@ -188,12 +240,10 @@ func (s Subscription) Unsubscribe() {
 	if s.c == nil {
 		return
 	}
-	hs := slices.DeleteFunc(s.c.handlers[s.subject], func(h handler) bool { return h.id == s.id })
-	if len(hs) == 0 {
-		delete(s.c.handlers, s.subject)
-		s.c.ups.unsubscribe(s.subject, s.c.node)
-	} else {
-		s.c.handlers[s.subject] = hs
+	hs := s.c.handlers[s.subject]
+	hs.list = slices.DeleteFunc(hs.list, func(h handler) bool { return h.id == s.id })
+	if len(hs.list) == 0 {
+		s.c.ups.unsubscribe(s.subject, s.c.at)
 	}
 }
 
@@ -229,7 +279,9 @@ func (c *UPSClient) publish(p *Publish) {
 
 // Subjects lists the subjects that have a subscriber, sorted: what is still
 // subscribed once a world is quiet.
-func (u *UPS) Subjects() []string { return sim.SortedKeys(u.subs) }
+func (u *UPS) Subjects() []string {
+	return slices.DeleteFunc(sim.SortedKeys(u.topics), func(s string) bool { return len(u.topics[s].subscribers) == 0 })
+}
 
 // Buffered returns the publishes waiting for the connection, for tests.
 func (c *UPSClient) Buffered() []*Publish { return c.buffered }

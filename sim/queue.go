@@ -1,14 +1,15 @@
 package sim
 
-// The event queue is a binary min-heap ordered by (at, seq). Events live in a
-// slab of slots recycled through a free list, and the heap holds slot indices,
-// so scheduling and firing allocate nothing in steady state and a Timer can
-// be cancelled in O(log n) by removing its slot from the heap.
+// The event queue is a binary min-heap ordered by (at, seq). Each heap entry
+// carries its key inline, so sifting compares entries without chasing them
+// into the slab. Events live in a slab of slots recycled through a free
+// list, so scheduling and firing allocate nothing in steady state, and a
+// slot knows its heap position, so a Timer is cancelled in O(log n) by
+// removing its entry from the heap.
 
 type slot struct {
-	at     Time
-	seq    uint64
-	fn     func()
+	at     Time       // the event's time, for Timer.When
+	fn     func()     // the event, or nil for a delivery
 	dir    *direction // a network delivery event: deliverNext(dir), no closure
 	pos    int32      // index in heap, -1 when not queued
 	gen    uint32     // bumped each time the slot is freed, invalidating old Timers
@@ -16,9 +17,23 @@ type slot struct {
 	daemon bool
 }
 
+// entry is one heap element: its event's key and slot.
+type entry struct {
+	at   Time
+	seq  uint64
+	slot int32
+}
+
+func (a *entry) less(b *entry) bool {
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
+}
+
 type queue struct {
 	slots []slot
-	heap  []int32
+	heap  []entry
 	free  int32 // head of the free list, -1 when empty
 	seq   uint64
 }
@@ -28,57 +43,53 @@ type queue struct {
 const queueCap = 48
 
 func newQueue() queue {
-	return queue{free: -1, slots: make([]slot, 0, queueCap), heap: make([]int32, 0, queueCap)}
+	return queue{free: -1, slots: make([]slot, 0, queueCap), heap: make([]entry, 0, queueCap)}
 }
 
-func (q *queue) less(a, b int32) bool {
-	sa, sb := &q.slots[a], &q.slots[b]
-	if sa.at != sb.at {
-		return sa.at < sb.at
-	}
-	return sa.seq < sb.seq
-}
-
-func (q *queue) swap(i, j int) {
-	h := q.heap
-	h[i], h[j] = h[j], h[i]
-	q.slots[h[i]].pos = int32(i)
-	q.slots[h[j]].pos = int32(j)
-}
-
-func (q *queue) up(i int) {
+// up places e, bound for the hole at i, on the path towards the root. Each
+// entry that moves tells its slot its new position. (The loops work on
+// local copies of the slices, which the compiler keeps in registers.)
+func (q *queue) up(i int, e entry) {
+	h, slots := q.heap, q.slots
 	for i > 0 {
 		p := (i - 1) / 2
-		if !q.less(q.heap[i], q.heap[p]) {
-			return
+		if !e.less(&h[p]) {
+			break
 		}
-		q.swap(i, p)
+		h[i] = h[p]
+		slots[h[i].slot].pos = int32(i)
 		i = p
 	}
+	h[i] = e
+	slots[e.slot].pos = int32(i)
 }
 
-func (q *queue) down(i int) {
-	n := len(q.heap)
+// down places e, bound for the hole at i, on the path towards the leaves.
+func (q *queue) down(i int, e entry) {
+	h, slots := q.heap, q.slots
+	n := len(h)
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := 2*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && q.less(q.heap[r], q.heap[l]) {
-			m = r
+		if r := c + 1; r < n && h[r].less(&h[c]) {
+			c = r
 		}
-		if !q.less(q.heap[m], q.heap[i]) {
-			return
+		if !h[c].less(&e) {
+			break
 		}
-		q.swap(i, m)
-		i = m
+		h[i] = h[c]
+		slots[h[i].slot].pos = int32(i)
+		i = c
 	}
+	h[i] = e
+	slots[e.slot].pos = int32(i)
 }
 
 // push queues fn (or, when fn is nil, the delivery of dir's next frame) at
 // time at and returns its slot and generation.
-func (q *queue) push(at Time, fn func(), dir *direction) (int32, uint32) {
+func (q *queue) push(at Time, fn func(), dir *direction, daemon bool) (int32, uint32) {
 	var s int32
 	if q.free >= 0 {
 		s = q.free
@@ -89,33 +100,52 @@ func (q *queue) push(at Time, fn func(), dir *direction) (int32, uint32) {
 	}
 	q.seq++
 	sl := &q.slots[s]
-	sl.at, sl.seq, sl.fn, sl.dir = at, q.seq, fn, dir
-	sl.pos = int32(len(q.heap))
-	q.heap = append(q.heap, s)
-	q.up(len(q.heap) - 1)
+	sl.at, sl.fn, sl.dir, sl.daemon = at, fn, dir, daemon
+	q.heap = append(q.heap, entry{})
+	q.up(len(q.heap)-1, entry{at: at, seq: q.seq, slot: s})
 	return s, sl.gen
 }
 
-// remove takes the slot at heap position i out of the heap and frees it,
-// returning its function or its direction.
-func (q *queue) remove(i int) (func(), *direction) {
-	s := q.heap[i]
-	last := len(q.heap) - 1
-	if i != last {
-		q.swap(i, last)
-	}
-	q.heap = q.heap[:last]
-	if i != last {
-		q.down(i)
-		q.up(i)
+// remove takes the entry at heap position i out of the heap and frees its
+// slot, returning the slot's time, function or direction, and daemon flag.
+func (q *queue) remove(i int) (at Time, fn func(), dir *direction, daemon bool) {
+	h := q.heap
+	s := h[i].slot
+	last := len(h) - 1
+	e := h[last]
+	q.heap = h[:last]
+	switch {
+	case i == last:
+	case i == 0:
+		// The earliest event: walk the hole at the root down to a leaf
+		// along the earlier children (one comparison a level), then place
+		// the last entry from there, which rarely moves it up far.
+		n, slots := last, q.slots
+		for {
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if r := c + 1; r < n && h[r].less(&h[c]) {
+				c = r
+			}
+			h[i] = h[c]
+			slots[h[i].slot].pos = int32(i)
+			i = c
+		}
+		q.up(i, e)
+	case e.less(&h[(i-1)/2]):
+		q.up(i, e)
+	default:
+		q.down(i, e)
 	}
 	sl := &q.slots[s]
-	fn, dir := sl.fn, sl.dir
+	at, fn, dir, daemon = sl.at, sl.fn, sl.dir, sl.daemon
 	sl.fn, sl.dir, sl.pos = nil, nil, -1
 	sl.gen++
 	sl.next = q.free
 	q.free = s
-	return fn, dir
+	return at, fn, dir, daemon
 }
 
 func (q *queue) len() int { return len(q.heap) }
@@ -125,5 +155,5 @@ func (q *queue) peek() (Time, bool) {
 	if len(q.heap) == 0 {
 		return 0, false
 	}
-	return q.slots[q.heap[0]].at, true
+	return q.heap[0].at, true
 }

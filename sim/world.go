@@ -124,8 +124,7 @@ func (w *World) atDeliver(t Time, d *direction) {
 	if t < w.now {
 		t = w.now
 	}
-	s, _ := w.q.push(t, nil, d)
-	w.q.slots[s].daemon = false
+	w.q.push(t, nil, d, false)
 	w.live++
 }
 
@@ -133,8 +132,7 @@ func (w *World) at(t Time, fn func(), daemon bool) Timer {
 	if t < w.now {
 		t = w.now
 	}
-	s, gen := w.q.push(t, fn, nil)
-	w.q.slots[s].daemon = daemon
+	s, gen := w.q.push(t, fn, nil, daemon)
 	if !daemon {
 		w.live++
 	}
@@ -177,12 +175,11 @@ func (w *World) Step() bool {
 	if w.q.len() == 0 {
 		return false
 	}
-	s := &w.q.slots[w.q.heap[0]]
-	w.now = s.at
-	if !s.daemon {
+	at, fn, dir, daemon := w.q.remove(0)
+	w.now = at
+	if !daemon {
 		w.live--
 	}
-	fn, dir := w.q.remove(0)
 	w.steps++
 	if dir != nil {
 		w.net.deliverNext(dir)
