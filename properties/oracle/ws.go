@@ -607,7 +607,7 @@ func checkWSActorClose(w world) []Violation {
 			continue
 		}
 		rid := ids[0]
-		var lastOpen sim.Time = -1
+		var lastOpen, retried sim.Time = -1, -1
 		canHibernate := false
 		for _, x := range w.Wire.Responses[rid] {
 			switch k := x.Kind.(type) {
@@ -616,7 +616,19 @@ func checkWSActorClose(w world) []Violation {
 				continue
 			case model.ServerWebSocketClose:
 				t := x.At
-				if lastOpen < 0 || (canHibernate && k.Retry) {
+				if lastOpen < 0 {
+					continue
+				}
+				if canHibernate && k.Retry {
+					retried = t
+					continue
+				}
+				if retried >= lastOpen && !w.resumedBetween(c, retried, t) {
+					// A close asking for a retry ended the attempt: the
+					// gateway hibernates (or, before 4e60a30e9, retries) and
+					// reads no runner message until a new attempt's routing
+					// read is answered (GW@3891bf8b6:683-711 waits only for
+					// Ready and the client).
 					continue
 				}
 				// The attempt the open answered: the latest publish before
@@ -646,6 +658,21 @@ func checkWSActorClose(w world) []Violation {
 		}
 	}
 	return out
+}
+
+// resumedBetween reports whether one of the socket's routing reads after
+// from was answered before to: a new attempt that may listen to the
+// runner again.
+func (w world) resumedBetween(c *record.WS, from, to sim.Time) bool {
+	for _, rd := range w.Wire.Reads[c.Name] {
+		if rd.Sent <= from {
+			continue
+		}
+		if t, ok := w.Wire.Replies[rd.ID]; ok && t <= to {
+			return true
+		}
+	}
+	return false
 }
 
 // codeOr is a close frame's code, 0 for none.
