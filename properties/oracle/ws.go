@@ -109,9 +109,10 @@ func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 				// From 3891bf8b6 the wait for the open ends at the actor's
 				// Stopped, subscribed before the open is published
 				// (GW@3891bf8b6:290-293, 356-359): an open reaching Guard
-				// after it finds the attempt failed.
+				// after it finds the attempt failed (one in the same instant
+				// is taken as opened: the Stopped then fails the attempt).
 				if t := w.firstStopped(c.Actor, s.Sent, until); t >= 0 {
-					until = t - 1
+					until = t
 				}
 			}
 			// The runner's first answer under the request id ends the wait:
