@@ -200,9 +200,9 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "stale_preopen_close_reaches_client",
-		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21).",
-		Properties: []string{"ws_close"}, First: "parent", Last: "3891bf8b6",
-		Fixed:    "not found from 2e22a2e61, where the open waits 5 s instead of 2 s; the runner's unknown-actor close is dropped from 6b7ebbb0d and pre-open retry removed at 0fe4f08fe",
+		Title:      "Every WebSocket attempt reuses one request id (PS:1823) and the gateway matches runner messages by request id alone (GSS:214-245), so a pre-open close of an earlier attempt, delayed past the 2 s open timeout, closes the reopened socket with the runner's 1011 \"Actor not found\" (errata E21). With the 5 s open wait of 2e22a2e61 the same ids cross the other way: an earlier attempt's open, delayed by pub/sub, opens the socket on the actor's new generation and answers the later attempt, whose own open then meets the stopped actor, and the runner's 1011 \"Actor not found\" (TUN@2e22a2e61:925-936) reaches the client.",
+		Properties: []string{"ws_close"}, First: "parent", Last: "f5d14e116",
+		Fixed:    "not found from a89ca2b17, where the runner cannot encode a tunnel message; the runner's unknown-actor close is dropped from 6b7ebbb0d (no requestToActor entry, TUN@6b7ebbb0d) and pre-open retry removed at 0fe4f08fe",
 		SearchAt: "seed", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus:        []string{"ws_open", "ws_open_race", "drop", "reschedule", "heal"},
 		AbsentBudget: 1000,
