@@ -379,14 +379,19 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "resume_misses_restore_strands_socket",
-		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260), yet the gateway resumes it there: the runner drops every message for a request it has no adapter for, nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout.",
-		Properties: []string{"earned"}, First: "c76f319fe", Last: "553683bfd",
+		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@2e22a2e61:653, GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260), yet the gateway resumes it there: the runner drops every message for a request it has no adapter for, nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout. The same start removes the socket's persisted metadata as stale (TUN@2e22a2e61:210-255), so when a later start (a wake, a reschedule) does list the row, the runner closes the socket 1000 ws.meta_not_found_during_restore (TUN@2e22a2e61:137-160) and Guard passes that close to the client (ws_close).",
+		Properties: []string{"earned", "ws_close"}, First: "2e22a2e61", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
 			return sawContains("websocket_service_timeout")(f) && f.traceHas(messageIgnored, false) && f.traceHas(gcNotAcked, false)
 		},
+		// The metadata the first start dropped as stale is missing at a
+		// later start that lists the row.
+		matchFor: map[string]func(*Failure) bool{"ws_close": func(f *Failure) bool {
+			return sawContains("ws.meta_not_found_during_restore")(f) && f.traceHas(staleMetaThenNoMeta, false)
+		}},
 	},
 	{
 		Slug:       "resumed_socket_ping_timeout",
@@ -425,6 +430,10 @@ var restoreTried = regexp.MustCompile(`runner\.ws_(restored|restore_no_meta|stal
 var resumedThenIgnored = regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)
 
 var messageIgnored = regexp.MustCompile(`runner\.ws_message_ignored `)
+
+// A start dropped a socket's persisted metadata as stale, and a later
+// start listing the socket found none.
+var staleMetaThenNoMeta = regexp.MustCompile(`(?s)runner\.ws_stale_meta .*runner\.ws_restore_no_meta `)
 
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)

@@ -78,9 +78,9 @@ type wsAttempt struct {
 func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 	reads := w.Wire.Reads[c.Name]
 	ids := requestIDs(w.Wire.Starts[c.Name], true)
-	var opens []sim.Time
+	var responses []record.Answer
 	if len(ids) == 1 {
-		opens = w.opens(ids[0])
+		responses = w.Wire.Responses[ids[0]]
 	}
 	stoppedCounts := !w.Profile.Has(model.GatewayIgnoresActorStopped)
 	wait := w.openWait()
@@ -97,13 +97,38 @@ func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 		}
 		// Opened: a runner's open reached Guard within the open wait of one
 		// of the attempt's publishes (a later one found the gateway gone).
+		// The publish may leave in the same instant as the read (no latency
+		// on the engine link): it is still this attempt's, and one in the
+		// instant of the next read is the next attempt's.
 		for _, s := range w.wsStarts(c) {
-			if s.Sent <= rd.Sent || s.Sent > a.end {
+			if s.Sent < rd.Sent || s.Sent > a.end || (retried && s.Sent == a.end) {
 				continue
 			}
-			for _, t := range opens {
-				if t > s.Sent && t <= min(s.Sent+wait, a.end) && (a.opened < 0 || t < a.opened) {
-					a.opened = t
+			until := min(s.Sent+wait, a.end)
+			if stoppedCounts {
+				// From 3891bf8b6 the wait for the open ends at the actor's
+				// Stopped, subscribed before the open is published
+				// (GW@3891bf8b6:290-293, 356-359): an open reaching Guard
+				// after it finds the attempt failed (one in the same instant
+				// is taken as opened: the Stopped then fails the attempt).
+				if t := w.firstStopped(c.Actor, s.Sent, until); t >= 0 {
+					until = t
+				}
+			}
+			// The runner's first answer under the request id ends the wait:
+			// an open, or a close before it (GW:234-239, GW@3891bf8b6:339-342).
+			for _, x := range responses {
+				if x.At <= s.Sent || x.At > until {
+					continue
+				}
+				if _, ok := x.Kind.(model.ServerWebSocketClose); ok {
+					break
+				}
+				if _, ok := x.Kind.(model.ServerWebSocketOpen); ok {
+					if a.opened < 0 || x.At < a.opened {
+						a.opened = x.At
+					}
+					break
 				}
 			}
 		}
@@ -583,7 +608,7 @@ func checkWSActorClose(w world) []Violation {
 			continue
 		}
 		rid := ids[0]
-		var lastOpen sim.Time = -1
+		var lastOpen, retried sim.Time = -1, -1
 		canHibernate := false
 		for _, x := range w.Wire.Responses[rid] {
 			switch k := x.Kind.(type) {
@@ -592,7 +617,19 @@ func checkWSActorClose(w world) []Violation {
 				continue
 			case model.ServerWebSocketClose:
 				t := x.At
-				if lastOpen < 0 || (canHibernate && k.Retry) {
+				if lastOpen < 0 {
+					continue
+				}
+				if canHibernate && k.Retry {
+					retried = t
+					continue
+				}
+				if retried >= lastOpen && !w.resumedBetween(c, retried, t) {
+					// A close asking for a retry ended the attempt: the
+					// gateway hibernates (or, before 4e60a30e9, retries) and
+					// reads no runner message until a new attempt's routing
+					// read is answered (GW@3891bf8b6:683-711 waits only for
+					// Ready and the client).
 					continue
 				}
 				// The attempt the open answered: the latest publish before
@@ -622,6 +659,21 @@ func checkWSActorClose(w world) []Violation {
 		}
 	}
 	return out
+}
+
+// resumedBetween reports whether one of the socket's routing reads after
+// from was answered before to: a new attempt that may listen to the
+// runner again.
+func (w world) resumedBetween(c *record.WS, from, to sim.Time) bool {
+	for _, rd := range w.Wire.Reads[c.Name] {
+		if rd.Sent <= from {
+			continue
+		}
+		if t, ok := w.Wire.Replies[rd.ID]; ok && t <= to {
+			return true
+		}
+	}
+	return false
 }
 
 // codeOr is a close frame's code, 0 for none.
