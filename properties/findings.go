@@ -379,7 +379,7 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "resume_misses_restore_strands_socket",
-		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@2e22a2e61:653, GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260), yet the gateway resumes it there: the runner drops every message for a request it has no adapter for, nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout. The same start removes the socket's persisted metadata as stale (TUN@2e22a2e61:210-255), so when a later start (a wake, a reschedule) does list the row, the runner closes the socket 1000 ws.meta_not_found_during_restore (TUN@2e22a2e61:137-160) and Guard passes that close to the client (ws_close).",
+		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@2e22a2e61:653, GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260); restarted on its own runner, that start even drops the socket's persisted metadata as stale (TUN@2e22a2e61:210-255), so a later start that lists the row finds no metadata and closes it 1000 ws.meta_not_found_during_restore (TUN@2e22a2e61:137-160): a hibernating gateway drops that close, an attached one passes it to the client (ws_close). Yet the gateway resumes the socket there: the runner drops every message for a request the loaded actor has no adapter for (TUN@553683bfd:1022-1047; the stopped instance's adapter is never reached again), nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout.",
 		Properties: []string{"earned", "ws_close"}, First: "2e22a2e61", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
@@ -402,6 +402,51 @@ var Findings = []Finding{
 		Focus: []string{"ws_open", "ws_send", "sleep", "wake"},
 		match: traceMatches(regexp.MustCompile(`gw\.ping_timeout`)),
 	},
+	{
+		Slug:       "keepalive_lapse_times_out_socket",
+		Title:      "At 553683bfd the GC flags a hibernatable socket's in-flight entry whose last_ping is older than hibernating_request_eligible_threshold (90 s, GSS@553683bfd:515-517), but last_ping is set only when the socket first opens hibernatable (toggle_hibernation, GSS@553683bfd:347-367; not on a resume, GW@553683bfd:316-320) and by the keepalive task, which discards its first tick and so refreshes it first 45 s after it starts (keepalive_task.rs@553683bfd:24-35, 56), and which is restarted by every attempt and every hibernation (GW@553683bfd:425-436, 602-616). A healthy socket that hibernates and resumes within 45 s of each (re)start goes 90 s without a refresh: a 15 s GC tick flags it and Guard closes it with 1011 guard.websocket_service_timeout.",
+		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 3000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "sleep", "wake"},
+		match: func(f *Failure) bool {
+			return sawContains("websocket_service_timeout")(f) && gcKilledFor(f, "hibernation_timeout", "guard.websocket_service_timeout")
+		},
+	},
+	{
+		Slug:       "resume_after_gc_removal_internal_error",
+		Title:      "At 553683bfd the GC keeps a hibernating socket's in-flight entry unless it flags it (a buffered client message un-acked for 30 s, or last_ping older than 90 s, GSS@553683bfd:500-521); a flagged entry is removed at once while no attempt holds its drop_rx (GSS@553683bfd:545-558), as between the attempts of a hibernation. The reconnect after the hibernation then creates a new entry and fails its ensure! (GW@553683bfd:311-314): Guard closes the client's socket with 1011 core.internal_error (and sends the runner no close).",
+		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 3000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
+		match: func(f *Failure) bool {
+			return sawContains("core.internal_error")(f) && f.traceHas(newEntryAfterHibernation, false)
+		},
+	},
+}
+
+// The reconnect after a hibernation found no in-flight entry (GW@553683bfd:311-314).
+var newEntryAfterHibernation = regexp.MustCompile(`result="should not be creating a new in flight entry after hibernation"`)
+
+// gcStopping is the GC flagging an entry: its time, request id and reason.
+var gcStopping = regexp.MustCompile(`(?m)^\d+ +(\S+) guard +gw\.gc_stopping +rid=(\S+) reason=(\S+)`)
+
+// gcKilledFor reports whether the GC flagged a socket's entry for the
+// reason and that socket's attempt ended with the result in the same tick:
+// the kill reached its live handler.
+func gcKilledFor(f *Failure, reason, result string) bool {
+	for _, m := range gcStopping.FindAllStringSubmatch(f.Trace, -1) {
+		if m[3] != reason {
+			continue
+		}
+		killed := regexp.MustCompile(`(?m)^\d+ +` + regexp.QuoteMeta(m[1]) + ` guard +guard\.ws_attempt +ray=\S+ n=\d+ rid=` +
+			regexp.QuoteMeta(m[2]) + ` result=` + regexp.QuoteMeta(result) + ` `)
+		if killed.MatchString(f.Trace) {
+			return true
+		}
+	}
+	return false
 }
 
 // The runner's GC closed a socket for want of a gateway ack.

@@ -161,6 +161,11 @@ func (t *Tunnel) handleWebSocketMessage(rid model.RequestID, msg model.WebSocket
 		t.r.trace("runner.ws_message_ignored", sim.ID("rid", rid), sim.Int("idx", int(msg.Index)))
 		return true
 	}
+	if !t.reachable(adapter) {
+		t.r.trace("runner.ws_message_ignored", sim.ID("rid", rid), sim.Int("idx", int(msg.Index)),
+			sim.Str("actor", adapter.actor.actorID), sim.Int("stopped_gen", int64(adapter.actor.generation)))
+		return true
+	}
 	if adapter.hibernatable && t.r.cfg.Quirks.Has(model.RunnerValidatesWSIndex) && adapter.readyState == wsOpen {
 		// WSA@2e22a2e61:147-183: a duplicate is dropped, a gap closes 1008.
 		switch {
@@ -231,6 +236,9 @@ func (t *Tunnel) ackWebsocketMessage(rid model.RequestID, index uint16) bool {
 // already), and the id stays in actor.webSockets (errata E18).
 func (t *Tunnel) handleWebSocketClose(rid model.RequestID, msg model.WebSocketClose) {
 	adapter := t.actorWebSockets[rid]
+	if adapter != nil && !t.reachable(adapter) {
+		adapter = nil // TUN@2e22a2e61:1066-1071: the loaded actor has no such socket
+	}
 	code := msg.Code
 	if code != nil && *code == 0 { // `close.code || undefined`
 		code = nil
@@ -260,6 +268,24 @@ func (t *Tunnel) handleWebSocketClose(rid model.RequestID, msg model.WebSocketCl
 	}
 	adapter.handleClose(rid, code, msg.Reason)
 	delete(t.actorWebSockets, rid)
+}
+
+// reachable reports whether a message for the adapter's request can reach
+// it. From 2e22a2e61 the TS runner keeps each socket on its actor instance
+// (actor.webSockets) and finds it through the actor loaded now
+// (getRequestActor then actor.webSockets.get, TUN@2e22a2e61:1017-1040,
+// TUN@553683bfd:1022-1047): a hibernatable socket left alone when its
+// actor stopped (closeActiveRequests, TUN@553683bfd:532-553) stays on the
+// stopped instance, which #removeActor drops or the next start's
+// #actors.set replaces (RUN@553683bfd:366-393), so nothing reaches it
+// again: the message is dropped ("missing websocket for incoming websocket
+// message"). Before 2e22a2e61 one #actorWebSockets map serves every actor
+// (TUN:616-632), and the stop closed the socket anyway.
+func (t *Tunnel) reachable(adapter *webSocketAdapter) bool {
+	if t.r.cfg.Quirks.Has(model.RunnerClosesWebSocketsOnActorStop) {
+		return true
+	}
+	return t.r.actors[adapter.actor.actorID] == adapter.actor
 }
 
 // wsOwner is the actor instance a WebSocket request id was last opened for

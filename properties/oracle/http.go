@@ -270,17 +270,36 @@ func checkOutcome(w world) []Violation {
 			out = append(out, viol("outcome", r.Name, "a non-Guard response without any attempt on the wire", nil, responseSaw(r)))
 			continue
 		}
-		var got *model.ResponseStart
+		//
+		// An answer that reached Guard the very instant the attempt started
+		// is an earlier attempt's (no answer arrives the instant its request
+		// starts), and the order of the two is not on the wire (the answer
+		// and the Ready that ended routing come on different subscriptions):
+		// the gateway may have taken it, or dropped it for a request not in
+		// flight yet (GSS@553683bfd:318-328), and then the attempt's own
+		// answer is the first after it (as attemptDue's alt).
+		var got, next *model.ResponseStart
+		atStart := false // got reached Guard the instant the attempt started
 		for _, x := range w.Wire.Responses[rid] {
 			rs, ok := x.Kind.(model.ResponseStart)
 			if !ok || x.At > r.Answered {
 				continue
 			}
-			if x.At >= since {
-				got = &rs
-				break
+			if atStart {
+				if x.At > since {
+					next = &rs
+					break
+				}
+				continue
 			}
 			got = &rs
+			if x.At > since {
+				break
+			}
+			atStart = x.At == since
+		}
+		if next != nil && next.Status == resp.Status && next.Body == resp.Body {
+			got = next
 		}
 		if got == nil || got.Status != resp.Status || got.Body != resp.Body {
 			allowed := map[string]string{"status": "the runner's response for " + rid.String()}
