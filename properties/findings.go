@@ -219,13 +219,13 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "lost_publish_strands_socket",
-		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
+		Title:      "A blip of Guard's pub/sub connection, or of pegboard-runner's (the engine's subscription to the runner's subject), loses a client message the gateway published, and with Guard's also the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "not found from 3891bf8b6, where the actor's Stopped or the GC's delivered kill ends such a socket first; the gateway's ping/pong comes at c76f319fe",
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{7}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
-			return f.traceHas(guardUPSLost, false) && !f.traceHas(gcDroppedBuffer, false)
+			return f.traceHas(upsClientLost, false) && !f.traceHas(gcDroppedBuffer, false)
 		},
 	},
 	{
@@ -421,8 +421,8 @@ var messageIgnored = regexp.MustCompile(`runner\.ws_message_ignored `)
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)
 
-// Guard's connection to pub/sub broke.
-var guardUPSLost = regexp.MustCompile(`guard +ups\.client_lost`)
+// Guard's or the engine's (pegboard-runner's) connection to pub/sub broke.
+var upsClientLost = regexp.MustCompile(`(guard|engine) +ups\.client_lost`)
 
 // beforeLiveness is the part of a trace before the liveness phase.
 func beforeLiveness(trace string) string {
