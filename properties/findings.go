@@ -375,14 +375,20 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "resume_misses_restore_strands_socket",
-		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260), yet the gateway resumes it there: the runner drops every message for a request it has no adapter for, nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout.",
-		Properties: []string{"earned"}, First: "c76f319fe", Last: "553683bfd",
+		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260), yet the gateway resumes it there: the runner drops every message for a request it has no adapter for, nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout. A start that does not list the request also makes the TS runner drop the socket's persisted metadata as stale (TUN@2e22a2e61:210-240, TUN@553683bfd:230-260), so a later start that does list it finds no metadata and closes it with ws.meta_not_found_during_restore, a close that never reaches the gateway (pegboard-runner has no active request for it, ws_to_tunnel_task.rs@2e22a2e61:368-377, until a89ca2b17; from c76f319fe #sendMessage drops it for a request mapped to no actor, TUN@c76f319fe:459-465), and the gateway resumes the socket there all the same. Until 553683bfd the GC collects a hibernating entry (restored_socket_drops_renumbered_message), and the entry the resume creates buffers nothing, so no GC ever flags the lost message: the client's socket stays open and its message never reaches the actor (ws_delivery).",
+		Properties: []string{"earned", "ws_delivery"}, First: "2e22a2e61", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
 			return sawContains("websocket_service_timeout")(f) && f.traceHas(messageIgnored, false) && f.traceHas(gcNotAcked, false)
 		},
+		// A socket resumed on a runner with no adapter for it, where the
+		// restore missed: the request was not listed, or a start that did
+		// not list it dropped its metadata as stale.
+		matchFor: map[string]func(*Failure) bool{"ws_delivery": func(f *Failure) bool {
+			return f.traceHas(resumedThenIgnored, false) && (f.traceHas(staleMetaRestoreMissed, false) || !f.traceHas(restoreTried, false))
+		}},
 	},
 	{
 		Slug:       "resumed_socket_ping_timeout",
@@ -417,6 +423,10 @@ var restoreTried = regexp.MustCompile(`runner\.ws_restore(d|_no_meta) `)
 var resumedThenIgnored = regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)
 
 var messageIgnored = regexp.MustCompile(`runner\.ws_message_ignored `)
+
+// A runner dropped a socket's metadata as stale, and a later start that
+// listed the request found none.
+var staleMetaRestoreMissed = regexp.MustCompile(`(?s)runner\.ws_stale_meta .*runner\.ws_restore_no_meta `)
 
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)
