@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -229,6 +230,16 @@ var Findings = []Finding{
 		},
 	},
 	{
+		Slug:       "runner_blip_loses_message",
+		Title:      "pegboard-runner subscribes to a runner's subject per runner connection (PBR/lib.rs@2f5666c05:89-105), so a client message the gateway publishes while the runner reconnects has no subscriber and is lost (NATS core is at-most-once). pegboard-runner closes the old connection's sockets with ws.upstream_closed, retry (PBR/lib.rs@2f5666c05:244-288), and Guard reconnects; the gateway resends only the buffered messages after the runner's lastMsgIndex (GW@f3105c779:268-271, GSS@f3105c779:312-369), which the actor took from the last message it got (TUN@2f5666c05:617-620). The TS runner checks no index until 2e22a2e61 (WSA@2e22a2e61:147-183), so when the client's next message got through after the reconnect its index is past the lost one: the lost message is never resent while the client's socket stays open (from 4e60a30e9 the socket hibernates, and reconnects, the same way).",
+		Properties: []string{"ws_delivery"}, First: "parent", Last: "4e60a30e9",
+		Fixed:    "from 450d9e5c6 the gateway resends its whole buffer (protocol v3 drops lastMsgIndex, GSS@450d9e5c6:325-343)",
+		SearchAt: "5111b8e76", Budget: 800, Seeds: []uint64{2}, MaxActions: 8,
+		Focus:        []string{"ws_open", "ws_send", "disconnect"},
+		AbsentBudget: 1000,
+		match:        lostBehindLaterIndex,
+	},
+	{
 		Slug:       "duplicate_runner_connections",
 		Title:      "The runner's double reconnect (errata E15: a refused dial fires error and close, each schedules a reconnect, the second overwrites the first's timer handle without clearing it, RUN:600-679, 1396-1427) opens a second socket next to a healthy one; before 2f5666c05 pegboard-runner lets both live, each subscribed to the runner's subject, so every tunnel message is handled once per socket: the actor gets each client message twice, the client gets each reply twice, and the runner gets Guard's close twice.",
 		Properties: []string{"liveness", "ws_runner_close"}, First: "parent", Last: "ecd4e0417",
@@ -430,6 +441,83 @@ var staleMetaRestoreMissed = regexp.MustCompile(`(?s)runner\.ws_stale_meta .*run
 
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)
+
+// A client message published to a runner's subject while pegboard-runner
+// had no subscription for it, and a hibernatable socket's reopen.
+var (
+	runnerAwayDrop  = regexp.MustCompile(`ups\.drop +subject=runner\.\S+ msg="WebSocketMessage\{(\S+) \S+ idx=(\d+) data=\\"([^\\"]*)\\"`)
+	wsReopened      = regexp.MustCompile(`gw\.ws_opened +rid=(\S+) runner=\S+ hibernate=true last=(\d+)`)
+	runnerWSMessage = regexp.MustCompile(`runner\.ws_message +actor=\S+ gen=\d+ rid=(\S+) idx=(\d+) `)
+)
+
+// lostBehindLaterIndex reports whether a client message was lost for want
+// of a subscriber after a runner's connection dropped, and its socket then
+// reopened with a last message index at or past the lost one's: the
+// gateway resends nothing up to that index.
+func lostBehindLaterIndex(f *Failure) bool {
+	t := f.Trace
+	i := strings.Index(t, "pbr.disconnected ")
+	if i < 0 {
+		return false
+	}
+	t = t[i:]
+	lost := map[string]bool{}
+	for _, v := range f.Violations {
+		if v.Property == "ws_delivery" {
+			for _, d := range strings.Split(v.Saw["lost"], ",") {
+				lost[d] = true
+			}
+		}
+	}
+	for _, m := range runnerAwayDrop.FindAllStringSubmatchIndex(t, -1) {
+		rid, idx := t[m[2]:m[3]], atoiOr(t[m[4]:m[5]], 1<<30)
+		if !lost[t[m[6]:m[7]]] {
+			continue // the violation is about another message
+		}
+		// A new index, one the actor got neither before nor after (a
+		// renumbered message, the gateway's entry lost with its buffer,
+		// is another mechanism)...
+		renumbered := false
+		before := len(f.Trace) - len(t) + m[0]
+		for _, r := range runnerWSMessage.FindAllStringSubmatchIndex(f.Trace, -1) {
+			if f.Trace[r[2]:r[3]] != rid {
+				continue
+			}
+			if n := atoiOr(f.Trace[r[4]:r[5]], -1); n == idx || (r[0] < before && n > idx) {
+				renumbered = true
+			}
+		}
+		if renumbered {
+			continue
+		}
+		// The client's next message reached the actor...
+		next := -1
+		for _, r := range runnerWSMessage.FindAllStringSubmatchIndex(t[m[1]:], -1) {
+			if t[m[1]:][r[2]:r[3]] == rid && atoiOr(t[m[1]:][r[4]:r[5]], -1) > idx {
+				next = m[1] + r[1]
+				break
+			}
+		}
+		if next < 0 {
+			continue
+		}
+		// ...and the socket reopened past the lost one.
+		for _, r := range wsReopened.FindAllStringSubmatch(t[next:], -1) {
+			if r[1] == rid && atoiOr(r[2], -1) >= idx {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
 
 // Guard's or the engine's (pegboard-runner's) connection to pub/sub broke.
 var upsClientLost = regexp.MustCompile(`(guard|engine) +ups\.client_lost`)
