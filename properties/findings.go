@@ -189,9 +189,12 @@ var Findings = []Finding{
 		match: traceMatches(gcRemovedLive),
 		matchFor: map[string]func(*Failure) bool{
 			// A message lost on a socket that stays open is lost before the
-			// liveness phase (whose probes are closed at its end): only a
-			// removal before it explains one.
-			"ws_delivery": func(f *Failure) bool { return f.traceHas(gcRemovedLive, true) },
+			// liveness probes (closed at the liveness phase's end) start:
+			// only a removal before them explains one. The phase starts
+			// right after the last action, so a removal of a scenario
+			// socket's entry that message left un-acked comes after its
+			// start.
+			"ws_delivery": func(f *Failure) bool { return gcRemovedLive.MatchString(beforeProbes(f.Trace)) },
 			// The GC removes a probe socket's entry as its probe is in
 			// flight: Guard reconnects and the echo is lost.
 			"liveness": func(f *Failure) bool {
@@ -211,12 +214,18 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "gc_between_attempts_loses_message",
-		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
+		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open. A reset on reuse also restarts the message indices (GSS@5111b8e76:125-128): a later message the pub/sub delivery loses (a runner reconnecting) carries an index the runner already has, and the resend after its lastMsgIndex skips it.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "3891bf8b6",
 		Fixed:    "not found from 2e22a2e61 on; the GC's buffer check is flipped at 6b7ebbb0d and hibernating entries are kept from 553683bfd",
 		SearchAt: "5111b8e76", Budget: 3000, Seeds: []uint64{2}, MaxActions: 8,
 		AbsentBudget: 1000,
-		match:        traceMatches(gcDroppedBuffer),
+		// The buffer dropped, or (from 5111b8e76) a flagged entry reset on
+		// reuse with an empty buffer: its indices restart, so a message
+		// renumbered at or below the runner's last index is skipped by the
+		// resend when the pub/sub delivery lost it.
+		match: func(f *Failure) bool {
+			return f.traceHas(gcDroppedBuffer, false) || (f.traceHas(reuseStopping, false) && lostRenumbered(f))
+		},
 	},
 	{
 		Slug:       "lost_publish_strands_socket",
@@ -450,6 +459,40 @@ var (
 	runnerWSMessage = regexp.MustCompile(`runner\.ws_message +actor=\S+ gen=\d+ rid=(\S+) idx=(\d+) `)
 )
 
+// A flagged entry reset on reuse.
+var reuseStopping = regexp.MustCompile(`gw\.reuse_stopping +rid=`)
+
+// lostRenumbered reports whether a lost client message was dropped by
+// pub/sub with an index the actor had already got on its socket.
+func lostRenumbered(f *Failure) bool {
+	lost := lostMessages(f)
+	for _, m := range runnerAwayDrop.FindAllStringSubmatchIndex(f.Trace, -1) {
+		rid, idx := f.Trace[m[2]:m[3]], atoiOr(f.Trace[m[4]:m[5]], 1<<30)
+		if !lost[f.Trace[m[6]:m[7]]] {
+			continue
+		}
+		for _, r := range runnerWSMessage.FindAllStringSubmatchIndex(f.Trace[:m[0]], -1) {
+			if f.Trace[r[2]:r[3]] == rid && atoiOr(f.Trace[r[4]:r[5]], -1) >= idx {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lostMessages are the messages the failure's ws_delivery violations lost.
+func lostMessages(f *Failure) map[string]bool {
+	lost := map[string]bool{}
+	for _, v := range f.Violations {
+		if v.Property == "ws_delivery" {
+			for _, d := range strings.Split(v.Saw["lost"], ",") {
+				lost[d] = true
+			}
+		}
+	}
+	return lost
+}
+
 // lostBehindLaterIndex reports whether a client message was lost for want
 // of a subscriber after a runner's connection dropped, and its socket then
 // reopened with a last message index at or past the lost one's: the
@@ -461,14 +504,7 @@ func lostBehindLaterIndex(f *Failure) bool {
 		return false
 	}
 	t = t[i:]
-	lost := map[string]bool{}
-	for _, v := range f.Violations {
-		if v.Property == "ws_delivery" {
-			for _, d := range strings.Split(v.Saw["lost"], ",") {
-				lost[d] = true
-			}
-		}
-	}
+	lost := lostMessages(f)
 	for _, m := range runnerAwayDrop.FindAllStringSubmatchIndex(t, -1) {
 		rid, idx := t[m[2]:m[3]], atoiOr(t[m[4]:m[5]], 1<<30)
 		if !lost[t[m[6]:m[7]]] {
@@ -521,6 +557,15 @@ func atoiOr(s string, def int) int {
 
 // Guard's or the engine's (pegboard-runner's) connection to pub/sub broke.
 var upsClientLost = regexp.MustCompile(`(guard|engine) +ups\.client_lost`)
+
+// beforeProbes is the part of a trace before the liveness phase's probes
+// (world.go's live-http-/live-ws- clients) start.
+func beforeProbes(trace string) string {
+	if i := strings.Index(trace, "name=live-"); i >= 0 {
+		return trace[:i]
+	}
+	return trace
+}
 
 // beforeLiveness is the part of a trace before the liveness phase.
 func beforeLiveness(trace string) string {
