@@ -462,11 +462,14 @@ var (
 // A flagged entry reset on reuse.
 var reuseStopping = regexp.MustCompile(`gw\.reuse_stopping +rid=`)
 
-// lostRenumbered reports whether a lost client message was dropped by
-// pub/sub with an index the actor had already got on its socket.
+// The gateway publishing a client message to a runner.
+var wsMessagePublished = regexp.MustCompile(`Publish\{runner\.\S+ WebSocketMessage\{(\S+) \S+ (?:reply=\S+ )?idx=(\d+) data=\\"([^\\"]*)\\"`)
+
+// lostRenumbered reports whether the gateway published a lost client
+// message with an index the actor had already got on its socket.
 func lostRenumbered(f *Failure) bool {
 	lost := lostMessages(f)
-	for _, m := range runnerAwayDrop.FindAllStringSubmatchIndex(f.Trace, -1) {
+	for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(f.Trace, -1) {
 		rid, idx := f.Trace[m[2]:m[3]], atoiOr(f.Trace[m[4]:m[5]], 1<<30)
 		if !lost[f.Trace[m[6]:m[7]]] {
 			continue
