@@ -189,12 +189,12 @@ var Findings = []Finding{
 		match: traceMatches(gcRemovedLive),
 		matchFor: map[string]func(*Failure) bool{
 			// A message lost on a socket that stays open is lost before the
-			// liveness probes (closed at the liveness phase's end) start:
-			// only a removal before them explains one. The phase starts
-			// right after the last action, so a removal of a scenario
-			// socket's entry that message left un-acked comes after its
-			// start.
-			"ws_delivery": func(f *Failure) bool { return gcRemovedLive.MatchString(beforeProbes(f.Trace)) },
+			// liveness phase (whose probes are closed at its end): a
+			// removal before it explains one, and so does, as the phase
+			// starts right after the last action, the removal of the lost
+			// message's entry after it was published and before the
+			// socket's reopen could resend it.
+			"ws_delivery": func(f *Failure) bool { return f.traceHas(gcRemovedLive, true) || removedBeforeResend(f) },
 			// The GC removes a probe socket's entry as its probe is in
 			// flight: Guard reconnects and the echo is lost.
 			"liveness": func(f *Failure) bool {
@@ -561,13 +561,27 @@ func atoiOr(s string, def int) int {
 // Guard's or the engine's (pegboard-runner's) connection to pub/sub broke.
 var upsClientLost = regexp.MustCompile(`(guard|engine) +ups\.client_lost`)
 
-// beforeProbes is the part of a trace before the liveness phase's probes
-// (world.go's live-http-/live-ws- clients) start.
-func beforeProbes(trace string) string {
-	if i := strings.Index(trace, "name=live-"); i >= 0 {
-		return trace[:i]
+// removedBeforeResend reports whether the one-phase GC removed the entry
+// of a lost client message's request after the gateway published the
+// message and before the socket's next open, whose resend would have
+// carried it.
+func removedBeforeResend(f *Failure) bool {
+	lost := lostMessages(f)
+	for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(f.Trace, -1) {
+		if !lost[f.Trace[m[6]:m[7]]] {
+			continue
+		}
+		rid, rest := f.Trace[m[2]:m[3]], f.Trace[m[1]:]
+		removed := regexp.MustCompile(`gw\.gc_remove +rid=` + regexp.QuoteMeta(rid) + ` `).FindStringIndex(rest)
+		if removed == nil {
+			continue
+		}
+		opened := regexp.MustCompile(`gw\.ws_opened +rid=` + regexp.QuoteMeta(rid) + ` `).FindStringIndex(rest)
+		if opened == nil || removed[0] < opened[0] {
+			return true
+		}
 	}
-	return trace
+	return false
 }
 
 // beforeLiveness is the part of a trace before the liveness phase.
