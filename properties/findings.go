@@ -451,10 +451,8 @@ var staleMetaRestoreMissed = regexp.MustCompile(`(?s)runner\.ws_stale_meta .*run
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)
 
-// A client message published to a runner's subject while pegboard-runner
-// had no subscription for it, and a hibernatable socket's reopen.
+// A hibernatable socket's reopen, and a client message reaching the actor.
 var (
-	runnerAwayDrop  = regexp.MustCompile(`ups\.drop +subject=runner\.\S+ msg="WebSocketMessage\{(\S+) \S+ idx=(\d+) data=\\"([^\\"]*)\\"`)
 	wsReopened      = regexp.MustCompile(`gw\.ws_opened +rid=(\S+) runner=\S+ hibernate=true last=(\d+)`)
 	runnerWSMessage = regexp.MustCompile(`runner\.ws_message +actor=\S+ gen=\d+ rid=(\S+) idx=(\d+) `)
 )
@@ -496,19 +494,19 @@ func lostMessages(f *Failure) map[string]bool {
 	return lost
 }
 
-// lostBehindLaterIndex reports whether a client message was lost for want
-// of a subscriber after a runner's connection dropped, and its socket then
-// reopened with a last message index at or past the lost one's: the
-// gateway resends nothing up to that index.
+// lostBehindLaterIndex reports whether, with a runner's connection
+// dropped, a lost client message's next one reached the actor and the
+// socket then reopened with a last message index at or past the lost
+// one's: the gateway resends nothing up to that index.
 func lostBehindLaterIndex(f *Failure) bool {
 	t := f.Trace
-	i := strings.Index(t, "pbr.disconnected ")
-	if i < 0 {
+	if !strings.Contains(t, "pbr.disconnected ") {
 		return false
 	}
-	t = t[i:]
 	lost := lostMessages(f)
-	for _, m := range runnerAwayDrop.FindAllStringSubmatchIndex(t, -1) {
+	// The lost message's publish: dropped for want of a subscriber, or
+	// delivered to the subscription of a runner connection that dropped.
+	for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(t, -1) {
 		rid, idx := t[m[2]:m[3]], atoiOr(t[m[4]:m[5]], 1<<30)
 		if !lost[t[m[6]:m[7]]] {
 			continue // the violation is about another message
