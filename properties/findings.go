@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -188,9 +189,12 @@ var Findings = []Finding{
 		match: traceMatches(gcRemovedLive),
 		matchFor: map[string]func(*Failure) bool{
 			// A message lost on a socket that stays open is lost before the
-			// liveness phase (whose probes are closed at its end): only a
-			// removal before it explains one.
-			"ws_delivery": func(f *Failure) bool { return f.traceHas(gcRemovedLive, true) },
+			// liveness phase (whose probes are closed at its end): a
+			// removal before it explains one, and so does, as the phase
+			// starts right after the last action, the removal of the lost
+			// message's entry after it was published and before the
+			// socket's reopen could resend it.
+			"ws_delivery": func(f *Failure) bool { return f.traceHas(gcRemovedLive, true) || removedBeforeResend(f) },
 			// The GC removes a probe socket's entry as its probe is in
 			// flight: Guard reconnects and the echo is lost.
 			"liveness": func(f *Failure) bool {
@@ -214,23 +218,39 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "gc_between_attempts_loses_message",
-		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open.",
+		Title:      "A gateway GC tick between two attempts of a hibernatable socket drops the in-flight entry's buffer (errata E5: one phase removes the closed entry, GSS@f3105c779:414-416; from 5111b8e76 the inverted check flags the entry, which is removed or reset on reuse, GSS@5111b8e76:125-128, 494-535), so an un-acked client message never reaches the actor while the socket stays open. A reset on reuse also restarts the message indices (GSS@5111b8e76:125-128): a later message the pub/sub delivery loses (a runner reconnecting) carries an index the runner already has, and the resend after its lastMsgIndex skips it.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "3891bf8b6",
 		Fixed:    "not found from 2e22a2e61 on; the GC's buffer check is flipped at 6b7ebbb0d and hibernating entries are kept from 553683bfd",
 		SearchAt: "5111b8e76", Budget: 3000, Seeds: []uint64{2}, MaxActions: 8,
 		AbsentBudget: 1000,
-		match:        traceMatches(gcDroppedBuffer),
+		// The buffer dropped, or (from 5111b8e76) a flagged entry reset on
+		// reuse with an empty buffer: its indices restart, so a message
+		// renumbered at or below the runner's last index is skipped by the
+		// resend when the pub/sub delivery lost it.
+		match: func(f *Failure) bool {
+			return f.traceHas(gcDroppedBuffer, false) || (f.traceHas(reuseStopping, false) && lostRenumbered(f))
+		},
 	},
 	{
 		Slug:       "lost_publish_strands_socket",
-		Title:      "A blip of Guard's pub/sub connection loses a client message the gateway published and the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
+		Title:      "A blip of Guard's pub/sub connection, or of pegboard-runner's (the engine's subscription to the runner's subject), loses a client message the gateway published, and with Guard's also the runner's close of the socket (publishes written into a broken connection, and deliveries to a disconnected subscriber, are lost: NATS core is at-most-once). Nothing at these commits ever tells the gateway: the client's socket stays open and its message never reaches the actor. From 5111b8e76 the GC only flags the entry; before it the inverted GC's reconnect drops the buffer too.",
 		Properties: []string{"ws_delivery"}, First: "parent", Last: "450d9e5c6",
 		Fixed:    "not found from 3891bf8b6, where the actor's Stopped or the GC's delivered kill ends such a socket first; the gateway's ping/pong comes at c76f319fe",
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{7}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
-			return f.traceHas(guardUPSLost, false) && !f.traceHas(gcDroppedBuffer, false)
+			return f.traceHas(upsClientLost, false) && !f.traceHas(gcDroppedBuffer, false)
 		},
+	},
+	{
+		Slug:       "runner_blip_loses_message",
+		Title:      "pegboard-runner subscribes to a runner's subject per runner connection (PBR/lib.rs@2f5666c05:89-105), so a client message the gateway publishes while the runner reconnects has no subscriber and is lost (NATS core is at-most-once). pegboard-runner closes the old connection's sockets with ws.upstream_closed, retry (PBR/lib.rs@2f5666c05:244-288), and Guard reconnects; the gateway resends only the buffered messages after the runner's lastMsgIndex (GW@f3105c779:268-271, GSS@f3105c779:312-369), which the actor took from the last message it got (TUN@2f5666c05:617-620). The TS runner checks no index until 2e22a2e61 (WSA@2e22a2e61:147-183), so when the client's next message got through after the reconnect its index is past the lost one: the lost message is never resent while the client's socket stays open (from 4e60a30e9 the socket hibernates, and reconnects, the same way).",
+		Properties: []string{"ws_delivery"}, First: "parent", Last: "4e60a30e9",
+		Fixed:    "from 450d9e5c6 the gateway resends its whole buffer (protocol v3 drops lastMsgIndex, GSS@450d9e5c6:325-343)",
+		SearchAt: "5111b8e76", Budget: 800, Seeds: []uint64{2}, MaxActions: 8,
+		Focus:        []string{"ws_open", "ws_send", "disconnect"},
+		AbsentBudget: 1000,
+		match:        lostBehindLaterIndex,
 	},
 	{
 		Slug:       "duplicate_runner_connections",
@@ -379,19 +399,27 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "resume_misses_restore_strands_socket",
-		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@2e22a2e61:653, GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260); restarted on its own runner, that start even drops the socket's persisted metadata as stale (TUN@2e22a2e61:210-255), so a later start that lists the row finds no metadata and closes it 1000 ws.meta_not_found_during_restore (TUN@2e22a2e61:137-160): a hibernating gateway drops that close, an attached one passes it to the client (ws_close). Yet the gateway resumes the socket there: the runner drops every message for a request the loaded actor has no adapter for (TUN@553683bfd:1022-1047; the stopped instance's adapter is never reached again), nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout.",
-		Properties: []string{"earned", "ws_close"}, First: "2e22a2e61", Last: "553683bfd",
+		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@2e22a2e61:653, GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260); restarted on its own runner, that start even drops the socket's persisted metadata as stale (TUN@2e22a2e61:210-255), so a later start that lists the row finds no metadata and closes it 1000 ws.meta_not_found_during_restore (TUN@2e22a2e61:137-160): a hibernating gateway drops that close, an attached one passes it to the client (ws_close). Yet the gateway resumes the socket there: the runner drops every message for a request the loaded actor has no adapter for (TUN@553683bfd:1022-1047; the stopped instance's adapter is never reached again), nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout. Until 553683bfd the GC collects a hibernating entry (restored_socket_drops_renumbered_message), and the entry the resume creates buffers nothing, so no GC ever flags the lost message: the client's socket stays open and its message never reaches the actor (ws_delivery).",
+		Properties: []string{"earned", "ws_close", "ws_delivery"}, First: "2e22a2e61", Last: "553683bfd",
 		Fixed:    "still there at 553683bfd",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
 			return sawContains("websocket_service_timeout")(f) && f.traceHas(messageIgnored, false) && f.traceHas(gcNotAcked, false)
 		},
-		// The metadata the first start dropped as stale is missing at a
-		// later start that lists the row.
-		matchFor: map[string]func(*Failure) bool{"ws_close": func(f *Failure) bool {
-			return sawContains("ws.meta_not_found_during_restore")(f) && f.traceHas(staleMetaThenNoMeta, false)
-		}},
+		// ws_close: the metadata the first start dropped as stale is missing
+		// at a later start that lists the row. ws_delivery: a socket resumed
+		// on a runner with no adapter for it, where the restore missed: the
+		// request was not listed, or a start that did not list it dropped
+		// its metadata as stale.
+		matchFor: map[string]func(*Failure) bool{
+			"ws_close": func(f *Failure) bool {
+				return sawContains("ws.meta_not_found_during_restore")(f) && f.traceHas(staleMetaThenNoMeta, false)
+			},
+			"ws_delivery": func(f *Failure) bool {
+				return f.traceHas(resumedThenIgnored, false) && (f.traceHas(staleMetaThenNoMeta, false) || !f.traceHas(restoreTried, false))
+			},
+		},
 	},
 	{
 		Slug:       "resumed_socket_ping_timeout",
@@ -483,8 +511,136 @@ var staleMetaThenNoMeta = regexp.MustCompile(`(?s)runner\.ws_stale_meta .*runner
 // A runner restored a hibernating socket.
 var restored = regexp.MustCompile(`runner\.ws_restored `)
 
-// Guard's connection to pub/sub broke.
-var guardUPSLost = regexp.MustCompile(`guard +ups\.client_lost`)
+// A hibernatable socket's reopen, and a client message reaching the actor.
+var (
+	wsReopened      = regexp.MustCompile(`gw\.ws_opened +rid=(\S+) runner=\S+ hibernate=true last=(\d+)`)
+	runnerWSMessage = regexp.MustCompile(`runner\.ws_message +actor=\S+ gen=\d+ rid=(\S+) idx=(\d+) `)
+)
+
+// A flagged entry reset on reuse.
+var reuseStopping = regexp.MustCompile(`gw\.reuse_stopping +rid=`)
+
+// The gateway publishing a client message to a runner.
+var wsMessagePublished = regexp.MustCompile(`Publish\{runner\.\S+ WebSocketMessage\{(\S+) \S+ (?:reply=\S+ )?idx=(\d+) data=\\"([^\\"]*)\\"`)
+
+// lostRenumbered reports whether the gateway published a lost client
+// message with an index the actor had already got on its socket.
+func lostRenumbered(f *Failure) bool {
+	lost := lostMessages(f)
+	for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(f.Trace, -1) {
+		rid, idx := f.Trace[m[2]:m[3]], atoiOr(f.Trace[m[4]:m[5]], 1<<30)
+		if !lost[f.Trace[m[6]:m[7]]] {
+			continue
+		}
+		for _, r := range runnerWSMessage.FindAllStringSubmatchIndex(f.Trace[:m[0]], -1) {
+			if f.Trace[r[2]:r[3]] == rid && atoiOr(f.Trace[r[4]:r[5]], -1) >= idx {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lostMessages are the messages the failure's ws_delivery violations lost.
+func lostMessages(f *Failure) map[string]bool {
+	lost := map[string]bool{}
+	for _, v := range f.Violations {
+		if v.Property == "ws_delivery" {
+			for _, d := range strings.Split(v.Saw["lost"], ",") {
+				lost[d] = true
+			}
+		}
+	}
+	return lost
+}
+
+// lostBehindLaterIndex reports whether, with a runner's connection
+// dropped, a lost client message's next one reached the actor and the
+// socket then reopened with a last message index at or past the lost
+// one's: the gateway resends nothing up to that index.
+func lostBehindLaterIndex(f *Failure) bool {
+	t := f.Trace
+	if !strings.Contains(t, "pbr.disconnected ") {
+		return false
+	}
+	lost := lostMessages(f)
+	// The lost message's publish: dropped for want of a subscriber, or
+	// delivered to the subscription of a runner connection that dropped.
+	for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(t, -1) {
+		rid, idx := t[m[2]:m[3]], atoiOr(t[m[4]:m[5]], 1<<30)
+		if !lost[t[m[6]:m[7]]] {
+			continue // the violation is about another message
+		}
+		// A new index, one the actor got neither before nor after (a
+		// renumbered message, the gateway's entry lost with its buffer,
+		// is another mechanism)...
+		renumbered := false
+		before := len(f.Trace) - len(t) + m[0]
+		for _, r := range runnerWSMessage.FindAllStringSubmatchIndex(f.Trace, -1) {
+			if f.Trace[r[2]:r[3]] != rid {
+				continue
+			}
+			if n := atoiOr(f.Trace[r[4]:r[5]], -1); n == idx || (r[0] < before && n > idx) {
+				renumbered = true
+			}
+		}
+		if renumbered {
+			continue
+		}
+		// The client's next message reached the actor...
+		next := -1
+		for _, r := range runnerWSMessage.FindAllStringSubmatchIndex(t[m[1]:], -1) {
+			if t[m[1]:][r[2]:r[3]] == rid && atoiOr(t[m[1]:][r[4]:r[5]], -1) > idx {
+				next = m[1] + r[1]
+				break
+			}
+		}
+		if next < 0 {
+			continue
+		}
+		// ...and the socket reopened past the lost one.
+		for _, r := range wsReopened.FindAllStringSubmatch(t[next:], -1) {
+			if r[1] == rid && atoiOr(r[2], -1) >= idx {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+// Guard's or the engine's (pegboard-runner's) connection to pub/sub broke.
+var upsClientLost = regexp.MustCompile(`(guard|engine) +ups\.client_lost`)
+
+// removedBeforeResend reports whether the one-phase GC removed the entry
+// of a lost client message's request after the gateway published the
+// message and before the socket's next open, whose resend would have
+// carried it.
+func removedBeforeResend(f *Failure) bool {
+	lost := lostMessages(f)
+	for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(f.Trace, -1) {
+		if !lost[f.Trace[m[6]:m[7]]] {
+			continue
+		}
+		rid, rest := f.Trace[m[2]:m[3]], f.Trace[m[1]:]
+		removed := regexp.MustCompile(`gw\.gc_remove +rid=` + regexp.QuoteMeta(rid) + ` `).FindStringIndex(rest)
+		if removed == nil {
+			continue
+		}
+		opened := regexp.MustCompile(`gw\.ws_opened +rid=` + regexp.QuoteMeta(rid) + ` `).FindStringIndex(rest)
+		if opened == nil || removed[0] < opened[0] {
+			return true
+		}
+	}
+	return false
+}
 
 // beforeLiveness is the part of a trace before the liveness phase.
 func beforeLiveness(trace string) string {
