@@ -164,7 +164,7 @@ type profileRun struct {
 func explore(w io.Writer, sw sweep, workers int, verbose bool, pictures string) error {
 	fmt.Fprintf(w, "guardsim: exploring %d profile(s) against %d properties, %d scenarios per profile in %d chunk(s), rapid seed %d, %d worker(s)\n",
 		len(sw.Profiles), len(sw.Properties), sw.Checks, sw.Chunks, sw.Seed, workers)
-	fmt.Fprintf(w, "swarm: 1-4 runners, 1-6 actors, each of %d action kinds on with odds d/4 (d, the density, drawn per scenario) and weighted 1-8, ~30 actions per scenario, then a liveness phase\n",
+	fmt.Fprintf(w, "swarm: 1-4 runners, 1-6 actors, each of %d action kinds on with odds 1/2 (sparse) or 7/8 (dense) and weighted 1-8, ~30 actions per scenario each drawn by weight, then a liveness phase\n",
 		len(properties.ActionKinds))
 	fmt.Fprintf(w, "rapid fail files: testdata/rapid/Explore_<profile>[_<chunk>]/ (replayed first on the next run)\n\n")
 	start := time.Now()
