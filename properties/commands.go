@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/guardsim/guardsim/model"
+	"github.com/guardsim/guardsim/sim"
 )
 
 // The scenario language's one registry of commands. The script runner
@@ -320,7 +321,7 @@ func (r *scriptRun) validate(f []string) error {
 		}
 		a, ok := keys[k]
 		if !ok || a.Type == argFlag {
-			return r.errf("%s: unknown key %q%s (usage: %s)", c.Name, k, suggest(k, sortedKeys(keys)), c.Usage())
+			return r.errf("%s: unknown key %q%s (usage: %s)", c.Name, k, suggest(k, sim.SortedKeys(keys)), c.Usage())
 		}
 		if seen[k] && !a.Repeat {
 			return r.errf("%s: %s= given twice", c.Name, k)
@@ -341,15 +342,6 @@ func (r *scriptRun) validate(f []string) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]Arg) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // checkValue checks one argument's value against its type.
@@ -467,7 +459,7 @@ func suggest(s string, candidates []string) string {
 // suggestFlag suggests a flag of the command for a stray word.
 func suggestFlag(w string, keys map[string]Arg) string {
 	var flags []string
-	for _, k := range sortedKeys(keys) {
+	for _, k := range sim.SortedKeys(keys) {
 		if keys[k].Type == argFlag {
 			flags = append(flags, k)
 		}
