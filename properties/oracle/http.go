@@ -38,9 +38,10 @@ type httpAttempt struct {
 	due   sim.Time
 	why   string
 	// alt is the start itself when an answer under the shared request id
-	// (6b7ebbb0d) reached Guard the instant the attempt started: the order
-	// of the two is not on the wire, and the gateway may have taken it
-	// (then the attempt ended at once), or not (-1: no such answer).
+	// (6b7ebbb0d), or the actor's Stopped (from 3891bf8b6), reached Guard
+	// the instant the attempt started: the order of the two is not on the
+	// wire, and the gateway may have taken it (then the attempt ended at
+	// once), or not (-1: no such answer).
 	alt sim.Time
 	// final is the answer that ended it, when that was the runner's final
 	// (non-retryable) ResponseStart.
@@ -71,6 +72,9 @@ func (w world) attempts(r *record.HTTP) []httpAttempt {
 		}
 		a.due, a.why, a.final = w.attemptDue(r, s)
 		a.alt = -1
+		if !w.Profile.Has(model.GatewayIgnoresActorStopped) && w.firstStopped(r.Actor, s.Sent, s.Sent) >= 0 {
+			a.alt = s.Sent // the actor's Stopped in the start's instant
+		}
 		for _, x := range w.Wire.Responses[s.Request] {
 			switch x.Kind.(type) {
 			case model.ResponseStart, model.ResponseAbort:
@@ -118,7 +122,10 @@ func (w world) attemptDue(r *record.HTTP, s record.Start) (sim.Time, string, *mo
 		break
 	}
 	if !p.Has(model.GatewayIgnoresActorStopped) { // GW@3891bf8b6:220-223
-		if t := w.firstStopped(r.Actor, s.Sent, due); t >= 0 {
+		// A Stopped in the start's own instant may have reached Guard
+		// before the attempt subscribed: the order is not on the wire, so
+		// it is the attempt's alt (attempts), not its certain end.
+		if t := w.firstStopped(r.Actor, s.Sent+1, due); t >= 0 {
 			due, why, final = t, "the actor's Stopped", nil
 		}
 	}
