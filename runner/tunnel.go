@@ -119,14 +119,23 @@ func (t *Tunnel) shutdown() {
 // fresh message id and send it. It reports whether it sent.
 //
 // Later commits: from 6b7ebbb0d a message for a request with no
-// requestToActor entry is dropped (TUN@6b7ebbb0d, TUN@553683bfd:478-486);
+// requestToActor entry, or whose entry's actor is not loaded, is dropped
+// (TUN@6b7ebbb0d, TUN@553683bfd:416-445, 478-486);
 // at a89ca2b17 every send throws (runner_cannot_encode_tunnel); messages
 // are pending only while the runner's GC exists (until 6b7ebbb0d).
 func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
 	q := t.r.cfg.Quirks
 	if !q.Has(model.RunnerSendsForUnmappedRequests) {
-		if _, ok := t.requestToActor[rid]; !ok {
+		a, ok := t.requestToActor[rid]
+		if !ok {
 			t.r.trace("runner.drop_send_unmapped", sim.ID("rid", rid), sim.Str("kind", kindName(kind)))
+			return false
+		}
+		// getRequestActor also needs the mapped actor loaded
+		// (TUN@553683bfd:434-441): a request id an earlier attempt mapped
+		// to an actor that has since stopped sends nothing.
+		if t.r.actors[a] == nil {
+			t.r.trace("runner.drop_send_unloaded", sim.ID("rid", rid), sim.Str("actor", a), sim.Str("kind", kindName(kind)))
 			return false
 		}
 	}
