@@ -102,7 +102,12 @@ func (w world) unexplainedWS(c *record.WS, code string) string {
 		// inverted (GSS@450d9e5c6:475), or from c76f319fe a ping with no
 		// pong for 30 s (GSS@c76f319fe:221-224), which needs a fault.
 		gcKill := p.Has(model.GatewayGCInvertedAge) && !p.Has(model.GatewayGCOnePhase) && !p.Has(model.GatewayGCKillUndelivered)
-		if !gcKill && !(p.Has(model.GatewayWSPing) && !w.faultFree(c.ClosedAt)) {
+		// An actor that crashed while the socket was open never acks the
+		// client messages it had not acked yet (from 6b7ebbb0d the
+		// runner drops every send for a request whose actor is not
+		// loaded, TUN@553683bfd:416-445), and the GC then flags the
+		// buffered message (GSS@553683bfd:500-521): the crash explains it.
+		if !gcKill && !(p.Has(model.GatewayWSPing) && !w.faultFree(c.ClosedAt)) && !w.crashedWhileOpen(c) {
 			return "websocket_service_timeout with neither a GC that kills a live socket at this commit nor a fault that could starve the ping"
 		}
 	}
@@ -197,3 +202,14 @@ func (w world) guardLinkFaulted(t sim.Time) bool { return w.linkFaulted(t, "guar
 // engineLinkFaulted reports whether a fault hit the guard↔engine link (or
 // the guard's connection) before t.
 func (w world) engineLinkFaulted(t sim.Time) bool { return w.linkFaulted(t, "engine", "guard") }
+
+// crashedWhileOpen reports whether the socket's actor crashed (its process
+// died) between the client's open and its close.
+func (w world) crashedWhileOpen(c *record.WS) bool {
+	for _, n := range w.Notes {
+		if !n.Fault && n.Actor == c.Actor && n.What == "crash" && n.At >= c.Issued && n.At <= c.ClosedAt {
+			return true
+		}
+	}
+	return false
+}
