@@ -109,6 +109,31 @@ type Command struct {
 	// command checks it itself against Keys.
 	Rest string
 	Doc  string
+
+	// Derived once from Args (init), so checking a line allocates
+	// nothing: the positional arguments in order, and the others by name.
+	positional []int
+	keys       map[string]int
+}
+
+// commandIndex finds a command by name.
+var commandIndex = map[string]*Command{}
+
+func init() {
+	for _, c := range Commands {
+		commandIndex[c.Name] = c
+		c.keys = map[string]int{}
+		for i, a := range c.Args {
+			if a.Positional {
+				c.positional = append(c.positional, i)
+			} else {
+				c.keys[a.Name] = i
+			}
+		}
+		if len(c.Args) > 64 {
+			panic("command " + c.Name + ": more arguments than validate's bitmask holds")
+		}
+	}
 }
 
 // Usage is the command's synopsis, as the reference prints it.
@@ -263,11 +288,8 @@ var SocketKeys = []ExpectKey{
 
 // CommandByName returns the registered command.
 func CommandByName(name string) (*Command, bool) {
-	i := slices.IndexFunc(Commands, func(c *Command) bool { return c.Name == name })
-	if i < 0 {
-		return nil, false
-	}
-	return Commands[i], true
+	c, ok := commandIndex[name]
+	return c, ok
 }
 
 func commandNames() []string {
@@ -289,55 +311,46 @@ func (r *scriptRun) validate(f []string) error {
 	if c.Rest != "" {
 		return nil // at, expect and check check their own words
 	}
-	var positional []Arg
-	keys := map[string]Arg{}
-	for _, a := range c.Args {
-		if a.Positional {
-			positional = append(positional, a)
-		} else {
-			keys[a.Name] = a
-		}
-	}
-	seen := map[string]bool{}
+	var seen uint64 // by argument index
 	npos := 0
 	for _, w := range f[1:] {
 		k, v, isKV := strings.Cut(w, "=")
 		if !isKV {
-			if a, ok := keys[w]; ok && a.Type == argFlag {
-				if seen[w] {
+			if i, ok := c.keys[w]; ok && c.Args[i].Type == argFlag {
+				if seen&(1<<i) != 0 {
 					return r.errf("%s: %s given twice", c.Name, w)
 				}
-				seen[w] = true
+				seen |= 1 << i
 				continue
 			}
-			if npos >= len(positional) {
-				return r.errf("%s: unexpected word %q%s (usage: %s)", c.Name, w, suggestFlag(w, keys), c.Usage())
+			if npos >= len(c.positional) {
+				return r.errf("%s: unexpected word %q%s (usage: %s)", c.Name, w, suggestFlag(w, c), c.Usage())
 			}
-			if err := r.checkValue(c, positional[npos], w); err != nil {
+			if err := r.checkValue(c, c.Args[c.positional[npos]], w); err != nil {
 				return err
 			}
 			npos++
 			continue
 		}
-		a, ok := keys[k]
-		if !ok || a.Type == argFlag {
-			return r.errf("%s: unknown key %q%s (usage: %s)", c.Name, k, suggest(k, sim.SortedKeys(keys)), c.Usage())
+		i, ok := c.keys[k]
+		if !ok || c.Args[i].Type == argFlag {
+			return r.errf("%s: unknown key %q%s (usage: %s)", c.Name, k, suggest(k, sim.SortedKeys(c.keys)), c.Usage())
 		}
-		if seen[k] && !a.Repeat {
+		if seen&(1<<i) != 0 && !c.Args[i].Repeat {
 			return r.errf("%s: %s= given twice", c.Name, k)
 		}
-		seen[k] = true
-		if err := r.checkValue(c, a, v); err != nil {
+		seen |= 1 << i
+		if err := r.checkValue(c, c.Args[i], v); err != nil {
 			return err
 		}
 	}
-	for _, a := range positional[npos:] {
-		if !a.Optional {
-			return r.errf("%s: missing %s (usage: %s)", c.Name, a.Name, c.Usage())
+	for _, i := range c.positional[npos:] {
+		if !c.Args[i].Optional {
+			return r.errf("%s: missing %s (usage: %s)", c.Name, c.Args[i].Name, c.Usage())
 		}
 	}
-	for _, a := range c.Args {
-		if !a.Positional && !a.Optional && !seen[a.Name] {
+	for i, a := range c.Args {
+		if !a.Positional && !a.Optional && seen&(1<<i) == 0 {
 			return r.errf("%s: missing %s= (usage: %s)", c.Name, a.Name, c.Usage())
 		}
 	}
@@ -457,11 +470,11 @@ func suggest(s string, candidates []string) string {
 }
 
 // suggestFlag suggests a flag of the command for a stray word.
-func suggestFlag(w string, keys map[string]Arg) string {
+func suggestFlag(w string, c *Command) string {
 	var flags []string
-	for _, k := range sim.SortedKeys(keys) {
-		if keys[k].Type == argFlag {
-			flags = append(flags, k)
+	for _, a := range c.Args {
+		if a.Type == argFlag {
+			flags = append(flags, a.Name)
 		}
 	}
 	return suggest(w, flags)

@@ -217,13 +217,12 @@ func (e *End) Handle(onMessage func(msg any), onClose func(CloseReason)) {
 // Send queues msg for ordered delivery to the peer. It reports false, and
 // drops msg, when this end is no longer open.
 func (e *End) Send(msg any) bool {
-	if n := e.world().net; len(n.senders) > 0 {
-		for _, o := range n.senders {
-			o(e.node, e.Peer(), msg)
-		}
+	n := e.world().net
+	for _, o := range n.senders {
+		o(e.node, e.Peer(), msg)
 	}
-	if r := e.world().net.rec; r != nil {
-		r.sent(e.world(), e, msg)
+	if n.rec != nil {
+		n.rec.sent(n.w, e, msg)
 	}
 	if e.done {
 		return false
