@@ -122,8 +122,14 @@ func sawContains(s string) func(*Failure) bool {
 // liveness phase) matches re. Findings' matchers ask the same questions of
 // one trace many times (for each violation, each finding), so the answers
 // are kept with the failure.
+//
+// Every pattern a matcher runs on a whole trace is a tracePattern, so that
+// it starts with a literal: regexp then skips to that literal's next
+// occurrence, where a pattern without one runs its machine at every byte
+// of a trace that can be megabytes long (issue 10: two such patterns took
+// a third of make sim).
 func (f *Failure) traceHas(re *regexp.Regexp, beforeLive bool) bool {
-	key := traceQuery{re, beforeLive}
+	key := traceQuery{re: re, beforeLive: beforeLive}
 	if v, ok := f.matched[key]; ok {
 		return v
 	}
@@ -139,9 +145,44 @@ func (f *Failure) traceHas(re *regexp.Regexp, beforeLive bool) bool {
 	return v
 }
 
+// tracePattern compiles a pattern matchers run on whole traces; it must
+// start with a literal (see traceHas).
+func tracePattern(expr string) *regexp.Regexp {
+	re := regexp.MustCompile(expr)
+	if lit, _ := re.LiteralPrefix(); lit == "" {
+		panic(fmt.Sprintf("trace pattern %q does not start with a literal: it would run at every byte of a trace", expr))
+	}
+	if strings.HasPrefix(expr, "(?s)") {
+		panic(fmt.Sprintf("trace pattern %q: a .* across lines runs to the trace's end from every match of its start; use traceInOrder", expr))
+	}
+	return re
+}
+
+// traceInOrder reports whether the trace has first, and then after it.
+func traceInOrder(f *Failure, first, then string) bool {
+	i := strings.Index(f.Trace, first)
+	return i >= 0 && strings.Contains(f.Trace[i+len(first):], then)
+}
+
 type traceQuery struct {
 	re         *regexp.Regexp
 	beforeLive bool
+	fact       string // a question a function answers (traceFact)
+}
+
+// traceFact is traceHas for a question a function answers: the answer is
+// kept with the failure under the question's name.
+func (f *Failure) traceFact(name string, answer func() bool) bool {
+	key := traceQuery{fact: name}
+	if v, ok := f.matched[key]; ok {
+		return v
+	}
+	v := answer()
+	if f.matched == nil {
+		f.matched = map[traceQuery]bool{}
+	}
+	f.matched[key] = v
+	return v
 }
 
 func traceMatches(re *regexp.Regexp) func(*Failure) bool {
@@ -152,10 +193,10 @@ func traceMatches(re *regexp.Regexp) func(*Failure) bool {
 // entry that still buffers (one phase), removing a flagged entry whose
 // handler returned, or resetting a flagged entry's buffer on reuse (two
 // phases).
-var gcDroppedBuffer = regexp.MustCompile(`gw\.(gc_remove_closed|gc_remove_stopping|reuse_stopping) +rid=\S+ buffered=[1-9]`)
+var gcDroppedBuffer = tracePattern(`gw\.(gc_remove_closed|gc_remove_stopping|reuse_stopping) +rid=\S+ buffered=[1-9]`)
 
 // The one-phase GC removing an entry whose handler still runs.
-var gcRemovedLive = regexp.MustCompile(`gw\.gc_remove +rid=`)
+var gcRemovedLive = tracePattern(`gw\.gc_remove +rid=`)
 
 // Findings lists the known findings, in timeline order of their first commit.
 var Findings = []Finding{
@@ -239,7 +280,7 @@ var Findings = []Finding{
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{7}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
-			return f.traceHas(upsClientLost, false) && !f.traceHas(gcDroppedBuffer, false)
+			return upsClientLost(f) && !f.traceHas(gcDroppedBuffer, false)
 		},
 	},
 	{
@@ -257,7 +298,7 @@ var Findings = []Finding{
 		Title:      "The runner's double reconnect (errata E15: a refused dial fires error and close, each schedules a reconnect, the second overwrites the first's timer handle without clearing it, RUN:600-679, 1396-1427) opens a second socket next to a healthy one; before 2f5666c05 pegboard-runner lets both live, each subscribed to the runner's subject, so every tunnel message is handled once per socket: the actor gets each client message twice, the client gets each reply twice, and the runner gets Guard's close twice.",
 		Properties: []string{"liveness", "ws_runner_close"}, First: "parent", Last: "ecd4e0417",
 		SearchAt: "seed", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1500,
-		match: traceMatches(regexp.MustCompile(`pbr\.duplicate_connection`)),
+		match: traceMatches(tracePattern(`pbr\.duplicate_connection`)),
 	},
 	{
 		Slug:       "runner_evicts_itself",
@@ -265,7 +306,7 @@ var Findings = []Finding{
 		Properties: []string{"liveness"}, First: "2f5666c05", Last: "553683bfd",
 		Fixed:    "the TS double reconnect is still there at 553683bfd",
 		SearchAt: "2f5666c05", Budget: 600, Seeds: []uint64{1}, MaxActions: 6,
-		match: traceMatches(regexp.MustCompile(`runner\.shutdown`)),
+		match: traceMatches(tracePattern(`runner\.shutdown`)),
 	},
 	{
 		Slug:       "ws_cached_peer_route",
@@ -285,7 +326,7 @@ var Findings = []Finding{
 		// resume with a restore tried in the trace is another mechanism
 		// (from 2e22a2e61 the restore can miss the socket or its meta).
 		match: func(f *Failure) bool {
-			return f.traceHas(resumedThenIgnored, false) && !f.traceHas(restoreTried, false)
+			return resumedThenIgnored(f) && !f.traceHas(restoreTried, false)
 		},
 	},
 	{
@@ -304,7 +345,7 @@ var Findings = []Finding{
 		Fixed:    "hibernating entries are kept from 553683bfd",
 		SearchAt: "c76f319fe", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1000,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
-		match: traceMatches(regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_duplicate`)),
+		match: func(f *Failure) bool { return traceInOrder(f, "gw.ws_resumed", "runner.ws_message_duplicate") },
 	},
 	{
 		Slug:       "client_close_never_reaches_actor",
@@ -314,7 +355,7 @@ var Findings = []Finding{
 		match: sawContains("never heard of it"),
 		// The socket the client closed then stays open at the actor for good.
 		matchFor: map[string]func(*Failure) bool{"quiescence": func(f *Failure) bool {
-			return sawContains("the client closed its socket")(f) && !f.traceHas(runnerLinkLost, true)
+			return sawContains("the client closed its socket")(f) && !runnerLinkLost(f, true)
 		}},
 	},
 	{
@@ -330,21 +371,21 @@ var Findings = []Finding{
 		Title:      "From 2e22a2e61 the TS runner's #sendResponse returns early when the actor IS loaded (TUN@2e22a2e61:830, 879): no HTTP response ever reaches Guard, every attempt waits out the gateway's 15 s and the client gets 502 guard.retry_attempts_exceeded from a healthy actor. Broken as committed; c76f319fe flips the check back.",
 		Properties: []string{"liveness"}, First: "2e22a2e61", Last: "a89ca2b17",
 		SearchAt: "2e22a2e61", Budget: 50, Seeds: []uint64{1}, MaxActions: 2, AbsentBudget: 200,
-		match: traceMatches(regexp.MustCompile(`runner\.respond_skipped .*why=actor_loaded`)),
+		match: traceMatches(tracePattern(`runner\.respond_skipped .*why=actor_loaded`)),
 	},
 	{
 		Slug:       "runner_cannot_encode_tunnel",
 		Title:      "At a89ca2b17 the TS runner builds ToServerTunnelMessage without the gatewayId its regenerated encoder asserts (TUN@a89ca2b17:430-437, runner-protocol index.ts:927-929): every tunnel send throws, no socket ever opens (1011 guard.websocket_service_unavailable after three 5 s waits). Broken as committed.",
 		Properties: []string{"liveness"}, First: "a89ca2b17", Last: "a89ca2b17",
 		SearchAt: "a89ca2b17", Budget: 50, Seeds: []uint64{1}, MaxActions: 2, AbsentBudget: 200,
-		match: traceMatches(regexp.MustCompile(`runner\.encode_error`)),
+		match: traceMatches(tracePattern(`runner\.encode_error`)),
 	},
 	{
 		Slug:       "tunnel_message_id_size_mismatch",
 		Title:      "At 6b7ebbb0d build_message_id writes 10 bytes and then requires 12 (pegboard/src/tunnel/id.rs@6b7ebbb0d:9,29,36): every gateway send fails, HTTP with 500 core.internal_error and a WebSocket with 1011 core.internal_error. Broken as committed; c76f319fe fixes the size.",
 		Properties: []string{"liveness"}, First: "6b7ebbb0d", Last: "6b7ebbb0d",
 		SearchAt: "6b7ebbb0d", Budget: 50, Seeds: []uint64{1}, MaxActions: 2, AbsentBudget: 200,
-		match: traceMatches(regexp.MustCompile(`wrote 10 bytes, expected 12`)),
+		match: traceMatches(tracePattern(`wrote 10 bytes, expected 12`)),
 	},
 	{
 		Slug:       "ws_reopen_index_skip",
@@ -361,7 +402,7 @@ var Findings = []Finding{
 		SearchAt: "2f5666c05", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "ws_close", "disconnect", "reconnect", "autoreconnect"},
 		match: func(f *Failure) bool {
-			return sawContains("still has it open")(f) && f.traceHas(runnerLinkLost, true)
+			return sawContains("still has it open")(f) && runnerLinkLost(f, true)
 		},
 	},
 	{
@@ -414,10 +455,10 @@ var Findings = []Finding{
 		// its metadata as stale.
 		matchFor: map[string]func(*Failure) bool{
 			"ws_close": func(f *Failure) bool {
-				return sawContains("ws.meta_not_found_during_restore")(f) && f.traceHas(staleMetaThenNoMeta, false)
+				return sawContains("ws.meta_not_found_during_restore")(f) && staleMetaThenNoMeta(f)
 			},
 			"ws_delivery": func(f *Failure) bool {
-				return f.traceHas(resumedThenIgnored, false) && (f.traceHas(staleMetaThenNoMeta, false) || !f.traceHas(restoreTried, false))
+				return resumedThenIgnored(f) && (staleMetaThenNoMeta(f) || !f.traceHas(restoreTried, false))
 			},
 		},
 	},
@@ -428,7 +469,7 @@ var Findings = []Finding{
 		Fixed:    "still there at 553683bfd",
 		SearchAt: "553683bfd", Budget: 3000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "sleep", "wake"},
-		match: traceMatches(regexp.MustCompile(`gw\.ping_timeout`)),
+		match: traceMatches(tracePattern(`gw\.ping_timeout`)),
 	},
 	{
 		Slug:       "keepalive_lapse_times_out_socket",
@@ -455,42 +496,92 @@ var Findings = []Finding{
 }
 
 // The reconnect after a hibernation found no in-flight entry (GW@553683bfd:311-314).
-var newEntryAfterHibernation = regexp.MustCompile(`result="should not be creating a new in flight entry after hibernation"`)
-
-// gcStopping is the GC flagging an entry: its time, request id and reason.
-var gcStopping = regexp.MustCompile(`(?m)^\d+ +(\S+) guard +gw\.gc_stopping +rid=(\S+) reason=(\S+)`)
+var newEntryAfterHibernation = tracePattern(`result="should not be creating a new in flight entry after hibernation"`)
 
 // gcKilledFor reports whether the GC flagged a socket's entry for the
 // reason and that socket's attempt ended with the result in the same tick:
-// the kill reached its live handler.
+// the kill reached its live handler. It reads the trace twice, whatever
+// the number of flags (a keepalive-heavy trace has thousands), finding
+// the lines by their event's name rather than by a pattern anchored at
+// every line's start.
 func gcKilledFor(f *Failure, reason, result string) bool {
-	for _, m := range gcStopping.FindAllStringSubmatch(f.Trace, -1) {
-		if m[3] != reason {
-			continue
+	return f.traceFact("gcKilledFor "+reason+" "+result, func() bool { return gcKilled(f, reason, result) })
+}
+
+func gcKilled(f *Failure, reason, result string) bool {
+	type tick struct{ at, rid string }
+	flagged := map[tick]bool{}
+	eachTraceEvent(f.Trace, "guard", "gw.gc_stopping", func(at string, kv []string) {
+		if traceValue(kv, "reason") == reason {
+			flagged[tick{at, traceValue(kv, "rid")}] = true
 		}
-		killed := regexp.MustCompile(`(?m)^\d+ +` + regexp.QuoteMeta(m[1]) + ` guard +guard\.ws_attempt +ray=\S+ n=\d+ rid=` +
-			regexp.QuoteMeta(m[2]) + ` result=` + regexp.QuoteMeta(result) + ` `)
-		if killed.MatchString(f.Trace) {
-			return true
+	})
+	if len(flagged) == 0 {
+		return false
+	}
+	killed := false
+	eachTraceEvent(f.Trace, "guard", "guard.ws_attempt", func(at string, kv []string) {
+		killed = killed || traceValue(kv, "result") == result && flagged[tick{at, traceValue(kv, "rid")}]
+	})
+	return killed
+}
+
+// eachTraceEvent calls fn, in trace order, with the time and the
+// key=value words of every line of the trace that is the node's event.
+func eachTraceEvent(trace, node, event string, fn func(at string, kv []string)) {
+	needle := " " + event + " "
+	for rest, off := trace, 0; ; {
+		i := strings.Index(rest, needle)
+		if i < 0 {
+			return
+		}
+		at := off + i
+		start := strings.LastIndexByte(trace[:at], '\n') + 1
+		end := strings.IndexByte(trace[at:], '\n')
+		if end < 0 {
+			end = len(trace)
+		} else {
+			end += at
+		}
+		if w := strings.Fields(trace[start:end]); len(w) >= 4 && w[2] == node && w[3] == event {
+			fn(w[1], w[4:])
+		}
+		rest, off = trace[end:], end
+	}
+}
+
+// traceValue is the value of key in a trace line's key=value words.
+func traceValue(kv []string, key string) string {
+	for _, w := range kv {
+		if k, v, ok := strings.Cut(w, "="); ok && k == key {
+			return v
 		}
 	}
-	return false
+	return ""
 }
 
 // The runner's GC closed a socket for want of a gateway ack.
-var wsOpenTimeout = regexp.MustCompile(`gw\.ws_open_timeout`)
+var wsOpenTimeout = tracePattern(`gw\.ws_open_timeout`)
 
-var runnerAckTimeoutClose = regexp.MustCompile(`runner\.ws_close_sent .*reason="Message acknowledgment timeout"`)
+var runnerAckTimeoutClose = tracePattern(`runner\.ws_close_sent .*reason="Message acknowledgment timeout"`)
 
-// A runner lost its connection, or a link a close crosses was held or
-// dropped.
-var runnerLinkLost = regexp.MustCompile(`runner\.disconnect |fault\.(drop|hold) `)
+// runnerLinkLost reports whether a runner lost its connection, or a link a
+// close crosses was held or dropped (before the liveness phase, or in the
+// whole trace).
+func runnerLinkLost(f *Failure, beforeLive bool) bool {
+	return f.traceHas(runnerDisconnect, beforeLive) || f.traceHas(faultDropHold, beforeLive)
+}
+
+var (
+	runnerDisconnect = tracePattern(`runner\.disconnect `)
+	faultDropHold    = tracePattern(`fault\.(drop|hold) `)
+)
 
 // The runner dropped a resent message as a duplicate, and the GC flagged an
 // entry for a buffered message never acked.
 var (
-	duplicateDropped = regexp.MustCompile(`runner\.ws_message_duplicate `)
-	gcNotAcked       = regexp.MustCompile(`gw\.gc_stopping +rid=\S+ reason=websocket_message_not_acked`)
+	duplicateDropped = tracePattern(`runner\.ws_message_duplicate `)
+	gcNotAcked       = tracePattern(`gw\.gc_stopping +rid=\S+ reason=websocket_message_not_acked`)
 )
 
 // A runner ignored a message for a request it has no adapter for.
@@ -498,30 +589,34 @@ var (
 // socket (restored it, found no metadata, or, because the start did not
 // list the request, dropped its metadata as stale): from 2e22a2e61 every
 // actor start runs it (TUN@2e22a2e61:100-160).
-var restoreTried = regexp.MustCompile(`runner\.ws_(restored|restore_no_meta|stale_meta) `)
+var restoreTried = tracePattern(`runner\.ws_(restored|restore_no_meta|stale_meta) `)
 
-var resumedThenIgnored = regexp.MustCompile(`(?s)gw\.ws_resumed.*runner\.ws_message_ignored`)
+func resumedThenIgnored(f *Failure) bool {
+	return traceInOrder(f, "gw.ws_resumed", "runner.ws_message_ignored")
+}
 
-var messageIgnored = regexp.MustCompile(`runner\.ws_message_ignored `)
+var messageIgnored = tracePattern(`runner\.ws_message_ignored `)
 
 // A start dropped a socket's persisted metadata as stale, and a later
 // start listing the socket found none.
-var staleMetaThenNoMeta = regexp.MustCompile(`(?s)runner\.ws_stale_meta .*runner\.ws_restore_no_meta `)
+func staleMetaThenNoMeta(f *Failure) bool {
+	return traceInOrder(f, "runner.ws_stale_meta ", "runner.ws_restore_no_meta ")
+}
 
 // A runner restored a hibernating socket.
-var restored = regexp.MustCompile(`runner\.ws_restored `)
+var restored = tracePattern(`runner\.ws_restored `)
 
 // A hibernatable socket's reopen, and a client message reaching the actor.
 var (
-	wsReopened      = regexp.MustCompile(`gw\.ws_opened +rid=(\S+) runner=\S+ hibernate=true last=(\d+)`)
-	runnerWSMessage = regexp.MustCompile(`runner\.ws_message +actor=\S+ gen=\d+ rid=(\S+) idx=(\d+) `)
+	wsReopened      = tracePattern(`gw\.ws_opened +rid=(\S+) runner=\S+ hibernate=true last=(\d+)`)
+	runnerWSMessage = tracePattern(`runner\.ws_message +actor=\S+ gen=\d+ rid=(\S+) idx=(\d+) `)
 )
 
 // A flagged entry reset on reuse.
-var reuseStopping = regexp.MustCompile(`gw\.reuse_stopping +rid=`)
+var reuseStopping = tracePattern(`gw\.reuse_stopping +rid=`)
 
 // The gateway publishing a client message to a runner.
-var wsMessagePublished = regexp.MustCompile(`Publish\{runner\.\S+ WebSocketMessage\{(\S+) \S+ (?:reply=\S+ )?idx=(\d+) data=\\"([^\\"]*)\\"`)
+var wsMessagePublished = tracePattern(`Publish\{runner\.\S+ WebSocketMessage\{(\S+) \S+ (?:reply=\S+ )?idx=(\d+) data=\\"([^\\"]*)\\"`)
 
 // lostRenumbered reports whether the gateway published a lost client
 // message with an index the actor had already got on its socket.
@@ -616,8 +711,17 @@ func atoiOr(s string, def int) int {
 	return n
 }
 
-// Guard's or the engine's (pegboard-runner's) connection to pub/sub broke.
-var upsClientLost = regexp.MustCompile(`(guard|engine) +ups\.client_lost`)
+// upsClientLost reports whether Guard's or the engine's (pegboard-runner's)
+// connection to pub/sub broke.
+func upsClientLost(f *Failure) bool {
+	return f.traceFact("upsClientLost", func() bool {
+		lost := false
+		for _, node := range []string{"guard", "engine"} {
+			eachTraceEvent(f.Trace, node, "ups.client_lost", func(string, []string) { lost = true })
+		}
+		return lost
+	})
+}
 
 // removedBeforeResend reports whether the one-phase GC removed the entry
 // of a lost client message's request after the gateway published the

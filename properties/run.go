@@ -100,14 +100,15 @@ type Failure struct {
 func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 	// judge runs a candidate without its trace first: most candidates
 	// violate nothing, and only a violating one needs its whole trace (the
-	// findings' matchers read it).
-	judge := func(script []string) (*Failure, error) {
+	// findings' matchers read it). A candidate can keep one of the failure's signatures only by breaking
+	// one of its properties, so the traceless run checks those alone.
+	judge := func(script []string, props []string) (*Failure, error) {
 		text := strings.Join(script, "\n")
 		w, err := RunScript("minimal", text, ScriptOptions{Trace: sim.TraceOff})
 		if err != nil {
 			return nil, err
 		}
-		if vs := Check(w, cfg.Properties...); len(vs) == 0 {
+		if vs := Check(w, props...); len(vs) == 0 {
 			return &Failure{Options: f.Options}, nil
 		}
 		if w, err = RunScript("minimal", text, ScriptOptions{}); err != nil {
@@ -115,7 +116,7 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		}
 		return &Failure{Options: f.Options, Violations: Check(w, cfg.Properties...), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}, nil
 	}
-	first, err := judge(f.Script)
+	first, err := judge(f.Script, cfg.Properties)
 	if err != nil {
 		return fmt.Errorf("the minimal case does not run again: %w", err)
 	}
@@ -126,8 +127,14 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 	if len(targets) == 0 || (cfg.Tolerate != nil && cfg.Tolerate(first)) {
 		return fmt.Errorf("the minimal case no longer fails the way it did (violations now: %v): the simulation is not deterministic", first.Violations)
 	}
+	var props []string
+	for _, v := range first.Violations {
+		if !slices.Contains(props, v.Property) {
+			props = append(props, v.Property)
+		}
+	}
 	fails := func(script []string) bool {
-		g, err := judge(script)
+		g, err := judge(script, props)
 		if err != nil || len(g.Violations) == 0 {
 			return false
 		}
@@ -143,7 +150,7 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		return false
 	}
 	script, minimal, runs := minimize(f.Script, fails, MinimizeRuns)
-	final, err := judge(script)
+	final, err := judge(script, cfg.Properties)
 	if err != nil {
 		return fmt.Errorf("the minimized case does not run: %w", err)
 	}

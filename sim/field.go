@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
 )
 
 // Field is one typed key/value of a trace line. Build one with Str, Int,
@@ -98,6 +97,7 @@ type Enc struct {
 	h    uint64
 	text bool
 	b    []byte
+	tmp  []byte // a rendering being quoted in place
 }
 
 // Hash tags keep the typed parts apart: the string "12" and the integer 12
@@ -280,24 +280,56 @@ func (e *Enc) value(f *Field) {
 		}
 		start := len(e.b)
 		e.Val(f.v)
-		if needsQuote(string(e.b[start:])) {
+		if needsQuote(e.b[start:]) {
 			// Quote the rendering in place: copy it out, then append it
 			// quoted where it was.
-			s := string(e.b[start:])
-			e.b = strconv.AppendQuote(e.b[:start], s)
+			e.tmp = append(e.tmp[:0], e.b[start:]...)
+			e.b = appendQuote(e.b[:start], e.tmp)
 		}
 	default:
 		panic("sim: a trace field made without a constructor (key " + strconv.Quote(f.key) + ")")
 	}
 }
 
-func needsQuote(s string) bool { return s == "" || strings.ContainsAny(s, " \t\n\"=") }
+func needsQuote[T string | []byte](s T) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := range len(s) {
+		switch s[i] {
+		case ' ', '\t', '\n', '"', '=':
+			return true
+		}
+	}
+	return false
+}
 
 func appendMaybeQuoted(b []byte, s string) []byte {
 	if needsQuote(s) {
-		return strconv.AppendQuote(b, s)
+		return appendQuote(b, s)
 	}
 	return append(b, s...)
+}
+
+// appendQuote appends s quoted as strconv.Quote quotes it. Nearly every
+// quoted trace value is printable ASCII, which needs only its quotes and
+// backslashes escaped; anything else goes to strconv (a rendered trace
+// quotes a value on most lines, and strconv decodes every rune).
+func appendQuote[T string | []byte](b []byte, s T) []byte {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return strconv.AppendQuote(b, string(s))
+		}
+	}
+	b = append(b, '"')
+	for i := range len(s) {
+		if c := s[i]; c == '"' || c == '\\' {
+			b = append(b, '\\', c)
+		} else {
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // appendTime renders t as Time.String does: seconds with microsecond

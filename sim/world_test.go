@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -144,4 +145,22 @@ func TestTraceNeverRendersAddresses(t *testing.T) {
 	x := 1
 	w.Trace("n", "ev", Any("ptr", &opaque{&x}), Any("map", map[string]int{"a": 1}), Any("val", opaque{}))
 	assert.Equal(t, "000000     0.000000s n          ev                     ptr=<*sim.opaque> map=<map[string]int> val={<nil>}", w.TraceLines()[0])
+}
+
+// TestAppendQuoteIsStrconvQuote: the trace's own quoting renders every
+// string as strconv.Quote does (it only skips strconv for printable
+// ASCII), so a rendered line never changes with it.
+func TestAppendQuoteIsStrconvQuote(t *testing.T) {
+	cases := []string{"", "a b", `say "hi"`, `back\slash`, "tab\there", "nl\n", "ünï", "\x00\x7f\xff", "a=b", "{x y=\"z\"}"}
+	for c := range 256 {
+		cases = append(cases, string([]byte{byte(c)}), "x"+string(rune(c))+"y")
+	}
+	for _, s := range cases {
+		if got, want := string(appendQuote([]byte("k="), s)), "k="+strconv.Quote(s); got != want {
+			t.Errorf("appendQuote(%q) = %s, want %s", s, got, want)
+		}
+		if got, want := string(appendQuote(nil, []byte(s))), strconv.Quote(s); got != want {
+			t.Errorf("appendQuote([]byte(%q)) = %s, want %s", s, got, want)
+		}
+	}
 }
