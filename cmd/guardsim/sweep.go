@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -232,11 +235,51 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 	return res, nil
 }
 
-// runShard explores the shard's units, in order.
+// claimsEnv names the directory through which the worker processes of one
+// machine deal the sweep's units among themselves (runWorkers sets it):
+// each unit goes to the first worker that creates its claim file, so a
+// worker that drew cheap units takes more, and none sits idle while
+// another still has a queue. Without it a shard takes every n-th unit (a
+// CI matrix, whose jobs share no disk).
+const claimsEnv = "GUARDSIM_CLAIMS"
+
+// claim reports whether this process takes the unit at pos: it is the
+// shard's, or this worker was first to claim it.
+func claim(dir string, sh shard, pos int) (bool, error) {
+	if dir == "" {
+		return sh.has(pos), nil
+	}
+	f, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("unit-%d", pos)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("claiming unit %d: %w", pos, err)
+	}
+	return true, f.Close()
+}
+
+// runShard explores the shard's units. Claiming workers take the units
+// newest profile first: the later commits' scenarios run longer (pings,
+// keepalives, hibernation), and the long units are best dealt first.
 func runShard(sw sweep, sh shard, verbose bool, log io.Writer) (shardResult, error) {
 	out := shardResult{Sweep: sw, Shard: sh.String()}
-	for pos, u := range sw.units() {
-		if !sh.has(pos) {
+	units := sw.units()
+	order := make([]int, len(units))
+	for i := range order {
+		order[i] = i
+	}
+	claims := os.Getenv(claimsEnv)
+	if claims != "" {
+		slices.Reverse(order)
+	}
+	for _, pos := range order {
+		u := units[pos]
+		mine, err := claim(claims, sh, pos)
+		if err != nil {
+			return out, err
+		}
+		if !mine {
 			continue
 		}
 		r, err := runUnit(sw, u, verbose, log)

@@ -13,8 +13,9 @@ import (
 )
 
 // runWorkers runs the sweep in n worker processes, this program again with
-// -shard=i/n, since rapid's settings are process-wide. Their progress lines
-// are passed through as they come; their results are read back from files.
+// -shard=i/n, since rapid's settings are process-wide, dealing the units
+// among them as they come free (claimsEnv). Their progress lines are passed
+// through as they come; their results are read back from files.
 func runWorkers(w io.Writer, sw sweep, n int, verbose bool) ([]shardResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -25,6 +26,10 @@ func runWorkers(w io.Writer, sw sweep, n int, verbose bool) ([]shardResult, erro
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	claims := filepath.Join(dir, "claims")
+	if err := os.Mkdir(claims, 0o755); err != nil {
+		return nil, err
+	}
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
@@ -48,6 +53,7 @@ func runWorkers(w io.Writer, sw sweep, n int, verbose bool) ([]shardResult, erro
 			args = append(args, "-v")
 		}
 		cmd := exec.Command(exe, args...)
+		cmd.Env = append(os.Environ(), claimsEnv+"="+claims)
 		var stderr bytes.Buffer
 		cmd.Stdout = &lineWriter{mu: &mu, w: w}
 		cmd.Stderr = &stderr
