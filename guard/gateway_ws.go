@@ -224,7 +224,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 					finish(lifecycle{}, errWebSocketServiceTimeout())
 					return
 				}
-				model.PublishNew(g.ups, st.f.receiverSubject, model.ToRunnerPing{Gateway: s.subject, RequestID: id, TS: int64(g.w.Now() / sim.Millisecond)})
+				model.PublishPing(g.ups, st.f.receiverSubject, model.ToRunnerPing{Gateway: s.subject, RequestID: id, TS: int64(g.w.Now() / sim.Millisecond)})
 				st.ping = g.w.Daemon(PingInterval, tick)
 			}
 			st.ping = g.w.Daemon(PingInterval, tick)

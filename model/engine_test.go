@@ -172,3 +172,47 @@ func TestPegboardRunnerAbortsActiveRequestsOnDisconnect(t *testing.T) {
 		`ServerWebSocketClose{rq2 m281474976710658 code=1011 reason="ws.upstream_closed" retry=true}`,
 	}, got)
 }
+
+// TestUPSReusesHandledKeepalives: a ping or pong whose one delivery was
+// handled is reused; one delivered to two subscriber nodes, or sent while
+// the network records messages, never is.
+func TestUPSReusesHandledKeepalives(t *testing.T) {
+	tests := []struct {
+		name      string
+		nodes     int // subscriber nodes of the subject
+		recording bool
+		reused    bool
+	}{
+		{"one subscriber", 1, false, true},
+		{"two subscribers", 2, false, false},
+		{"recording", 1, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := sim.New(sim.Config{Seed: 1})
+			if tt.recording {
+				w.Net().RecordMessages()
+			}
+			u := NewUPS(w)
+			pub := u.Client("guard")
+			var got []ToRunnerPing
+			for i := range tt.nodes {
+				u.Client("engine"+string(rune('a'+i))).Subscribe("runner.r1", func(m any) { got = append(got, *m.(*ToRunnerPing)) })
+			}
+			require.NoError(t, w.RunUntilQuiet())
+			PublishPing(pub, "runner.r1", ToRunnerPing{Gateway: "gateway.guard", RequestID: 1, TS: 5})
+			require.NoError(t, w.RunUntilQuiet())
+			reused := len(u.free) == 1 // back on the free list for the next ping
+			PublishPing(pub, "runner.r1", ToRunnerPing{Gateway: "gateway.guard", RequestID: 2, TS: 6})
+			require.NoError(t, w.RunUntilQuiet())
+			assert.Equal(t, tt.reused, reused)
+			want := []ToRunnerPing{}
+			for _, id := range []RequestID{1, 2} {
+				for range tt.nodes {
+					want = append(want, ToRunnerPing{Gateway: "gateway.guard", RequestID: id, TS: int64(id) + 4})
+				}
+			}
+			assert.Equal(t, want, got, "every subscriber saw each ping as it was sent")
+		})
+	}
+}

@@ -79,7 +79,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 		case *ToClientTunnelMessage:
 			e.toRunner(pc, m)
 		case *ToRunnerPing: // answered by pegboard-runner itself (tunnel_to_ws_task.rs@c76f319fe:57-79)
-			PublishNew(e.ups, m.Gateway, ToGatewayPong{RequestID: m.RequestID, TS: m.TS})
+			PublishPong(e.ups, m.Gateway, ToGatewayPong{RequestID: m.RequestID, TS: m.TS})
 		}
 	})
 	rw.conns = append(rw.conns, pc)

@@ -16,6 +16,9 @@ type Publish struct {
 	// first is the Delivery to the first subscriber, allocated with the
 	// publish (almost every subject has one subscriber).
 	first Delivery
+	// keep is the ping or pong this publish is part of, to be reused once
+	// its only delivery was handled (nil for any other message).
+	keep *keepalivePub
 }
 
 // Delivery travels from UPS to a subscribed client.
@@ -24,6 +27,9 @@ type Delivery struct {
 	Msg     any
 	// handlers is the receiving client's handler list for Subject.
 	handlers *handlers
+	// done, when set, goes back to UPS's free list once the receiving
+	// client's handlers returned: the publish had this one delivery.
+	done *keepalivePub
 }
 
 // Subjects used by the gateway, pegboard-runner and the actor workflow.
@@ -44,6 +50,8 @@ type UPS struct {
 	nodes  map[string]*upsNode // client node → its connection to UPS
 	// publishers are taps on every client's Publish call (ObservePublish).
 	publishers []func(node string, p *Publish)
+	// free holds handled pings and pongs for reuse (keepalivePub).
+	free []*keepalivePub
 }
 
 // topic is one subject at UPS: its subscribers, in subscription order.
@@ -115,8 +123,10 @@ func (u *UPS) route(p *Publish) {
 				d, first = &p.first, false
 			} else {
 				d = &Delivery{}
+				p.keep = nil // two deliveries share the message
+				p.first.done = nil
 			}
-			*d = Delivery{Subject: p.Subject, Msg: p.Msg, handlers: s.handlers}
+			*d = Delivery{Subject: p.Subject, Msg: p.Msg, handlers: s.handlers, done: p.keep}
 			c.Send(d)
 		}
 	}
@@ -211,6 +221,9 @@ func (c *UPSClient) dial() {
 				h.fn(d.Msg)
 			}
 		}
+		if d.done != nil {
+			c.ups.free = append(c.ups.free, d.done)
+		}
 	}, func(why sim.CloseReason) {
 		c.up = false
 		c.ups.w.Trace(c.node, "ups.client_lost", sim.Enum("why", why))
@@ -250,6 +263,54 @@ func (s Subscription) Unsubscribe() {
 // Publish sends msg to subject, fire-and-forget.
 func (c *UPSClient) Publish(subject string, msg any) {
 	c.publish(&Publish{Subject: subject, Msg: msg})
+}
+
+// keepalivePub is a gateway's ping to a runner's subject or
+// pegboard-runner's pong to the gateway, with its publish. An open socket
+// is pinged every 3 s from c76f319fe, so in a long scenario these are most
+// of the messages; their handlers copy what they need, so once the one
+// delivery of such a publish was handled it is reused (issue 10: they were
+// a sixth of the harness's allocations). Nothing keeps them: the oracle's
+// taps never look at them, and a world that records its messages for a
+// picture never reuses any (Network.Recording).
+type keepalivePub struct {
+	p    Publish
+	ping ToRunnerPing
+	pong ToGatewayPong
+}
+
+// keepalive returns a free keepalivePub, or a new one.
+func (u *UPS) keepalive() *keepalivePub {
+	if n := len(u.free); n > 0 {
+		x := u.free[n-1]
+		u.free = u.free[:n-1]
+		return x
+	}
+	return &keepalivePub{}
+}
+
+// publishKeepalive publishes x's message, which the caller has set.
+func (c *UPSClient) publishKeepalive(x *keepalivePub, subject string, msg any) {
+	x.p = Publish{Subject: subject, Msg: msg}
+	if !c.ups.w.Net().Recording() {
+		x.p.keep = x
+	}
+	c.publish(&x.p)
+}
+
+// PublishPing publishes a gateway's ping (ping_task.rs@c76f319fe).
+func PublishPing(c *UPSClient, subject string, m ToRunnerPing) {
+	x := c.ups.keepalive()
+	x.ping = m
+	c.publishKeepalive(x, subject, &x.ping)
+}
+
+// PublishPong publishes pegboard-runner's pong to a ping
+// (tunnel_to_ws_task.rs@c76f319fe:57-79).
+func PublishPong(c *UPSClient, subject string, m ToGatewayPong) {
+	x := c.ups.keepalive()
+	x.pong = m
+	c.publishKeepalive(x, subject, &x.pong)
 }
 
 // publishOf is a publish allocated together with its message.

@@ -60,6 +60,10 @@ func (n *Network) RecordMessages() {
 	}
 }
 
+// Recording reports whether the network records its messages: a node
+// that reuses a message once handled must not while it does.
+func (n *Network) Recording() bool { return n.rec != nil }
+
 // MessageRecords returns the record, in send order.
 func (n *Network) MessageRecords() []MessageRecord {
 	if n.rec == nil {
