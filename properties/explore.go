@@ -3,6 +3,7 @@ package properties
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"pgregory.net/rapid"
@@ -412,6 +413,10 @@ func (o Options) shrunkTo(script []string) Options {
 			for _, kv := range f[1:] {
 				k, v, _ := strings.Cut(kv, "=")
 				switch k {
+				case "seed":
+					if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+						o.Seed = n
+					}
 				case "runners":
 					o.Runners = len(strings.Split(v, ","))
 				case "peers":
@@ -420,12 +425,37 @@ func (o Options) shrunkTo(script []string) Options {
 					if d, err := parseDur(v); err == nil {
 						o.WorkflowDelay = d
 					}
+				case "lost_threshold":
+					if d, err := parseDur(v); err == nil {
+						o.LostThreshold = d
+					}
 				}
 			}
 		case f[0] == "actor" && len(f) > 1:
-			for _, a := range o.Actors {
-				if string(a.ID) == f[1] {
-					actors = append(actors, a)
+			// The drawn actor, or one of a kept case the minimizer
+			// started from (keptStart), as its line declares it.
+			a := ActorOptions{ID: model.ActorID(f[1])}
+			for _, kv := range f[2:] {
+				k, v, _ := strings.Cut(kv, "=")
+				switch k {
+				case "on":
+					a.On = model.RunnerID(v)
+				case "crash":
+					a.Crash = v
+				}
+			}
+			actors = append(actors, a)
+		case f[0] == "behavior" && len(f) > 2 && f[2] == "hibernate":
+			for i := range actors {
+				if string(actors[i].ID) == f[1] {
+					actors[i].Hibernate = true
+					for _, kv := range f[3:] {
+						if v, ok := strings.CutPrefix(kv, "ack_delay="); ok {
+							if d, err := parseDur(v); err == nil {
+								actors[i].AckDelay = d
+							}
+						}
+					}
 				}
 			}
 		case f[0] == "latency" && len(f) > 2 && f[1] == "ups->engine":

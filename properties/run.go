@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -22,6 +24,11 @@ import (
 // against a set of properties.
 type ExploreConfig struct {
 	Profile model.Profile
+	// KeptStart lets the minimizer start a registered finding's failure
+	// from the finding's kept case when that fails the same way at this
+	// profile (keptStart): the main job's reports. A search, and make keep
+	// with it, shrinks the swarm's own scenario.
+	KeptStart bool
 	// Properties to check; all when empty.
 	Properties []string
 	// Checks is rapid's budget of scenarios.
@@ -89,6 +96,12 @@ type Failure struct {
 	Minimal bool
 	// MinimizeRuns counts the scenarios the minimizer ran.
 	MinimizeRuns int
+	// FromKept is the kept case the minimizer started from, when the
+	// failure is a registered finding whose kept case, replayed at this
+	// profile, fails the same way in fewer actions (keptStart).
+	FromKept string
+	// SwarmActions is the size of the scenario the swarm drew.
+	SwarmActions int
 
 	matched map[traceQuery]bool // traceHas's answers about Trace
 }
@@ -149,7 +162,14 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		}
 		return false
 	}
-	script, minimal, runs := minimize(f.Script, fails, MinimizeRuns)
+	f.SwarmActions = f.Actions
+	start := f.Script
+	if cfg.KeptStart {
+		if kept, path, ok := keptStart(f.Script, targets, fails); ok {
+			start, f.FromKept = kept, path
+		}
+	}
+	script, minimal, runs := minimize(start, fails, MinimizeRuns)
 	final, err := judge(script, cfg.Properties)
 	if err != nil {
 		return fmt.Errorf("the minimized case does not run: %w", err)
@@ -393,6 +413,9 @@ func (f *Failure) Report() string {
 	case f.MinimizeRuns > 0:
 		size += fmt.Sprintf(", the minimizer stopped at its budget of %d runs", MinimizeRuns)
 	}
+	if f.FromKept != "" {
+		fmt.Fprintf(&b, "shrunk from the finding's kept case %s, replayed at this profile: it fails the same way in fewer actions than the swarm's %d-action scenario (the fail file replays that one)\n", f.FromKept, f.SwarmActions)
+	}
 	fmt.Fprintf(&b, "shrunk scenario (%s; trace hash %s):\n", size, f.Hash)
 	for _, l := range f.Script {
 		fmt.Fprintf(&b, "  %s\n", l)
@@ -405,6 +428,73 @@ func (f *Failure) Report() string {
 // MaxReportActions is the size a reported case should not exceed; a larger
 // one says why.
 const MaxReportActions = 8
+
+// KeptDir holds the kept failures, relative to the repository's root (where
+// the main job and the tests run).
+const KeptDir = "testdata/kept"
+
+// keptStart returns the kept case of a registered finding among the
+// failure's target signatures, replayed at the failure's profile (its
+// world line's profile and quirks), when that fails the same way and is
+// smaller than the swarm's scenario: the minimizer then starts from a case
+// already at most MaxReportActions long, where shrinking the swarm's own
+// scenario can stop at a 1-minimal case of twenty actions (a runner blip's
+// timing depends on every step before it) and costs hundreds of runs. A
+// failure no registered finding explains starts from the swarm's scenario.
+func keptStart(script []string, targets []string, fails func([]string) bool) ([]string, string, bool) {
+	for _, sig := range targets {
+		// A finding outside its range too: a kept case that shows it
+		// here shows where the range is wrong.
+		slugs, _ := SignatureFindings(sig)
+		for _, slug := range slugs {
+			path := filepath.Join(KeptDir, slug+".txt")
+			kept, err := keptScriptAt(path, script[0])
+			if err != nil || actionCount(kept) >= actionCount(script) {
+				continue
+			}
+			if fails(kept) {
+				return kept, path, true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+// keptScriptAt reads a kept case's script (without comments and its
+// expect lines) and gives it the world line's profile and quirks.
+func keptScriptAt(path, world string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var at []string // the world's profile= and quirk= words
+	for _, w := range strings.Fields(world) {
+		if strings.HasPrefix(w, "profile=") || strings.HasPrefix(w, "quirk=") {
+			at = append(at, w)
+		}
+	}
+	var script []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "", strings.HasPrefix(l, "#"), strings.HasPrefix(l, "expect_hash "), strings.HasPrefix(l, "expect_violation "):
+			continue
+		case strings.HasPrefix(l, "world "):
+			words := []string{"world"}
+			for _, w := range strings.Fields(l)[1:] {
+				if !strings.HasPrefix(w, "profile=") && !strings.HasPrefix(w, "quirk=") {
+					words = append(words, w)
+				}
+			}
+			l = strings.Join(append(words[:1], append(at, words[1:]...)...), " ")
+		}
+		script = append(script, l)
+	}
+	if len(script) == 0 || !strings.HasPrefix(script[0], "world ") {
+		return nil, fmt.Errorf("%s: no world line first", path)
+	}
+	return script, nil
+}
 
 // failingExchange renders the trace a reader needs: the lines exchangeLines
 // keeps, so a failure that shows only once the world heals is shown where

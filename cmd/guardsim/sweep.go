@@ -181,7 +181,8 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 	for round := uint64(0); res.Stats.Checks < u.Checks; round++ {
 		done := res.Stats
 		r := properties.Explore(properties.ExploreConfig{Profile: p, Properties: sw.Properties, Checks: u.Checks - done.Checks,
-			Seed: u.Seed + round, Name: name, Focus: focus, ShrinkTime: shrink, Tolerate: tolerate, Tolerated: tolerated})
+			Seed: u.Seed + round, Name: name, Focus: focus, ShrinkTime: shrink, Tolerate: tolerate, Tolerated: tolerated,
+			KeptStart: true})
 		if r.Err != nil {
 			var np *sim.NoProgressError
 			if errors.As(r.Err, &np) {
