@@ -102,3 +102,50 @@ func TestFindingsBoundTheirCases(t *testing.T) {
 		assert.LessOrEqual(t, k.MaxActions, MaxReportActions, k.Slug)
 	}
 }
+
+// TestKeptStart: the main job's minimizer starts a registered finding's
+// failure from the finding's kept case, replayed at the failure's profile,
+// only when that is smaller and fails the same way.
+func TestKeptStart(t *testing.T) {
+	const slug = "runner_blip_loses_message"
+	world := "world profile=parent seed=3 runners=r1 quirk=-runner_not_found_404"
+	kept, err := keptScriptAt(KeptDir+"/"+slug+".txt", world)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assert.True(t, strings.HasPrefix(kept[0], "world profile=parent quirk=-runner_not_found_404 seed=16 "), kept[0])
+	for _, l := range kept {
+		assert.False(t, strings.HasPrefix(l, "#") || strings.HasPrefix(l, "expect_"), "kept line %q", l)
+	}
+	big := []string{world, "run"}
+	for range 30 {
+		big = append(big, "run for=1s")
+	}
+	big = append(big, "liveness")
+	always := func([]string) bool { return true }
+	never := func([]string) bool { return false }
+	tests := []struct {
+		name    string
+		script  []string
+		targets []string
+		fails   func([]string) bool
+		want    bool
+	}{
+		{"the finding's kept case fails the same way", big, []string{"ws_delivery: finding " + slug}, always, true},
+		{"outside its range too", big, []string{"ws_delivery: finding " + slug + OutsideRange}, always, true},
+		{"the kept case does not fail here", big, []string{"ws_delivery: finding " + slug}, never, false},
+		{"no registered finding", big, []string{"ws_delivery: w<id>: <n> message(s) never reached a<id>"}, always, false},
+		{"the swarm's case is smaller", big[:3], []string{"ws_delivery: finding " + slug}, always, false},
+		{"no kept case", big, []string{"ws_delivery: finding no_such_finding"}, always, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, path, ok := keptStart(tt.script, tt.targets, tt.fails)
+			assert.Equal(t, tt.want, ok)
+			if tt.want {
+				assert.Equal(t, kept, got)
+				assert.Equal(t, KeptDir+"/"+slug+".txt", path)
+			}
+		})
+	}
+}
