@@ -23,10 +23,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,14 +237,17 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 			return err
 		}
 	}
-	var index []string // per finding (or NEW signature), its first page
-	seen := map[string]bool{}
+	// Draw every page first, as many at a time as there are CPUs: each is a
+	// world of its own, run again with its whole trace (one goroutine per
+	// world, as everywhere), and the parent draws after its workers ended.
+	type page struct {
+		path string
+		err  error
+	}
+	pages := map[*sigResult]*page{}
+	var todo []func()
 	for _, r := range runs {
 		for i, sr := range r.order {
-			fmt.Fprintf(w, "\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.Sig, sr.Count, sr.Report)
-			if verbose && sr.Trace != "" {
-				fmt.Fprintf(w, "full trace:\n%s", sr.Trace)
-			}
 			if pictures == "" || len(sr.Script) == 0 {
 				continue
 			}
@@ -250,18 +255,36 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 			if name == "" {
 				name = "NEW-" + sr.Property
 			}
-			path := filepath.Join(pictures, fmt.Sprintf("%s-%s-%d.html", r.name, name, i+1))
+			pg := &page{path: filepath.Join(pictures, fmt.Sprintf("%s-%s-%d.html", r.name, name, i+1))}
+			pages[sr] = pg
 			title := fmt.Sprintf("%s at %s: %s", sr.Property, r.name, sr.Sig)
 			sub := []string{fmt.Sprintf("%d violating scenario(s); shrunk to %d actions", sr.Count, sr.Actions)}
-			if err := properties.WriteScriptPicture(sr.Script, title, sub, path); err != nil {
-				fmt.Fprintf(w, "picture: none (%v)\n", err)
+			script := sr.Script
+			todo = append(todo, func() { pg.err = properties.WriteScriptPicture(script, title, sub, pg.path) })
+		}
+	}
+	parallel(todo, runtime.NumCPU())
+	var index []string // per finding (or NEW signature), its first page
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, sr := range r.order {
+			fmt.Fprintf(w, "\n=== %s / %s (%d violating scenario(s)) ===\n%s", r.name, sr.Sig, sr.Count, sr.Report)
+			if verbose && sr.Trace != "" {
+				fmt.Fprintf(w, "full trace:\n%s", sr.Trace)
+			}
+			pg := pages[sr]
+			if pg == nil {
 				continue
 			}
-			fmt.Fprintf(w, "picture: %s\n", path)
+			if pg.err != nil {
+				fmt.Fprintf(w, "picture: none (%v)\n", pg.err)
+				continue
+			}
+			fmt.Fprintf(w, "picture: %s\n", pg.path)
 			key := cmp.Or(sr.Finding, sr.Sig)
 			if !seen[key] {
 				seen[key] = true
-				index = append(index, fmt.Sprintf("  %-45s %s", cmp.Or(sr.Finding, "NEW "+sr.Sig), path))
+				index = append(index, fmt.Sprintf("  %-45s %s", cmp.Or(sr.Finding, "NEW "+sr.Sig), pg.path))
 			}
 		}
 	}
@@ -269,6 +292,26 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 		fmt.Fprintf(w, "\npictures (open in a browser), one per finding and per new signature, at its first profile:\n%s\n", strings.Join(index, "\n"))
 	}
 	return nil
+}
+
+// parallel runs the jobs, n at a time, and returns when all are done.
+func parallel(jobs []func(), n int) {
+	next := make(chan func())
+	var wg sync.WaitGroup
+	for range max(n, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for job := range next {
+				job()
+			}
+		}()
+	}
+	for _, job := range jobs {
+		next <- job
+	}
+	close(next)
+	wg.Wait()
 }
 
 func hours(t sim.Time) string { return fmt.Sprintf("%.1fh", float64(t)/float64(sim.Hour)) }
