@@ -149,3 +149,20 @@ func TestKeptStart(t *testing.T) {
 		})
 	}
 }
+
+// TestAnyKeptStart: a case still too long starts from the first kept case,
+// in file order, that fails the same way here in fewer actions.
+func TestAnyKeptStart(t *testing.T) {
+	big := []string{"world profile=parent seed=3 runners=r1", "run"}
+	for range 30 {
+		big = append(big, "run for=1s")
+	}
+	big = append(big, "liveness")
+	want := KeptDir + "/runner_blip_loses_message.txt"
+	got, path, ok := anyKeptStart(big, func(s []string) bool { return strings.Contains(strings.Join(s, "\n"), "disconnect r3") })
+	assert.True(t, ok)
+	assert.Equal(t, want, path, "the first kept case with a disconnect of r3")
+	assert.True(t, strings.HasPrefix(got[0], "world profile=parent "), got[0])
+	_, _, ok = anyKeptStart(big, func([]string) bool { return false })
+	assert.False(t, ok)
+}

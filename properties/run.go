@@ -96,9 +96,11 @@ type Failure struct {
 	Minimal bool
 	// MinimizeRuns counts the scenarios the minimizer ran.
 	MinimizeRuns int
-	// FromKept is the kept case the minimizer started from, when the
-	// failure is a registered finding whose kept case, replayed at this
-	// profile, fails the same way in fewer actions (keptStart).
+	// FromKept is the kept case the minimizer started from, when one,
+	// replayed at this profile, fails the same way in fewer actions: the
+	// kept case of the registered finding that explains the failure
+	// (keptStart), or, when the swarm's case stays longer than
+	// MaxReportActions, any kept case (anyKeptStart).
 	FromKept string
 	// SwarmActions is the size of the scenario the swarm drew.
 	SwarmActions int
@@ -170,6 +172,17 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		}
 	}
 	script, minimal, runs := minimize(start, fails, MinimizeRuns)
+	if cfg.KeptStart && actionCount(script) > MaxReportActions {
+		// Still too long to read: any kept case that shows this failure
+		// here in fewer actions is a better start (a finding's failure
+		// of another property than its own kept case's, or a new one).
+		if kept, path, ok := anyKeptStart(script, fails); ok {
+			if again, isMin, n := minimize(kept, fails, MinimizeRuns); actionCount(again) < actionCount(script) {
+				script, minimal, f.FromKept = again, isMin, path
+				runs += n
+			}
+		}
+	}
 	final, err := judge(script, cfg.Properties)
 	if err != nil {
 		return fmt.Errorf("the minimized case does not run: %w", err)
@@ -414,7 +427,7 @@ func (f *Failure) Report() string {
 		size += fmt.Sprintf(", the minimizer stopped at its budget of %d runs", MinimizeRuns)
 	}
 	if f.FromKept != "" {
-		fmt.Fprintf(&b, "shrunk from the finding's kept case %s, replayed at this profile: it fails the same way in fewer actions than the swarm's %d-action scenario (the fail file replays that one)\n", f.FromKept, f.SwarmActions)
+		fmt.Fprintf(&b, "shrunk from the kept case %s, replayed at this profile: it fails the same way in fewer actions than the swarm's %d-action scenario (the fail file replays that one)\n", f.FromKept, f.SwarmActions)
 	}
 	fmt.Fprintf(&b, "shrunk scenario (%s; trace hash %s):\n", size, f.Hash)
 	for _, l := range f.Script {
@@ -455,6 +468,19 @@ func keptStart(script []string, targets []string, fails func([]string) bool) ([]
 			if fails(kept) {
 				return kept, path, true
 			}
+		}
+	}
+	return nil, "", false
+}
+
+// anyKeptStart returns the first kept case, in file order, that replayed at
+// the script's profile fails the same way in fewer actions than it.
+func anyKeptStart(script []string, fails func([]string) bool) ([]string, string, bool) {
+	paths, _ := filepath.Glob(filepath.Join(KeptDir, "*.txt"))
+	for _, path := range paths {
+		kept, err := keptScriptAt(path, script[0])
+		if err == nil && actionCount(kept) < actionCount(script) && fails(kept) {
+			return kept, path, true
 		}
 	}
 	return nil, "", false

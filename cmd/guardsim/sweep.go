@@ -90,7 +90,7 @@ func (s sweep) units() []unit {
 		}
 		for i, k := range properties.Findings {
 			if len(k.Focus) > 0 && k.Covers(prof) {
-				us = append(us, unit{Profile: p, Chunk: s.Chunks + i, Finding: k.Slug, Checks: s.Directed,
+				us = append(us, unit{Profile: p, Chunk: s.Chunks + i, Finding: k.Slug, Checks: s.Directed * max(k.DirectedScale, 1),
 					Seed: s.Seed + uint64(s.Chunks+i)*chunkSeedStride + uint64(prof.Index())*profileSeedStride})
 			}
 		}
