@@ -75,7 +75,8 @@ type sharedState struct {
 	inFlight map[model.RequestID]*inFlight
 	nextReq  model.RequestID
 	nextMsg  model.MessageID
-	gcTick   func() // s.gc, made once: every tick reschedules it
+	gcTick   func()            // s.gc, made once: every tick reschedules it
+	gcKeys   []model.RequestID // the GC's list of in-flight keys, reused every tick
 }
 
 func newSharedState(g *Guard) *sharedState {
@@ -269,7 +270,10 @@ func (s *sharedState) gcOnePhase() {
 // returned (drop_tx.is_closed(), 535). A live handler is never disturbed.
 func (s *sharedState) gcTwoPhase() {
 	var kill []*inFlight
-	for _, id := range sim.SortedKeys(s.inFlight) {
+	// The two loops only flag, trace and delete (the kills run after
+	// them), so they list the keys into one slice kept for every tick.
+	s.gcKeys = sim.AppendSortedKeys(s.gcKeys, s.inFlight)
+	for _, id := range s.gcKeys {
 		f := s.inFlight[id]
 		if f.stopping {
 			continue
@@ -296,7 +300,8 @@ func (s *sharedState) gcTwoPhase() {
 			kill = append(kill, f)
 		}
 	}
-	for _, id := range sim.SortedKeys(s.inFlight) {
+	s.gcKeys = sim.AppendSortedKeys(s.gcKeys, s.inFlight)
+	for _, id := range s.gcKeys {
 		if f := s.inFlight[id]; f.stopping && f.recv == nil {
 			buffered := 0
 			if f.hibernation != nil {
