@@ -115,8 +115,9 @@ type Failure struct {
 func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 	// judge runs a candidate without its trace first: most candidates
 	// violate nothing, and only a violating one needs its whole trace (the
-	// findings' matchers read it). A candidate can keep one of the failure's signatures only by breaking
-	// one of its properties, so the traceless run checks those alone.
+	// findings' matchers read it). A candidate can keep one of the
+	// failure's signatures only by breaking one of its properties, so the
+	// traceless run checks those alone.
 	judge := func(script []string, props []string) (*Failure, error) {
 		text := strings.Join(script, "\n")
 		w, err := RunScript("minimal", text, ScriptOptions{Trace: sim.TraceOff})

@@ -15,7 +15,7 @@ import (
 // Search profile, with its first seed), writing rapid fail files, and
 // writes each shrunk case as a scenario file in testdata/kept/.
 func keepFindings(w io.Writer, only string) error {
-	if err := os.MkdirAll("testdata/kept", 0o755); err != nil {
+	if err := os.MkdirAll(properties.KeptDir, 0o755); err != nil {
 		return err
 	}
 	var missed []string
@@ -38,7 +38,7 @@ func keepFindings(w io.Writer, only string) error {
 		}
 		res := properties.Result{Failure: f}
 		title := fmt.Sprintf("Finding %s (commits %s): %s", k.Slug, k.Range(), k.Title)
-		path := filepath.Join("testdata/kept", k.Slug+".txt")
+		path := filepath.Join(properties.KeptDir, k.Slug+".txt")
 		if err := os.WriteFile(path, []byte(properties.KeptText(res.Failure, title)), 0o644); err != nil {
 			return err
 		}

@@ -7,7 +7,8 @@
 // reports every construct that would break that: go statements, channels,
 // package sync and sync/atomic, wall-clock time, math/rand and crypto/rand
 // imports, the global source of math/rand/v2, ranging over a map outside a
-// function named SortedKeys, and the map-order iterators of package maps.
+// function named SortedKeys or AppendSortedKeys, and the map-order
+// iterators of package maps.
 //
 // A file of a checked package that runs outside the simulation (an
 // exploration driver timing itself on the wall clock) says so with a line
@@ -91,8 +92,9 @@ func OutsideSimulation(dir string) ([]string, error) {
 	return out, nil
 }
 
-// sortedKeysFunc names the only function allowed to range over a map.
-const sortedKeysFunc = "SortedKeys"
+// sortedKeysFuncs name the only functions allowed to range over a map:
+// they sort what they collect.
+var sortedKeysFuncs = set("SortedKeys", "AppendSortedKeys")
 
 var (
 	wallClockFuncs  = set("Now", "Since", "Until", "Sleep", "After", "AfterFunc", "NewTimer", "NewTicker", "Tick")
@@ -395,7 +397,7 @@ func (c *checker) inspect(p *loadedPkg, dir string) []Violation {
 		for _, decl := range f.Decls {
 			inSortedKeys := false
 			if fd, ok := decl.(*ast.FuncDecl); ok {
-				inSortedKeys = fd.Name.Name == sortedKeysFunc
+				inSortedKeys = sortedKeysFuncs[fd.Name.Name]
 			}
 			ast.Inspect(decl, func(n ast.Node) bool {
 				switch n := n.(type) {
@@ -438,7 +440,7 @@ func (c *checker) checkRange(p *loadedPkg, rs *ast.RangeStmt, inSortedKeys bool,
 			return
 		case *types.Map:
 			if !inSortedKeys {
-				report(rs, ruleMapRange, "range over a map (%s); iterate %s(m) instead", types.TypeString(t, qual), sortedKeysFunc)
+				report(rs, ruleMapRange, "range over a map (%s); iterate %s(m) instead", types.TypeString(t, qual), "SortedKeys")
 			}
 			return
 		}
@@ -496,6 +498,6 @@ func checkUse(obj types.Object, id *ast.Ident, report reportFunc) {
 	case pkg == "math/rand/v2" && pkgFunc && !seededRandFuncs[name]:
 		report(id, ruleGlobalRand, "use of rand.%s from math/rand/v2 reads the global source (use a seeded *rand.Rand)", name)
 	case pkg == "maps" && pkgFunc && !orderFreeMaps[name]:
-		report(id, ruleMapsIter, "use of maps.%s iterates in map order (use %s)", name, sortedKeysFunc)
+		report(id, ruleMapsIter, "use of maps.%s iterates in map order (use %s)", name, "SortedKeys")
 	}
 }
