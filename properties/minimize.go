@@ -27,7 +27,7 @@ import (
 //   - remove unused runners and peers from the world, and zero its workflow
 //     delay;
 //   - while the case is longer than MaxReportActions, remove two action
-//     lines at once;
+//     lines at once, and one actor with everything about it;
 //   - renumber clients, sockets and messages in order of appearance.
 //
 // The result is 1-minimal when the last round ran to its end: removing any
@@ -85,7 +85,7 @@ func minimize(script []string, fails func([]string) bool, budget int) ([]string,
 	cur := slices.Clone(script)
 	for changed := true; changed && m.runs < m.budget; {
 		changed = false
-		for _, pass := range []func([]string) ([]string, bool){m.removeActions, m.mergeRuns, m.removeHeader, m.simplifyWorld, m.removePairs} {
+		for _, pass := range []func([]string) ([]string, bool){m.removeActions, m.mergeRuns, m.removeHeader, m.simplifyWorld, m.removePairs, m.removeActors} {
 			var ok bool
 			if cur, ok = pass(cur); ok {
 				changed = true
@@ -186,6 +186,60 @@ func (m *minimizer) removeHeader(cur []string) ([]string, bool) {
 		i++
 	}
 	return cur, changed
+}
+
+// removeActors removes, for a case still longer than a report should be,
+// one actor at a time with everything about it: its declaration and
+// behaviours, the actions that name it, and those of the clients opened
+// to it (a second actor's socket, its sends and its reschedule may each be
+// needed while the others are there, and go only together).
+func (m *minimizer) removeActors(cur []string) ([]string, bool) {
+	start, end := span(cur)
+	if end-start <= MaxReportActions {
+		return cur, false
+	}
+	for _, l := range cur[:start] {
+		f := strings.Fields(l)
+		if len(f) < 2 || f[0] != "actor" || m.runs >= m.budget {
+			continue
+		}
+		if cand := withoutActor(cur, f[1]); m.try(cand) {
+			return cand, true // the next round starts over
+		}
+	}
+	return cur, false
+}
+
+// withoutActor drops the actor's header lines and every action line that
+// names it, or names a client opened to it.
+func withoutActor(script []string, actor string) []string {
+	start, _ := span(script)
+	gone := map[string]bool{actor: true}
+	for _, l := range script[start:] {
+		if f := strings.Fields(l); len(f) > 1 && (f[0] == "ws" || f[0] == "http") && slices.Contains(f[2:], "actor="+actor) {
+			gone[f[1]] = true
+		}
+	}
+	var out []string
+	for i, l := range script {
+		f := strings.Fields(l)
+		drop := false
+		switch {
+		case i < start:
+			drop = len(f) > 1 && (f[0] == "actor" || f[0] == "behavior") && f[1] == actor
+		case len(f) > 0:
+			for _, w := range f[1:] {
+				_, v, _ := strings.Cut(w, "=")
+				if gone[w] || gone[v] {
+					drop = true
+				}
+			}
+		}
+		if !drop {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // simplifyWorld removes runners and peers from the world line one at a

@@ -166,3 +166,13 @@ func TestAnyKeptStart(t *testing.T) {
 	_, _, ok = anyKeptStart(big, func([]string) bool { return false })
 	assert.False(t, ok)
 }
+
+// TestWithoutActor: an actor goes with its header lines, the actions that
+// name it and those of the clients opened to it.
+func TestWithoutActor(t *testing.T) {
+	script := []string{"world profile=seed seed=1 runners=r1", "actor a1 on=r1 crash=sleep", "actor a2 on=r1 crash=sleep",
+		"behavior a2 hibernate ack_delay=0", "run", "ws w1 actor=a1", "ws w2 actor=a2", "send w2 m1", "send w1 m2",
+		"reschedule a2 to=r1", "http c1 actor=a2", "sleep a1", "liveness"}
+	assert.Equal(t, []string{"world profile=seed seed=1 runners=r1", "actor a1 on=r1 crash=sleep", "run", "ws w1 actor=a1",
+		"send w1 m2", "sleep a1", "liveness"}, withoutActor(script, "a2"))
+}
