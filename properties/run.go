@@ -127,7 +127,7 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		if vs := Check(w, props...); len(vs) == 0 {
 			return &Failure{Options: f.Options}, nil
 		}
-		if w, err = RunScript("minimal", text, ScriptOptions{}); err != nil {
+		if w, err = RunScript("minimal", text, ScriptOptions{NoMessages: true}); err != nil {
 			return nil, err
 		}
 		return &Failure{Options: f.Options, Violations: Check(w, cfg.Properties...), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}, nil
@@ -311,7 +311,7 @@ func Explore(cfg ExploreConfig) (res Result) {
 			return
 		}
 		if cfg.Tolerate != nil {
-			full, err := RunScript("generated", strings.Join(script, "\n"), ScriptOptions{})
+			full, err := RunScript("generated", strings.Join(script, "\n"), ScriptOptions{NoMessages: true})
 			if err != nil {
 				t.Fatalf("the scenario does not run again: %v", err)
 			}

@@ -53,6 +53,9 @@ type ScriptOptions struct {
 	// MaxSteps bounds the events a run may take (0: the kernel's default);
 	// beyond it a run command fails.
 	MaxSteps int64
+	// NoMessages: a full trace without the record of messages a picture
+	// draws (the exploration's reruns read only the trace).
+	NoMessages bool
 }
 
 // RunScriptFile runs the scenario script at path.
@@ -491,7 +494,7 @@ func (r *scriptRun) world(f []string) error {
 		return r.errf("world: expected runners=r1[,r2...]")
 	}
 	slices.Sort(cfg.Runners)
-	cfg.Trace, cfg.MaxSteps = r.opt.Trace, r.opt.MaxSteps
+	cfg.Trace, cfg.MaxSteps, cfg.NoMessages = r.opt.Trace, r.opt.MaxSteps, r.opt.NoMessages
 	r.w = NewWorld(cfg)
 	return nil
 }

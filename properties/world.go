@@ -26,8 +26,11 @@ type WorldConfig struct {
 	// StartDelay and StopDelay are how long onActorStart and onActorStop take.
 	StartDelay, StopDelay sim.Time
 	Trace                 sim.TraceMode
-	MaxSteps              int64
-	Horizon               sim.Time
+	// NoMessages keeps a full-trace world from recording its messages for
+	// a picture (Picture): for the runs that only read the trace.
+	NoMessages bool
+	MaxSteps   int64
+	Horizon    sim.Time
 }
 
 // World wires sim, model, guard and runner for one scenario.
@@ -60,7 +63,7 @@ type HTTPRequest struct {
 func NewWorld(cfg WorldConfig) *World {
 	s := sim.New(sim.Config{Seed: cfg.Seed, Trace: cfg.Trace, MaxSteps: cfg.MaxSteps, Horizon: cfg.Horizon})
 	w := &World{Sim: s, Cfg: cfg, Runners: map[model.RunnerID]*runner.Runner{}, behaviors: map[model.ActorID]runner.Behavior{}}
-	if cfg.Trace == sim.TraceFull {
+	if cfg.Trace == sim.TraceFull && !cfg.NoMessages {
 		s.Net().RecordMessages() // for the picture of the run (Picture)
 	}
 	s.Trace("world", "world.start", sim.Uint("seed", cfg.Seed), sim.Str("profile", cfg.Profile.Name()), sim.Str("runners", sprintRunners(cfg.Runners)))
