@@ -106,6 +106,33 @@ func TestKeptFailures(t *testing.T) {
 	}
 }
 
+// TestWitnesses: every witness reproduces its trace hash and violation,
+// is at most MaxReportActions long, and at its own profile the finding its
+// name gives, in range there, explains that violation of the property its
+// name gives: what the minimizer relies on when it starts from it.
+func TestWitnesses(t *testing.T) {
+	files, err := filepath.Glob(WitnessDir + "/*.txt")
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no witnesses under %s", WitnessDir)
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".txt")
+		t.Run(name, func(t *testing.T) {
+			slug, property, ok := strings.Cut(name, ".")
+			require.True(t, ok, "a witness is named <finding>.<property>.txt")
+			k, err := FindingBySlug(slug)
+			require.NoError(t, err)
+			require.Contains(t, PropertyNames(), property)
+			w, err := RunScriptFile(file, ScriptOptions{})
+			require.NoError(t, err, "the witness no longer reproduces")
+			script, err := keptScriptAt(file, "world")
+			require.NoError(t, err)
+			assert.LessOrEqual(t, actionCount(script), MaxReportActions)
+			assert.True(t, k.Covers(w.Cfg.Profile), "%s is outside %s's range %s", w.Cfg.Profile.Name(), slug, k.Range())
+			assert.Contains(t, WorldSignatures(w), property+": finding "+slug)
+		})
+	}
+}
+
 // TestExplorationDeterminism runs a sample of generated scenarios twice,
 // and under GOMAXPROCS=1, and compares whole traces.
 func TestExplorationDeterminism(t *testing.T) {

@@ -197,7 +197,34 @@ func traceMatches(re *regexp.Regexp) func(*Failure) bool {
 // entry that still buffers (one phase), removing a flagged entry whose
 // handler returned, or resetting a flagged entry's buffer on reuse (two
 // phases).
-var gcDroppedBuffer = tracePattern(`gw\.(gc_remove_closed|gc_remove_stopping|reuse_stopping) +rid=\S+ buffered=[1-9]`)
+var gcDroppedBuffer = tracePattern(`gw\.(gc_remove_closed|gc_remove_stopping|reuse_stopping) +rid=(\S+) buffered=[1-9]`)
+
+// gcDroppedLost reports whether the GC dropped the buffer of a socket a
+// lost message was published on (gcDroppedBuffer); of any socket when the
+// gateway never published a lost message. A closed socket's buffer
+// dropped with messages the actor already got explains no other socket's
+// loss.
+func gcDroppedLost(f *Failure) bool {
+	return f.traceFact("gcDroppedLost", func() bool {
+		drops := gcDroppedBuffer.FindAllStringSubmatchIndex(f.Trace, -1)
+		if len(drops) == 0 {
+			return false
+		}
+		lost := lostMessages(f)
+		rids := map[string]bool{}
+		for _, m := range wsMessagePublished.FindAllStringSubmatchIndex(f.Trace, -1) {
+			if lost[f.Trace[m[6]:m[7]]] {
+				rids[f.Trace[m[2]:m[3]]] = true
+			}
+		}
+		for _, d := range drops {
+			if len(rids) == 0 || rids[f.Trace[d[4]:d[5]]] {
+				return true
+			}
+		}
+		return false
+	})
+}
 
 // The one-phase GC removing an entry whose handler still runs.
 var gcRemovedLive = tracePattern(`gw\.gc_remove +rid=`)
@@ -273,7 +300,7 @@ var Findings = []Finding{
 		// renumbered at or below the runner's last index is skipped by the
 		// resend when the pub/sub delivery lost it.
 		match: func(f *Failure) bool {
-			return f.traceHas(gcDroppedBuffer, false) || (f.traceHas(reuseStopping, false) && lostRenumbered(f))
+			return gcDroppedLost(f) || (f.traceHas(reuseStopping, false) && lostRenumbered(f))
 		},
 	},
 	{
@@ -284,7 +311,7 @@ var Findings = []Finding{
 		SearchAt: "5111b8e76", Budget: 600, Seeds: []uint64{7}, MaxActions: 8,
 		AbsentBudget: 1000,
 		match: func(f *Failure) bool {
-			return upsClientLost(f) && !f.traceHas(gcDroppedBuffer, false)
+			return upsClientLost(f) && !gcDroppedLost(f)
 		},
 	},
 	{
@@ -457,13 +484,14 @@ var Findings = []Finding{
 		// at a later start that lists the row. ws_delivery: a socket resumed
 		// on a runner with no adapter for it, where the restore missed: the
 		// request was not listed, or a start that did not list it dropped
-		// its metadata as stale.
+		// its metadata as stale (and no later start lists it, or one does
+		// and finds no metadata).
 		matchFor: map[string]func(*Failure) bool{
 			"ws_close": func(f *Failure) bool {
 				return sawContains("ws.meta_not_found_during_restore")(f) && staleMetaThenNoMeta(f)
 			},
 			"ws_delivery": func(f *Failure) bool {
-				return resumedThenIgnored(f) && (staleMetaThenNoMeta(f) || !f.traceHas(restoreTried, false))
+				return resumedThenIgnored(f) && (f.traceHas(staleMeta, false) || !f.traceHas(restoreTried, false))
 			},
 		},
 	},
@@ -601,6 +629,10 @@ func resumedThenIgnored(f *Failure) bool {
 }
 
 var messageIgnored = tracePattern(`runner\.ws_message_ignored `)
+
+// A start dropped a socket's persisted metadata as stale: the request was
+// not among the hibernating requests it was given (TUN@2e22a2e61:210-255).
+var staleMeta = tracePattern(`runner\.ws_stale_meta `)
 
 // A start dropped a socket's persisted metadata as stale, and a later
 // start listing the socket found none.

@@ -428,7 +428,11 @@ func (f *Failure) Report() string {
 		size += fmt.Sprintf(", the minimizer stopped at its budget of %d runs", MinimizeRuns)
 	}
 	if f.FromKept != "" {
-		fmt.Fprintf(&b, "shrunk from the kept case %s, replayed at this profile: it fails the same way in fewer actions than the swarm's %d-action scenario (the fail file replays that one)\n", f.FromKept, f.SwarmActions)
+		kind := "kept case"
+		if strings.HasPrefix(f.FromKept, WitnessDir) {
+			kind = "witness"
+		}
+		fmt.Fprintf(&b, "shrunk from the %s %s, replayed at this profile: it fails the same way in fewer actions than the swarm's %d-action scenario (the fail file replays that one)\n", kind, f.FromKept, f.SwarmActions)
 	}
 	fmt.Fprintf(&b, "shrunk scenario (%s; trace hash %s):\n", size, f.Hash)
 	for _, l := range f.Script {
@@ -447,6 +451,23 @@ const MaxReportActions = 8
 // the main job and the tests run).
 const KeptDir = "testdata/kept"
 
+// WitnessDir holds witnesses, relative to the repository's root: short
+// scenario files, named <finding>.<property>.txt, that show a registered
+// finding through a property its kept case does not show, at a commit its
+// kept case does not show it at. Kept cases are what make keep searches
+// for; a witness is written by hand (the swarm's own case of that failure
+// minimizes to a 1-minimal case longer than MaxReportActions) and checked
+// by TestWitnesses: it reproduces its hash and violation, and the finding
+// explains the violation of that property at the file's profile.
+const WitnessDir = "testdata/witnesses"
+
+// startCases lists the cases a finding's failure may start minimizing
+// from: its kept case, then its witnesses.
+func startCases(slug string) []string {
+	paths, _ := filepath.Glob(filepath.Join(WitnessDir, slug+".*.txt"))
+	return append([]string{filepath.Join(KeptDir, slug+".txt")}, paths...)
+}
+
 // keptStart returns the kept case of a registered finding among the
 // failure's target signatures, replayed at the failure's profile (its
 // world line's profile and quirks), when that fails the same way and is
@@ -461,24 +482,27 @@ func keptStart(script []string, targets []string, fails func([]string) bool) ([]
 		// here shows where the range is wrong.
 		slugs, _ := SignatureFindings(sig)
 		for _, slug := range slugs {
-			path := filepath.Join(KeptDir, slug+".txt")
-			kept, err := keptScriptAt(path, script[0])
-			if err != nil || actionCount(kept) >= actionCount(script) {
-				continue
-			}
-			if fails(kept) {
-				return kept, path, true
+			for _, path := range startCases(slug) {
+				kept, err := keptScriptAt(path, script[0])
+				if err != nil || actionCount(kept) >= actionCount(script) {
+					continue
+				}
+				if fails(kept) {
+					return kept, path, true
+				}
 			}
 		}
 	}
 	return nil, "", false
 }
 
-// anyKeptStart returns the first kept case, in file order, that replayed at
-// the script's profile fails the same way in fewer actions than it.
+// anyKeptStart returns the first kept case or witness, in file order, that
+// replayed at the script's profile fails the same way in fewer actions than
+// it.
 func anyKeptStart(script []string, fails func([]string) bool) ([]string, string, bool) {
 	paths, _ := filepath.Glob(filepath.Join(KeptDir, "*.txt"))
-	for _, path := range paths {
+	witnesses, _ := filepath.Glob(filepath.Join(WitnessDir, "*.txt"))
+	for _, path := range append(paths, witnesses...) {
 		kept, err := keptScriptAt(path, script[0])
 		if err == nil && actionCount(kept) < actionCount(script) && fails(kept) {
 			return kept, path, true

@@ -42,7 +42,7 @@ func TestSplitDirectiveIsDatadriven(t *testing.T) {
 		"  http c1  actor=a1", "expect w1 close_reason~=guard.actor_destroyed#WRONG", "close w1 reason=(probe done)",
 		"behavior a1 body=(a, b) status=200", "x k=(a (b) c)", "x k=(unclosed", "x =v", "x k= v", "x k=", "a#b c",
 		"é ü ñ", "expect c1 latency<=2s gap2>=100ms body~=runner=r1", "x k=(a)b", "cmd=x y", "x k=((a, b), c)"}
-	for _, glob := range []string{"testdata/scenarios/*.txt", "testdata/kept/*.txt"} {
+	for _, glob := range []string{"testdata/scenarios/*.txt", "testdata/kept/*.txt", WitnessDir + "/*.txt"} {
 		files, err := filepath.Glob(glob)
 		require.NoError(t, err)
 		for _, f := range files {

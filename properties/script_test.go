@@ -209,7 +209,9 @@ func TestTraceTextAndHashAgree(t *testing.T) {
 	require.NoError(t, err)
 	kept, err := filepath.Glob("testdata/kept/*.txt")
 	require.NoError(t, err)
-	files = append(files, kept...)
+	witnesses, err := filepath.Glob(WitnessDir + "/*.txt")
+	require.NoError(t, err)
+	files = append(append(files, kept...), witnesses...)
 	require.NotEmpty(t, kept)
 	byText := map[string]uint64{}
 	byHash := map[uint64]string{}

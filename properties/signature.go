@@ -72,3 +72,15 @@ func Signatures(f *Failure) []string {
 	}
 	return out
 }
+
+// WorldSignatures judges a world that ran (a replayed scenario file) the
+// way the exploration does: the signature of each violation the oracle
+// finds, naming the registered finding that explains it.
+func WorldSignatures(w *World) []string {
+	f := &Failure{Options: Options{Profile: w.Cfg.Profile}, Violations: Check(w), Trace: w.Sim.TraceText()}
+	if len(f.Violations) == 0 {
+		return nil
+	}
+	f.Property = f.Violations[0].Property
+	return Signatures(f)
+}

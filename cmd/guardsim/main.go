@@ -407,6 +407,10 @@ func replayScript(w io.Writer, path, profile string) error {
 		fmt.Fprintf(w, "trace hash %s, %d events, virtual %s\n", world.Sim.TraceHash(), world.Sim.Steps(), world.Sim.Now())
 		if vs := properties.Check(world); len(vs) > 0 {
 			fmt.Fprintf(w, "oracle: %d violation(s):\n%s", len(vs), properties.FormatViolations(vs))
+			fmt.Fprintln(w, "signatures (what the exploration would report them as):")
+			for _, s := range properties.WorldSignatures(world) {
+				fmt.Fprintf(w, "  %s\n", s)
+			}
 		} else {
 			fmt.Fprintln(w, "oracle: every property holds")
 		}
