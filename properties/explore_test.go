@@ -117,8 +117,9 @@ func TestWitnesses(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".txt")
 		t.Run(name, func(t *testing.T) {
-			slug, property, ok := strings.Cut(name, ".")
-			require.True(t, ok, "a witness is named <finding>.<property>.txt")
+			slug, rest, ok := strings.Cut(name, ".")
+			require.True(t, ok, "a witness is named <finding>.<property>[.<what>].txt")
+			property, _, _ := strings.Cut(rest, ".")
 			k, err := FindingBySlug(slug)
 			require.NoError(t, err)
 			require.Contains(t, PropertyNames(), property)

@@ -424,7 +424,20 @@ var Findings = []Finding{
 		Title:      "From b3313f9f0 a reused in-flight entry keeps its message index (GSS@b3313f9f0), but the TS runner starts every freshly opened hibernatable socket at server index 0 (TUN@553683bfd:971-985): after a retried open (the first attempt failed before its open) the gateway's next message carries index 2 or more, and the runner closes the healthy socket with 1008 ws.message_index_skip (WSA@553683bfd:160-172).",
 		Properties: []string{"ws_close"}, First: "b3313f9f0", Last: "553683bfd",
 		SearchAt: "553683bfd", Budget: 2500, Seeds: []uint64{1}, MaxActions: 8,
-		match: sawContains("ws.message_index_skip"),
+		match: func(f *Failure) bool {
+			return sawContains("ws.message_index_skip")(f) && !restoredThenSkipped(f)
+		},
+	},
+	{
+		Slug:       "restored_socket_index_skip",
+		Title:      "When a hibernatable actor starts again, the TS runner restores a listed socket's adapter at the message index the actor persisted (TUN@2e22a2e61:100-160, RUN@2e22a2e61:918-975), and the actor persists an index only some time after it handled the message: an instance that stops in between leaves the index behind. A client message the gateway published to the previous attempt reaches the restored adapter with an index two or more above it, and the runner closes the healthy socket 1008 ws.message_index_skip (WSA@2e22a2e61:147-183, WSA@553683bfd:160-172).",
+		Properties: []string{"ws_close"}, First: "2e22a2e61", Last: "553683bfd",
+		Fixed:    "still there at 553683bfd",
+		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
+		Focus: []string{"ws_open", "ws_send", "sleep", "wake", "reschedule"},
+		match: func(f *Failure) bool {
+			return sawContains("ws.message_index_skip")(f) && restoredThenSkipped(f)
+		},
 	},
 	{
 		Slug:       "lost_close_leaves_actor_socket_open",
@@ -629,6 +642,41 @@ func resumedThenIgnored(f *Failure) bool {
 }
 
 var messageIgnored = tracePattern(`runner\.ws_message_ignored `)
+
+// A runner restoring a socket, and skipping a message on one.
+var (
+	wsRestored  = tracePattern(`runner\.ws_restored +actor=\S+ gen=\d+ rid=(\S+) `)
+	wsIndexSkip = tracePattern(`runner\.ws_message_index_skip +rid=(\S+) `)
+)
+
+// restoredThenSkipped reports whether a runner closed a socket for an
+// index skip on an adapter it had restored (no fresh open since).
+func restoredThenSkipped(f *Failure) bool {
+	return f.traceFact("restoredThenSkipped", func() bool {
+		for _, m := range wsIndexSkip.FindAllStringSubmatchIndex(f.Trace, -1) {
+			rid := f.Trace[m[2]:m[3]]
+			from := -1
+			for _, r := range wsRestored.FindAllStringSubmatchIndex(f.Trace[:m[0]], -1) {
+				if f.Trace[r[2]:r[3]] == rid {
+					from = r[1]
+				}
+			}
+			if from < 0 {
+				continue
+			}
+			reopened := false
+			for _, o := range runnerWSOpened.FindAllStringSubmatch(f.Trace[from:m[0]], -1) {
+				reopened = reopened || o[1] == rid
+			}
+			if !reopened {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+var runnerWSOpened = tracePattern(`runner\.ws_opened +actor=\S+ gen=\d+ rid=(\S+) `)
 
 // A start dropped a socket's persisted metadata as stale: the request was
 // not among the hibernating requests it was given (TUN@2e22a2e61:210-255).

@@ -452,7 +452,7 @@ const MaxReportActions = 8
 const KeptDir = "testdata/kept"
 
 // WitnessDir holds witnesses, relative to the repository's root: short
-// scenario files, named <finding>.<property>.txt, that show a registered
+// scenario files, named <finding>.<property>[.<what>].txt, that show a registered
 // finding through a property its kept case does not show, at a commit its
 // kept case does not show it at. Kept cases are what make keep searches
 // for; a witness is written by hand (the swarm's own case of that failure
