@@ -275,18 +275,23 @@ func QuirkNames() []string {
 	return names
 }
 
-// Quirks is a set of quirks.
-type Quirks uint64
+// Quirks is a set of quirks: a bit per quirk, comparable with ==.
+type Quirks [quirkWords]uint64
+
+// quirkWords is how many 64-bit words hold every quirk.
+const quirkWords = (int(numQuirks) + 63) / 64
 
 // Has reports whether q is in the set.
-func (s Quirks) Has(q Quirk) bool { return s&(1<<q) != 0 }
+func (s Quirks) Has(q Quirk) bool { return s[q/64]&(1<<(q%64)) != 0 }
 
 // With returns the set with q switched on or off.
 func (s Quirks) With(q Quirk, on bool) Quirks {
 	if on {
-		return s | 1<<q
+		s[q/64] |= 1 << (q % 64)
+	} else {
+		s[q/64] &^= 1 << (q % 64)
 	}
-	return s &^ (1 << q)
+	return s
 }
 
 // Profile is the upstream code at one commit: the quirks live there. A
@@ -462,7 +467,7 @@ func ParseProfiles(list string) ([]Profile, error) {
 // profile with its commit, date, PR and title, and the quirks it changes.
 func TimelineText() string {
 	var b strings.Builder
-	prev := Quirks(0)
+	var prev Quirks
 	for i, p := range Profiles() {
 		c := p.Commit
 		alias := ""
