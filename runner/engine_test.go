@@ -135,7 +135,7 @@ func setup(t *testing.T, seed uint64, cfg Config, lostThreshold sim.Time) (*sim.
 	if cfg.ID == "" {
 		cfg.ID = "r1"
 	}
-	if cfg.Quirks == 0 {
+	if cfg.Quirks == (model.Quirks{}) {
 		cfg.Quirks = model.Seed.Quirks // the tests describe the seed unless they name a commit
 	}
 	r := New(w, cfg)

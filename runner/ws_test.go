@@ -82,7 +82,7 @@ func addRunner(t *testing.T, w *sim.World, id model.RunnerID, engine string, cfg
 	t.Helper()
 	e := newFakeEngineAt(t, w, engine, 0)
 	cfg.ID, cfg.Engine = id, engine
-	if cfg.Quirks == 0 {
+	if cfg.Quirks == (model.Quirks{}) {
 		cfg.Quirks = model.Seed.Quirks // as setup
 	}
 	r := New(w, cfg)
