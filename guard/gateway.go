@@ -14,11 +14,15 @@ const (
 	// open (GW:32, 154-160, 256-262), through gateway_timeouts_2s.
 	TunnelAckTimeout = 2 * sim.Second
 	// ResponseTimeout bounds the HTTP response from 2e22a2e61
-	// (WEBSOCKET_OPEN_TIMEOUT, GW@2e22a2e61:37, 234).
+	// (WEBSOCKET_OPEN_TIMEOUT, GW@2e22a2e61:37, 234; RESPONSE_START_TIMEOUT,
+	// GW@0169801a0:36, 234).
 	ResponseTimeout = 15 * sim.Second
-	// OpenTimeout bounds a WebSocket's open from 2e22a2e61
-	// (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371).
-	OpenTimeout = 5 * sim.Second
+	// OpenTimeout5s bounds a WebSocket's open from 2e22a2e61
+	// (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371), through
+	// gateway_ws_open_timeout_5s; from 0169801a0 it is OpenTimeout
+	// (WEBSOCKET_OPEN_TIMEOUT, GW@0169801a0:35, 376).
+	OpenTimeout5s = 5 * sim.Second
+	OpenTimeout   = 15 * sim.Second
 	// PingInterval and PingTimeout are the open socket's ping task from
 	// c76f319fe (UPDATE_PING_INTERVAL, GW@c76f319fe:41; TUNNEL_PING_TIMEOUT,
 	// GSS@c76f319fe:19).

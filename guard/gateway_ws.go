@@ -320,8 +320,11 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 		return
 	}
 	wait := OpenTimeout
-	if q.Has(model.GatewayTimeouts2s) {
+	switch {
+	case q.Has(model.GatewayTimeouts2s):
 		wait = TunnelAckTimeout
+	case q.Has(model.GatewayWSOpenTimeout5s):
+		wait = OpenTimeout5s
 	}
 	st.timer = g.w.After(wait, func() { // GW:256-262
 		if !st.opened {
@@ -334,7 +337,9 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 // keepalive is keepalive_task.rs@553683bfd: every 45 s, the first tick
 // skipped (the 0-127 ms jitter is left out), it writes the socket's
 // hibernating_request row and refreshes the entry's lastPing
-// (keepalive_hws, GSS@553683bfd:266-280). It runs until stopped.
+// (keepalive_hws, GSS@553683bfd:266-280). From dbcce0a47 the first tick
+// runs at once (keepalive_task.rs@dbcce0a47:33-39; its jitter is left out
+// too). It runs until stopped.
 func (s *sharedState) keepalive(actor model.ActorID, id model.RequestID) *sim.Timer {
 	t := new(sim.Timer)
 	var tick func()
@@ -345,7 +350,11 @@ func (s *sharedState) keepalive(actor model.ActorID, id model.RequestID) *sim.Ti
 		}
 		*t = s.g.w.Daemon(KeepaliveInterval, tick)
 	}
-	*t = s.g.w.Daemon(KeepaliveInterval, tick)
+	if s.g.quirks.Has(model.GatewayKeepaliveSkipsFirstTick) {
+		*t = s.g.w.Daemon(KeepaliveInterval, tick)
+	} else {
+		tick()
+	}
 	return t
 }
 
@@ -417,7 +426,9 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 		return true
 	}
 	g.trace("gw.hibernate", sim.Str("ray", h.log.Ray), sim.Str("actor", p.actor))
-	if !q.Has(model.GatewayRowAfterPendingCheck) { // GW@6339e242d:542-550
+	// GW@6339e242d:542-550 until dbcce0a47, which leaves the write to the
+	// keepalive's first tick, after the check (GW@dbcce0a47:580-601).
+	if !q.Has(model.GatewayRowAfterPendingCheck) && q.Has(model.GatewayKeepaliveSkipsFirstTick) {
 		s.upsertHibernating(p.actor, id)
 	}
 	if !q.Has(model.GatewayHibernationIgnoresPending) {

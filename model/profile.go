@@ -69,6 +69,9 @@ var Timeline = []Commit{
 	{"6339e242d", "", "2025-11-21", 3496, "fix(pegboard-gateway): write hws immediately on socket hibernate"},
 	{"9f2bc6e19", "", "2025-11-21", 3498, "fix(pegboard-gateway): ping hibernating requests both during open hws connections and during hibernation"},
 	{"553683bfd", "", "2025-11-21", 3505, "fix(gateway): prevent gc from removing hibernating in flight req, check actor started after sub when hibernating"},
+	{"dbcce0a47", "", "2025-11-21", 3507, "fix(engine): ensure first keepalive tick is not skipped to prevent timeout on ws hibernation"},
+	{"2a24121ce", "", "2025-11-21", 3509, "chore(rivetkit): buffer outbound tunnel messages"},
+	{"0169801a0", "", "2025-11-21", 3513, "fix(runner-protocol): fix decoding gateway & req id from req id instead of message id"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -123,6 +126,10 @@ const (
 	GatewayRowAfterPendingCheck
 	GatewayKeepaliveOnlyWhileHibernating
 	RunnerGlobalPendingMessages
+	GatewayKeepaliveSkipsFirstTick
+	RunnerDropsSendsWhileDisconnected
+	GatewayWSOpenTimeout5s
+	RunnerShutdownClosesWithRetry
 	numQuirks
 )
 
@@ -231,6 +238,14 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "the hibernating_request row is refreshed only while the socket hibernates; from 9f2bc6e19 a keepalive task also refreshes it every 45 s (first tick skipped) while a hibernatable socket is connected (GW@9f2bc6e19:481-505, keepalive_task.rs), and from 553683bfd it refreshes the entry's last_ping too"},
 	RunnerGlobalPendingMessages: {Name: "runner_global_pending_messages", Until: "2e22a2e61",
 		Doc: "the TS runner keeps one map of pending tunnel messages for all actors (TUN:34); from 2e22a2e61 each actor instance has its own (RunnerActor.pendingTunnelMessages), a message is recorded only if its request's actor is loaded, and a stopped instance's messages go with it (TUN@2e22a2e61, actor.ts)"},
+	GatewayKeepaliveSkipsFirstTick: {Name: "gateway_keepalive_skips_first_tick", Until: "dbcce0a47",
+		Doc: "the keepalive task skips its immediate first tick, so its first write of the hibernating_request row and lastPing comes 45 s after it starts, and a hibernation writes the row itself before the check for buffered messages (keepalive_task.rs@553683bfd:33-35, GW@553683bfd:581-589); dbcce0a47 writes at once on every start of the task (a hibernatable socket's open, each attempt after hibernation, a hibernation that waits) and drops the hibernation's own write (keepalive_task.rs@dbcce0a47:33-39, GW@dbcce0a47:580-601)"},
+	RunnerDropsSendsWhileDisconnected: {Name: "runner_drops_sends_while_disconnected", Until: "2a24121ce",
+		Doc: "#sendMessage drops a tunnel message while the engine socket is not ready (TUN@553683bfd:463-470); 2a24121ce buffers it before any other check and resends the buffer, through #sendMessage again (the request's mapping and a loaded actor checked then), after the next ToClientInit's events (TUN@2a24121ce:79-95, 486-495, RUN@2a24121ce:834-836)"},
+	GatewayWSOpenTimeout5s: {Name: "gateway_ws_open_timeout_5s", Since: "2e22a2e61", Until: "0169801a0",
+		Doc: "the gateway waits 5 s for a WebSocket's open (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371); 0169801a0 waits 15 s, as for an HTTP response (WEBSOCKET_OPEN_TIMEOUT, GW@0169801a0:35, 376)"},
+	RunnerShutdownClosesWithRetry: {Name: "runner_shutdown_closes_with_retry", Until: "2e22a2e61",
+		Doc: "the tunnel's shutdown (on ToClientClose) closes every WebSocket with retry (TUN:46-63); from 2e22a2e61 it closes only the sockets that cannot hibernate, locally with 1000 ws.tunnel_shutdown and nothing sent, and clears requestToActor (TUN@2e22a2e61:80-102, TUN@553683bfd:73-102)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -181,6 +181,7 @@ func (r *Runner) handleInit(c *sim.End, m *model.ToClientInit) {
 	r.lostThreshold = sim.Time(m.RunnerLostThreshold) // RUN:567-569
 	r.trace("runner.init", sim.Uint("conn", c.ID()), sim.Dur("lost_threshold", r.lostThreshold), sim.Int("last_event", m.LastEventIdx))
 	r.resendUnacknowledgedEvents(m.LastEventIdx)
+	r.tunnel.resendBufferedEvents() // RUN@2a24121ce:834-836
 }
 
 // newCommand records a command index (RUN:703) and reports whether the

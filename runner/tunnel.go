@@ -51,6 +51,10 @@ type Tunnel struct {
 	// gateways is the gateway id each request's messages came with (from
 	// a89ca2b17), which the runner's answers carry.
 	gateways map[model.RequestID]string
+	// bufferedMessages (#bufferedMessages, TUN@2a24121ce:61): what
+	// #sendMessage was given while the engine socket was not ready, with
+	// the gateway id of the moment, resent after the next init.
+	bufferedMessages []bufferedMessage
 
 	gcTimer sim.Timer
 	gcFn    func() // t.gcTick, made once: every tick reschedules it
@@ -102,29 +106,76 @@ func (t *Tunnel) gcTick() {
 
 // shutdown (TUN:46-63): stop the GC (nothing restarts it, errata E17),
 // reject pending streaming requests (none here) and close every WebSocket
-// with retry.
+// with retry. From 2e22a2e61 (TUN@2e22a2e61:80-102, TUN@553683bfd:73-102)
+// only a socket that cannot hibernate is closed, locally (1000
+// ws.tunnel_shutdown, nothing sent), every actor's list is emptied, and the
+// request-to-actor map is cleared.
 func (t *Tunnel) shutdown() {
 	t.gcTimer.Stop()
 	t.r.trace("runner.tunnel_shutdown", sim.Int("websockets", len(t.actorWebSockets)))
+	old := t.r.cfg.Quirks.Has(model.RunnerShutdownClosesWithRetry)
 	for _, id := range sim.SortedKeys(t.actorWebSockets) {
-		if ws := t.actorWebSockets[id]; ws != nil {
+		ws := t.actorWebSockets[id]
+		switch {
+		case ws == nil:
+		case old:
 			ws.closeWithRetry(nil, "")
+		case !ws.hibernatable:
+			ws.closeWithoutCallback(model.Code(model.CloseNormal), "ws.tunnel_shutdown")
 		}
 	}
 	clear(t.actorWebSockets)
+	if !old {
+		clear(t.requestToActor)
+	}
+}
+
+// bufferedMessage is one entry of #bufferedMessages.
+type bufferedMessage struct {
+	rid     model.RequestID
+	gateway string
+	kind    model.TunnelKind
 }
 
 // sendMessage (#sendMessage, TUN:65-96): drop silently unless the engine
 // connection is ready; otherwise record the message as pending under a
 // fresh message id and send it. It reports whether it sent.
+func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
+	return t.sendMessageVia(rid, t.gateways[rid], kind)
+}
+
+// resendBufferedEvents (TUN@2a24121ce:79-95) sends the buffered messages
+// again through #sendMessage, in order, after the init's events
+// (RUN@2a24121ce:834-836): each is checked then, and buffered again if the
+// socket is not ready.
+func (t *Tunnel) resendBufferedEvents() {
+	if len(t.bufferedMessages) == 0 {
+		return
+	}
+	msgs := t.bufferedMessages
+	t.bufferedMessages = nil
+	t.r.trace("runner.resend_buffered", sim.Int("count", len(msgs)))
+	for _, m := range msgs {
+		t.sendMessageVia(m.rid, m.gateway, m.kind)
+	}
+}
+
+// sendMessageVia is sendMessage with the gateway id given.
 //
-// Later commits: from 6b7ebbb0d a message for a request with no
+// Later commits: from 2a24121ce a message given while the socket is not
+// ready is buffered before any other check (TUN@2a24121ce:486-495); from
+// 6b7ebbb0d a message for a request with no
 // requestToActor entry, or whose entry's actor is not loaded, is dropped
 // (TUN@6b7ebbb0d, TUN@553683bfd:416-445, 478-486);
 // at a89ca2b17 every send throws (runner_cannot_encode_tunnel); messages
 // are pending only while the runner's GC exists (until 6b7ebbb0d).
-func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
+func (t *Tunnel) sendMessageVia(rid model.RequestID, gateway string, kind model.TunnelKind) bool {
 	q := t.r.cfg.Quirks
+	if !t.r.ready && !q.Has(model.RunnerDropsSendsWhileDisconnected) {
+		t.r.trace("runner.buffer_send", sim.ID("rid", rid), sim.Str("kind", kindName(kind)))
+		t.bufferedMessages = append(t.bufferedMessages, bufferedMessage{rid: rid, gateway: gateway, kind: kind})
+		return false
+	}
 	if !q.Has(model.RunnerSendsForUnmappedRequests) {
 		a, ok := t.requestToActor[rid]
 		if !ok {
@@ -160,7 +211,7 @@ func (t *Tunnel) sendMessage(rid model.RequestID, kind model.TunnelKind) bool {
 	}
 	m := &model.ToServerTunnelMessage{RequestID: rid, MessageID: mid, Kind: kind}
 	if !q.Has(model.PBRTunnelActiveRequests) {
-		m.Gateway = t.gateways[rid]
+		m.Gateway = gateway
 	}
 	return t.r.sendToServer(m)
 }

@@ -14,10 +14,12 @@ import (
 
 // Upstream constants the WebSocket properties rest on.
 const (
-	// wsOpenTimeout is the gateway's wait for the runner's open from
+	// wsOpenTimeout5s is the gateway's wait for the runner's open from
 	// 2e22a2e61 (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371); before, the
-	// 2 s tunnelAckTimeout (GW:256-262).
-	wsOpenTimeout = 5 * sim.Second
+	// 2 s tunnelAckTimeout (GW:256-262); from 0169801a0 wsOpenTimeout
+	// (WEBSOCKET_OPEN_TIMEOUT, GW@0169801a0:35, 376).
+	wsOpenTimeout5s = 5 * sim.Second
+	wsOpenTimeout   = 15 * sim.Second
 	// getForGatewayTimeout is get_for_gateway's operation timeout (GFG:21-22).
 	getForGatewayTimeout = 5 * sim.Second
 	// routingReadyWaitWS is routing's wait for Ready (PGR:183-231).
@@ -194,8 +196,11 @@ func checkWSPreOpen(w world) []Violation {
 
 // openWait is the gateway's wait for a runner's open at the profile.
 func (w world) openWait() sim.Time {
-	if w.Profile.Has(model.GatewayTimeouts2s) {
+	switch {
+	case w.Profile.Has(model.GatewayTimeouts2s):
 		return tunnelAckTimeout
+	case w.Profile.Has(model.GatewayWSOpenTimeout5s):
+		return wsOpenTimeout5s
 	}
 	return wsOpenTimeout
 }
