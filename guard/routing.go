@@ -335,7 +335,14 @@ func parseGatewayPath(p string) (model.ActorID, string, bool) {
 // routeActor is route_request_inner (PGR:106-246).
 func (g *Guard) routeActor(call *routingCall, actor model.ActorID, path string) {
 	if _, dc, ok := strings.Cut(string(actor), "@"); ok && dc != LocalDC { // PGR:116-140
-		call.finish(routeConfig{Targets: []routeTarget{{Actor: actor, Host: "guard-" + dc, Path: path}}}, nil)
+		// A path-routed request targets the peer with the stripped path
+		// (PGR@553683bfd:135) until 16a3f243b, which sends the original
+		// path (PGR@16a3f243b:149); header routing passes the path whole.
+		target := call.req.Path
+		if g.quirks.Has(model.GuardPeerDCStrippedPath) {
+			target = path
+		}
+		call.finish(routeConfig{Targets: []routeTarget{{Actor: actor, Host: "guard-" + dc, Path: target}}}, nil)
 		return
 	}
 	call.actor, call.path = actor, path

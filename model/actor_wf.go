@@ -37,6 +37,9 @@ type actorWF struct {
 	backoff  sim.Timer
 	// resume runs once a pending allocation is served.
 	resume func()
+	// lastEventIdx is the last mk2 event index taken per runner (from
+	// 5fcb724b0, newActorEvent).
+	lastEventIdx map[RunnerID]int64
 }
 
 // CreateActor creates an actor workflow and allocates it, on preferred if
@@ -256,6 +259,9 @@ func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
 	a.gc.Stop()
 	old := a.runner
 	a.runner = ""
+	if !e.cfg.Quirks.Has(WFEventIndexPerRunner) { // reset per allocation (AWF@640d27e36:819)
+		delete(a.lastEventIdx, old)
+	}
 	// Deallocate: ConnectableKey and, via clear_slot, RunnerIdKey (ART:426-465).
 	a.connectable, a.runnerKey = false, ""
 	e.record(a, "deallocated")

@@ -22,6 +22,26 @@ type runnerWF struct {
 	// lastEventIdx is the last runner event processed (duplicates after a
 	// reconnect are ignored).
 	lastEventIdx int64
+	// From 5fcb724b0 (protocol mk2, engine_resends_commands_after_last_index
+	// off): stored are the commands not acked yet, each with its actor's
+	// own index (ActorCommandKey, CONN@5fcb724b0:319-357), cmdIdx the last
+	// index per actor (per generation from 640d27e36).
+	stored []storedCommand
+	cmdIdx map[cmdKey]int64
+}
+
+// storedCommand is an ActorCommandKey row.
+type storedCommand struct {
+	key cmdKey
+	idx int64
+	cmd ToClient
+}
+
+// cmdKey is what a command index counts within: the actor, and from
+// 640d27e36 its generation (0 before).
+type cmdKey struct {
+	actor ActorID
+	gen   Generation
 }
 
 // pbrConn is one pegboard-runner connection task set (PBR:49-197): its
@@ -63,6 +83,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	if rw.lost { // a new runner workflow (RWF): fresh logs
 		rw.incarnation++
 		rw.commands, rw.lastEventIdx = nil, 0
+		rw.stored, rw.cmdIdx = nil, nil
 	}
 	if e.cfg.Quirks.Has(PBREvictsDuplicateRunner) { // PBR@2f5666c05:92-132
 		for _, old := range rw.conns {
@@ -85,13 +106,30 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	rw.conns = append(rw.conns, pc)
 	e.w.Trace(EngineNode, "pbr.connected", sim.Str("runner", id), sim.Uint("conn", c.ID()))
 	c.Send(&ToClientInit{Runner: id, Incarnation: rw.incarnation, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold), LastEventIdx: rw.lastEventIdx})
-	// Missed commands (RWF:123-128): those after the runner's last one.
-	from := int64(0)
-	if init.Incarnation == rw.incarnation {
-		from = min(init.LastCommandIdx, int64(len(rw.commands)))
-	}
-	for _, cmd := range rw.commands[from:] {
-		c.Send(cmd)
+	if !e.cfg.Quirks.Has(EngineResendsCommandsAfterLastIndex) {
+		// Every stored command, in key order: actor, (generation,) index
+		// (CONN@5fcb724b0:319-385).
+		sorted := slices.Clone(rw.stored)
+		slices.SortStableFunc(sorted, func(a, b storedCommand) int {
+			switch {
+			case a.key.actor != b.key.actor:
+				if a.key.actor < b.key.actor {
+					return -1
+				}
+				return 1
+			case a.key.gen != b.key.gen:
+				return int(a.key.gen) - int(b.key.gen)
+			}
+			return int(a.idx - b.idx)
+		})
+		if len(sorted) > 0 {
+			e.w.Trace(EngineNode, "pbr.replay_commands", sim.Str("runner", id), sim.Int("commands", len(sorted)))
+		}
+		for _, sc := range sorted {
+			c.Send(sc.cmd)
+		}
+	} else {
+		e.resendMissedCommands(rw, init, c)
 	}
 	// AllocatePendingActors: a slot is free now.
 	pending := e.pending
@@ -108,6 +146,18 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	return rw
 }
 
+// resendMissedCommands (RWF:123-128) sends the commands after the runner's
+// last one, until 5fcb724b0.
+func (e *Engine) resendMissedCommands(rw *runnerWF, init *ToServerInit, c *sim.End) {
+	from := int64(0)
+	if init.Incarnation == rw.incarnation {
+		from = min(init.LastCommandIdx, int64(len(rw.commands)))
+	}
+	for _, cmd := range rw.commands[from:] {
+		c.Send(cmd)
+	}
+}
+
 // command appends a command to the runner workflow's log and sends it on
 // every connection of the runner; a reconnecting runner gets the commands
 // it missed. A lost runner's workflow is over: its commands go nowhere.
@@ -117,6 +167,24 @@ func (e *Engine) command(id RunnerID, cmd ToClient) {
 		return
 	}
 	idx := int64(len(rw.commands)) + 1
+	if !e.cfg.Quirks.Has(EngineResendsCommandsAfterLastIndex) { // mk2: per actor (and generation)
+		var key cmdKey
+		switch c := cmd.(type) {
+		case *CommandStartActor:
+			key = cmdKey{c.ActorID, c.Generation}
+		case *CommandStopActor:
+			key = cmdKey{c.ActorID, c.Generation}
+		}
+		if e.cfg.Quirks.Has(WFEventIndexPerRunner) {
+			key.gen = 0
+		}
+		if rw.cmdIdx == nil {
+			rw.cmdIdx = map[cmdKey]int64{}
+		}
+		rw.cmdIdx[key]++
+		idx = rw.cmdIdx[key]
+		rw.stored = append(rw.stored, storedCommand{key: key, idx: idx, cmd: cmd})
+	}
 	switch c := cmd.(type) {
 	case *CommandStartActor:
 		c.Index = idx
@@ -173,12 +241,30 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 			delete(pc.active, m.RequestID)
 		}
 		e.ups.Publish(req.replyTo, m)
+	case *ToServerAckCommands: // W2T@5fcb724b0:749-781, per generation from 640d27e36
+		for _, ack := range m.Acks {
+			key := cmdKey{ack.ActorID, ack.Generation}
+			if e.cfg.Quirks.Has(WFEventIndexPerRunner) {
+				key.gen = 0
+			}
+			kept := rw.stored[:0]
+			for _, sc := range rw.stored {
+				if sc.key != key || sc.idx > ack.Index {
+					kept = append(kept, sc)
+				}
+			}
+			clear(rw.stored[len(kept):])
+			rw.stored = kept
+		}
 	case *EventActorStateUpdate:
 		if !e.newEvent(rw, m.Index) {
 			return
 		}
-		gen, st := m.Generation, m.State
+		gen, st, idx := m.Generation, m.State, m.Index
 		e.signal(m.ActorID, func(a *actorWF) {
+			if !e.newActorEvent(a, rw.id, gen, idx) {
+				return
+			}
 			e.event(a, gen, func() {
 				if st == ActorRunning {
 					e.running(a)
@@ -191,15 +277,52 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 		if !e.newEvent(rw, m.Index) {
 			return
 		}
-		gen, in := m.Generation, m.Intent
-		e.signal(m.ActorID, func(a *actorWF) { e.event(a, gen, func() { e.intent(a, in) }) })
+		gen, in, idx := m.Generation, m.Intent, m.Index
+		e.signal(m.ActorID, func(a *actorWF) {
+			if !e.newActorEvent(a, rw.id, gen, idx) {
+				return
+			}
+			e.event(a, gen, func() { e.intent(a, in) })
+		})
 	}
 }
 
+// newActorEvent is the actor workflow's filter of mk2 events (from
+// 5fcb724b0): events while the actor is not allocated, or from another
+// runner than its own, are ignored, and an event of another generation, or
+// whose index is not above the last one the workflow took from that
+// runner, is dropped
+// (AWF@5fcb724b0:459-472). Until 640d27e36 the last index is kept per
+// runner across generations; from 640d27e36 it goes at deallocation
+// (handleStopped). Before 5fcb724b0 the runner workflow dedupes (newEvent).
+func (e *Engine) newActorEvent(a *actorWF, runner RunnerID, gen Generation, idx int64) bool {
+	if e.cfg.Quirks.Has(RunnerGlobalEventHistory) || idx == 0 || a.runner == "" {
+		return true // event drops it: not allocated (AWF@5fcb724b0:449-452)
+	}
+	if a.runner != runner { // AWF@5fcb724b0:454-457
+		e.w.Trace(EngineNode, "wf.other_runner_event", sim.Str("actor", a.id), sim.Str("runner", runner), sim.Str("current", a.runner))
+		return false
+	}
+	if gen != a.gen {
+		return true // event drops it as stale, and the index stays
+	}
+	if idx <= a.lastEventIdx[runner] {
+		e.w.Trace(EngineNode, "wf.duplicate_event", sim.Str("actor", a.id), sim.Uint("gen", gen), sim.Int("idx", idx),
+			sim.Uint("current_gen", a.gen), sim.Int("last", a.lastEventIdx[runner]))
+		return false
+	}
+	if a.lastEventIdx == nil {
+		a.lastEventIdx = map[RunnerID]int64{}
+	}
+	a.lastEventIdx[runner] = idx
+	return true
+}
+
 // newEvent records an event index and reports whether it is new; an
-// unindexed event (0) is always new.
+// unindexed event (0) is always new. From 5fcb724b0 events are indexed per
+// actor instance and the actor workflow filters them (newActorEvent).
 func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
-	if idx == 0 {
+	if idx == 0 || !e.cfg.Quirks.Has(RunnerGlobalEventHistory) {
 		return true
 	}
 	if idx <= rw.lastEventIdx {

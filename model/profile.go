@@ -72,6 +72,10 @@ var Timeline = []Commit{
 	{"dbcce0a47", "", "2025-11-21", 3507, "fix(engine): ensure first keepalive tick is not skipped to prevent timeout on ws hibernation"},
 	{"2a24121ce", "", "2025-11-21", 3509, "chore(rivetkit): buffer outbound tunnel messages"},
 	{"0169801a0", "", "2025-11-21", 3513, "fix(runner-protocol): fix decoding gateway & req id from req id instead of message id"},
+	{"5fcb724b0", "", "2025-12-03", 3543, "fix(pb): implement events and commands for actor wfs"},
+	{"16a3f243b", "", "2025-12-12", 3611, "fix(guard): fix routing gateway cross-region"},
+	{"bb46e0a16", "", "2025-12-12", 3638, "fix: backport ee changes to engine runner"},
+	{"640d27e36", "", "2025-12-15", 3648, "fix(pegboard): store events/commands per actor gen"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -130,6 +134,13 @@ const (
 	RunnerDropsSendsWhileDisconnected
 	GatewayWSOpenTimeout5s
 	RunnerShutdownClosesWithRetry
+	RunnerGlobalEventHistory
+	EngineResendsCommandsAfterLastIndex
+	RunnerKeepsActorsOnNewRunnerID
+	RunnerNeverReportsStopped
+	RunnerAcksStopCommands
+	WFEventIndexPerRunner
+	GuardPeerDCStrippedPath
 	numQuirks
 )
 
@@ -246,6 +257,20 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "the gateway waits 5 s for a WebSocket's open (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371); 0169801a0 waits 15 s, as for an HTTP response (WEBSOCKET_OPEN_TIMEOUT, GW@0169801a0:35, 376)"},
 	RunnerShutdownClosesWithRetry: {Name: "runner_shutdown_closes_with_retry", Until: "2e22a2e61",
 		Doc: "the tunnel's shutdown (on ToClientClose) closes every WebSocket with retry (TUN:46-63); from 2e22a2e61 it closes only the sockets that cannot hibernate, locally with 1000 ws.tunnel_shutdown and nothing sent, and clears requestToActor (TUN@2e22a2e61:80-102, TUN@553683bfd:73-102)"},
+	RunnerGlobalEventHistory: {Name: "runner_global_event_history", Until: "5fcb724b0",
+		Doc: "the runner numbers its events in one history, resends those after ToClientInit's lastEventIdx, and the runner workflow drops an event whose index it has seen (RUN@553683bfd:825-840, RWF@553683bfd:82-115); from 5fcb724b0 (protocol mk2) each actor instance numbers its own events from the start and keeps its own history, which goes with it, the whole of every loaded actor's history is resent on every init, and the actor workflow drops duplicates (ACT@5fcb724b0:30-32, 202-208, RUN@5fcb724b0:957-976, 1707-1726, AWF@5fcb724b0:459-472)"},
+	EngineResendsCommandsAfterLastIndex: {Name: "engine_resends_commands_after_last_index", Until: "5fcb724b0",
+		Doc: "the runner's init names the last command it processed and the engine resends only the later ones, and the runner drops a command whose index it has seen (RUN@553683bfd:744, RWF@553683bfd:82-115); from 5fcb724b0 pegboard-runner sends every stored command of the runner after ToClientInit, each actor's indexed on its own, and deletes only what the runner acks; the runner acks the last command of each loaded actor every 5 min from its socket's open, and does not dedupe: a replayed CommandStartActor replaces the loaded instance without onActorStop (CONN@5fcb724b0:319-385, RUN@5fcb724b0:741-754, 910-930, 998-1017, 1170-1193, W2T@5fcb724b0:749-781)"},
+	RunnerKeepsActorsOnNewRunnerID: {Name: "runner_keeps_actors_on_new_runner_id", Until: "5fcb724b0",
+		Doc: "an init with a new runner id (a new runner workflow) only clears the runner's event history (RUN@553683bfd:825); from 5fcb724b0 the runner stops all its actors (RUN@5fcb724b0:778-782)"},
+	RunnerNeverReportsStopped: {Name: "runner_never_reports_stopped", Since: "5fcb724b0", Until: "bb46e0a16",
+		Doc: "forceStopActor removes the actor and then sends stopped, which #sendActorStateUpdate drops for an actor it cannot find, so no stopped is ever sent and the workflow loses the actor after its stop threshold (RUN@5fcb724b0:297-302, 1121-1127); bb46e0a16 sends stopped first (RUN@bb46e0a16:316, 320)"},
+	RunnerAcksStopCommands: {Name: "runner_acks_stop_commands", Since: "5fcb724b0", Until: "bb46e0a16",
+		Doc: "the runner's last command index of an actor moves on any command whose actor and generation it still hosts after dispatch, a stop too (RUN@5fcb724b0:927-928); from bb46e0a16 only on CommandStartActor, so a stop is never acked"},
+	WFEventIndexPerRunner: {Name: "wf_event_index_per_runner", Since: "5fcb724b0", Until: "640d27e36",
+		Doc: "the actor workflow keeps its last event and command index per (actor, runner id) across generations (ART@5fcb724b0:25-38, AWF@5fcb724b0:66, 107-118, 459-472), while each runner instance numbers from the start: a new generation on a runner the actor used before has its events, running first, dropped as duplicates; 640d27e36 keys events and commands by generation and resets the indices at deallocation (AWF@640d27e36:460-468, 819, ART@640d27e36:562)"},
+	GuardPeerDCStrippedPath: {Name: "guard_peer_dc_stripped_path", Until: "16a3f243b",
+		Doc: "a path-routed request (/gateway/{id}@dc/...) to another datacenter's actor targets the peer's guard with the path stripped of its /gateway/{id} prefix (RMOD@553683bfd:65, 222-238, PGR@553683bfd:135), so the peer cannot route it; 16a3f243b sends the original path (PGR@16a3f243b:149). Header routing always passed the whole path. The port's peer guard picks the actor from the request whatever the path, so this shows only in the trace"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

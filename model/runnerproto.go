@@ -122,6 +122,18 @@ func (*CommandStopActor) toClient()      {}
 func (*ToClientClose) toClient()         {}
 func (*ToClientTunnelMessage) toClient() {}
 
+// ToServerAckCommands acks, per loaded actor, the commands up to an index
+// (#sendCommandAcknowledgment, RUN@5fcb724b0:1170-1193): protocol mk2 only.
+type ToServerAckCommands struct{ Acks []CommandAck }
+
+// CommandAck is one actor's entry of ToServerAckCommands.
+type CommandAck struct {
+	ActorID    ActorID
+	Generation Generation
+	Index      int64
+}
+
+func (*ToServerAckCommands) toServer()   {}
 func (*ToServerInit) toServer()          {}
 func (*EventActorStateUpdate) toServer() {}
 func (*EventActorIntent) toServer()      {}

@@ -278,6 +278,21 @@ func (m *EventActorIntent) TraceTo(e *sim.Enc) {
 	e.Lit("}")
 }
 
+func (m *ToServerAckCommands) TraceTo(e *sim.Enc) {
+	e.Lit("AckCommands{")
+	for i, a := range m.Acks {
+		if i > 0 {
+			e.Lit(" ")
+		}
+		e.Str(string(a.ActorID))
+		e.Lit(" gen=")
+		e.Uint(uint64(a.Generation))
+		e.Lit(" idx=")
+		e.Int(a.Index)
+	}
+	e.Lit("}")
+}
+
 func (m *CloseFrame) TraceTo(e *sim.Enc) {
 	e.Lit("CloseFrame{")
 	e.Uint(uint64(m.Code))
@@ -326,6 +341,7 @@ func (m *ToClientClose) String() string            { return sim.Render(m) }
 func (m *EventActorStateUpdate) String() string    { return sim.Render(m) }
 func (m *EventActorIntent) String() string         { return sim.Render(m) }
 func (m *CloseFrame) String() string               { return sim.Render(m) }
+func (m *ToServerAckCommands) String() string      { return sim.Render(m) }
 func (p *Publish) String() string                  { return sim.Render(p) }
 func (d *Delivery) String() string                 { return sim.Render(d) }
 func (upsHello) String() string                    { return "Hello{}" }

@@ -22,6 +22,13 @@ type actorInstance struct {
 	stopping bool
 	// hibernating are the requests CommandStartActor listed (2e22a2e61).
 	hibernating []model.RequestID
+	// From 5fcb724b0 (protocol mk2) the instance numbers its own events and
+	// keeps their history (RunnerActor.nextEventIdx, eventHistory,
+	// ACT@5fcb724b0:30-32, 202-208), and the last command index it took
+	// (lastCommandIdx, RUN@5fcb724b0:927-928), which the acks report.
+	nextEventIdx   int64
+	eventHistory   []recordedEvent
+	lastCommandIdx int64
 }
 
 func newActorInstance(id model.ActorID, gen model.Generation) *actorInstance {
@@ -63,7 +70,7 @@ func (r *Runner) sendIntentFor(id model.ActorID, intent model.ActorIntent) {
 		r.trace("runner.intent_noop", sim.Str("actor", id), sim.Enum("intent", intent))
 		return
 	}
-	r.sendEvent(&model.EventActorIntent{ActorID: id, Generation: actor.generation, Intent: intent})
+	r.sendEvent(id, actor.generation, &model.EventActorIntent{ActorID: id, Generation: actor.generation, Intent: intent})
 }
 
 // CrashActor models the actor's process dying: forceStopActor for the
@@ -197,9 +204,21 @@ func (r *Runner) forceStopActorLate(id model.ActorID, gen *model.Generation) {
 	r.after(r.cfg.StopDelay, func() {
 		r.trace("runner.actor_stopped", sim.Str("actor", id), sim.Int("gen", int64(g)))
 		r.tunnel.unregisterActor(actor)
+		q := r.cfg.Quirks
+		if !q.Has(model.RunnerGlobalEventHistory) && !q.Has(model.RunnerNeverReportsStopped) {
+			// From bb46e0a16: stopped is sent while the actor is still there
+			// (RUN@bb46e0a16:316, 320); its history goes with it.
+			r.sendActorStateUpdate(id, g, model.ActorStopped)
+			if r.actors[id] == actor {
+				r.removeActor(id, &g)
+			}
+			return
+		}
 		if r.actors[id] == actor {
 			r.removeActor(id, &g)
 		}
+		// Until bb46e0a16 (from 5fcb724b0) the send finds no actor and
+		// drops the event (runner_never_reports_stopped).
 		r.sendActorStateUpdate(id, g, model.ActorStopped)
 	})
 }

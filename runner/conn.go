@@ -119,7 +119,11 @@ func (r *Runner) openPegboardWebSocket() {
 	r.conn, r.ready = c, false
 	r.trace("runner.dial", sim.Uint("conn", c.ID()), sim.Int("attempt", r.reconnectAttempt))
 	c.Handle(func(msg any) { r.onEngineMessage(c, msg) }, func(why sim.CloseReason) { r.onEngineClose(c, why) })
-	c.Send(&model.ToServerInit{Runner: r.cfg.ID, Incarnation: r.incarnation, LastCommandIdx: r.lastCommandIdx}) // RUN:478-501
+	init := &model.ToServerInit{Runner: r.cfg.ID, Incarnation: r.incarnation, LastCommandIdx: r.lastCommandIdx} // RUN:478-501
+	if !r.cfg.Quirks.Has(model.EngineResendsCommandsAfterLastIndex) {
+		init.LastCommandIdx = 0 // mk2's init has no command index (RUN@5fcb724b0:721-734)
+	}
+	c.Send(init)
 }
 
 // onEngineMessage is the WebSocket "message" listener (RUN:542-598). Every
@@ -140,10 +144,12 @@ func (r *Runner) onEngineMessage(c *sim.End, msg any) {
 	case *model.CommandStartActor:
 		if r.newCommand(m.Index) {
 			r.handleCommandStartActor(m)
+			r.tookCommand(m.ActorID, m.Generation, m.Index, true)
 		}
 	case *model.CommandStopActor:
 		if r.newCommand(m.Index) {
 			r.handleCommandStopActor(m)
+			r.tookCommand(m.ActorID, m.Generation, m.Index, false)
 		}
 	case *model.ToClientTunnelMessage:
 		// Dispatched without being awaited (RUN:590-591): requests run
@@ -174,20 +180,90 @@ func (r *Runner) handleInit(c *sim.End, m *model.ToClientInit) {
 		}
 		r.lostTimerSet = false
 	}
+	q := r.cfg.Quirks
 	if r.runnerID != m.Runner || r.incarnation != m.Incarnation { // RUN:559-564: a new runner workflow
+		first := r.runnerID == ""
 		r.runnerID, r.incarnation = m.Runner, m.Incarnation
 		r.eventHistory, r.lastCommandIdx = nil, 0
+		if !q.Has(model.RunnerKeepsActorsOnNewRunnerID) && !first { // RUN@5fcb724b0:778-782
+			r.stopAllActors()
+		}
 	}
 	r.lostThreshold = sim.Time(m.RunnerLostThreshold) // RUN:567-569
-	r.trace("runner.init", sim.Uint("conn", c.ID()), sim.Dur("lost_threshold", r.lostThreshold), sim.Int("last_event", m.LastEventIdx))
-	r.resendUnacknowledgedEvents(m.LastEventIdx)
+	if q.Has(model.RunnerGlobalEventHistory) {
+		r.trace("runner.init", sim.Uint("conn", c.ID()), sim.Dur("lost_threshold", r.lostThreshold), sim.Int("last_event", m.LastEventIdx))
+		r.resendUnacknowledgedEvents(m.LastEventIdx)
+	} else {
+		r.trace("runner.init", sim.Uint("conn", c.ID()), sim.Dur("lost_threshold", r.lostThreshold))
+		r.resendActorEvents()
+	}
 	r.tunnel.resendBufferedEvents() // RUN@2a24121ce:834-836
+	if !q.Has(model.EngineResendsCommandsAfterLastIndex) && c == r.conn {
+		r.startCommandAcks(c)
+	}
+}
+
+// resendActorEvents (RUN@5fcb724b0:1707-1726): every loaded actor's whole
+// history, actors in sorted order (upstream, the Map's insertion order). The
+// engine's acks, which would trim it every 250 events, are not modelled:
+// the actor workflow drops what it has seen.
+func (r *Runner) resendActorEvents() {
+	for _, id := range sim.SortedKeys(r.actors) {
+		for _, ev := range r.actors[id].eventHistory {
+			r.trace("runner.event_resend", sim.Int("idx", ev.index), sim.Any("event", ev.msg))
+			r.conn.Send(ev.msg)
+		}
+	}
+}
+
+// CommandAckInterval is how often the mk2 runner acks its commands
+// (RUN@5fcb724b0:741-754).
+const CommandAckInterval = 5 * sim.Minute
+
+// startCommandAcks is the interval the socket's open listener starts
+// (RUN@5fcb724b0:741-754): every 5 min, while this socket is the ready
+// one, ack each loaded actor's last command (#sendCommandAcknowledgment,
+// RUN@5fcb724b0:1170-1193). The socket's close clears it.
+func (r *Runner) startCommandAcks(c *sim.End) {
+	r.commandAcks.Stop()
+	var tick func()
+	tick = func() {
+		if c != r.conn || !c.Open() {
+			return
+		}
+		if r.ready {
+			var acks []model.CommandAck
+			for _, id := range sim.SortedKeys(r.actors) {
+				if a := r.actors[id]; a.lastCommandIdx > 0 {
+					acks = append(acks, model.CommandAck{ActorID: id, Generation: a.generation, Index: a.lastCommandIdx})
+				}
+			}
+			if len(acks) > 0 {
+				r.sendToServer(&model.ToServerAckCommands{Acks: acks})
+			}
+		}
+		r.commandAcks = r.w.Daemon(CommandAckInterval, tick)
+	}
+	r.commandAcks = r.w.Daemon(CommandAckInterval, tick)
+}
+
+// tookCommand records, from 5fcb724b0, the command's index on the actor if
+// the runner still hosts that generation after dispatch
+// (RUN@5fcb724b0:927-928); from bb46e0a16 only for a start.
+func (r *Runner) tookCommand(id model.ActorID, gen model.Generation, idx int64, start bool) {
+	q := r.cfg.Quirks
+	if q.Has(model.EngineResendsCommandsAfterLastIndex) || (!start && !q.Has(model.RunnerAcksStopCommands)) {
+		return
+	}
+	if a := r.getActor(id, &gen); a != nil {
+		a.lastCommandIdx = idx
+	}
 }
 
 // newCommand records a command index (RUN:703) and reports whether the
 // command is new; an unindexed command (0) always is.
 func (r *Runner) newCommand(idx int64) bool {
-	if idx == 0 {
+	if idx == 0 || !r.cfg.Quirks.Has(model.EngineResendsCommandsAfterLastIndex) { // mk2: no dedupe (RUN@5fcb724b0:910-930)
 		return true
 	}
 	if idx <= r.lastCommandIdx {
@@ -226,6 +302,7 @@ func (r *Runner) onEngineClose(c *sim.End, why sim.CloseReason) {
 	delete(r.closeReasons, c)
 	if c == r.conn {
 		r.ready = false
+		r.commandAcks.Stop() // the close listener clears the ack interval (RUN@5fcb724b0:882-886)
 	}
 	r.trace("runner.engine_closed", sim.Uint("conn", c.ID()), sim.Enum("why", why), sim.Str("reason", reason), sim.Bool("newest", c == r.conn))
 	if strings.HasPrefix(reason, "ws.eviction") {
@@ -317,21 +394,45 @@ func (r *Runner) reconnect() {
 // sendActorStateUpdate (#sendActorStateUpdate, RUN:859-916). Stopped is
 // always reported with code Ok (RUN:876-882).
 func (r *Runner) sendActorStateUpdate(id model.ActorID, gen model.Generation, state model.ActorState) {
-	r.sendEvent(&model.EventActorStateUpdate{ActorID: id, Generation: gen, State: state})
+	r.sendEvent(id, gen, &model.EventActorStateUpdate{ActorID: id, Generation: gen, State: state})
 }
 
 // sendEvent numbers an event (#nextEventIdx, RUN:834, 893), records it in
-// the history and sends it when the connection is ready.
-func (r *Runner) sendEvent(msg model.ToServer) {
+// the history and sends it when the connection is ready. From 5fcb724b0 the
+// actor instance numbers and keeps it, and an event for an actor the runner
+// no longer hosts is dropped (RUN@5fcb724b0:957-976, 1121-1127).
+func (r *Runner) sendEvent(actor model.ActorID, gen model.Generation, msg model.ToServer) {
+	if !r.cfg.Quirks.Has(model.RunnerGlobalEventHistory) {
+		a := r.getActor(actor, &gen)
+		if a == nil {
+			r.trace("runner.event_dropped", sim.Str("actor", actor), sim.Uint("gen", gen), sim.Any("event", msg))
+			return
+		}
+		a.nextEventIdx++
+		idx := a.nextEventIdx
+		setEventIndex(msg, idx)
+		a.eventHistory = append(a.eventHistory, recordedEvent{index: idx, msg: msg})
+		r.sendRecorded(idx, msg)
+		return
+	}
 	r.nextEventIdx++
 	idx := r.nextEventIdx
+	setEventIndex(msg, idx)
+	r.eventHistory = append(r.eventHistory, recordedEvent{index: idx, msg: msg})
+	r.sendRecorded(idx, msg)
+}
+
+func setEventIndex(msg model.ToServer, idx int64) {
 	switch m := msg.(type) {
 	case *model.EventActorStateUpdate:
 		m.Index = idx
 	case *model.EventActorIntent:
 		m.Index = idx
 	}
-	r.eventHistory = append(r.eventHistory, recordedEvent{index: idx, msg: msg})
+}
+
+// sendRecorded sends a recorded event when the connection is ready.
+func (r *Runner) sendRecorded(idx int64, msg model.ToServer) {
 	if !r.ready {
 		r.trace("runner.event_buffered", sim.Int("idx", idx), sim.Any("event", msg))
 		return

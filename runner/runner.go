@@ -157,6 +157,8 @@ type Runner struct {
 	eventHistory   []recordedEvent
 	lastCommandIdx int64
 	incarnation    uint32
+	// commandAcks is the mk2 ack interval of the ready socket (from 5fcb724b0).
+	commandAcks sim.Timer
 
 	// store is the actors' persisted hibernation state (Config.Store).
 	store *Store
