@@ -11,6 +11,10 @@ import (
 // RivetError is a typed Rivet error (GCE:5-109, GERR:5-84).
 type RivetError struct {
 	Group, Code, Message string
+	// Status, when set, is the error's HTTP status where err_into_response
+	// has an arm for it that the group.code table below does not (actor.not_found
+	// from 8ce69e139).
+	Status int
 }
 
 func (e *RivetError) Error() string { return e.Group + "." + e.Code }
@@ -21,7 +25,9 @@ func Is(err error, group, code string) bool {
 	return ok && re.Group == group && re.Code == code
 }
 
-func rivetErr(group, code, msg string) *RivetError { return &RivetError{group, code, msg} }
+func rivetErr(group, code, msg string) *RivetError {
+	return &RivetError{Group: group, Code: code, Message: msg}
+}
 
 // The errors Guard and the gateway raise.
 var (
@@ -32,7 +38,8 @@ var (
 	errActorNotFound      = func() *RivetError { return rivetErr("guard", "actor_not_found", "Actor not found.") }
 	errActorDestroyed     = func() *RivetError { return rivetErr("guard", "actor_destroyed", "Actor destroyed.") }
 	// errActorNotFoundV2 is pegboard's Actor::NotFound, which replaces both
-	// from 2e22a2e61; err_into_response has no arm for it: 400.
+	// from 2e22a2e61; err_into_response has no arm for it (400) until
+	// 8ce69e139, which maps it to 404 (PS@8ce69e139:2336).
 	errActorNotFoundV2 = func() *RivetError {
 		return rivetErr("actor", "not_found", "The actor does not exist or was destroyed.")
 	}
@@ -72,6 +79,9 @@ func statusOf(err error) int {
 	re, ok := err.(*RivetError)
 	if !ok {
 		return 500
+	}
+	if re.Status != 0 {
+		return re.Status
 	}
 	switch re.Group + "." + re.Code {
 	case "guard.rate_limit":

@@ -17,6 +17,9 @@ const (
 	// (WEBSOCKET_OPEN_TIMEOUT, GW@2e22a2e61:37, 234; RESPONSE_START_TIMEOUT,
 	// GW@0169801a0:36, 234).
 	ResponseTimeout = 15 * sim.Second
+	// ResponseStartTimeout is gateway_response_start_timeout_ms's default
+	// from ba328f490 (PCFG@ba328f490:253-256).
+	ResponseStartTimeout = 5 * sim.Minute
 	// OpenTimeout5s bounds a WebSocket's open from 2e22a2e61
 	// (TUNNEL_ACK_TIMEOUT, GW@2e22a2e61:38, 371), through
 	// gateway_ws_open_timeout_5s; from 0169801a0 it is OpenTimeout
@@ -104,16 +107,22 @@ func (s *sharedState) newMessageID() model.MessageID { s.nextMsg++; return s.nex
 // reuse, except that from 5111b8e76 an entry the GC flagged as stopping
 // loses it (and its flag).
 //
-// From 6b7ebbb0d a reuse resets the message index, until b3313f9f0; new
-// reports whether the entry was created (GW@553683bfd:311-314).
+// From 6b7ebbb0d a reuse resets the message index, until b3313f9f0; from
+// b9334b316 it resets last_pong. new reports whether the entry was created
+// (GW@553683bfd:311-314).
 func (s *sharedState) start(id model.RequestID, runner model.RunnerID, recv func(tunnelEvent)) (f *inFlight, new bool) {
 	f = s.inFlight[id]
 	if f == nil {
 		f = &inFlight{id: id, lastPong: s.g.w.Now()}
 		s.inFlight[id] = f
 		new = true
-	} else if s.g.quirks.Has(model.GatewayMessageIndexResetOnReuse) {
-		f.messageIndex = 0
+	} else {
+		if s.g.quirks.Has(model.GatewayMessageIndexResetOnReuse) {
+			f.messageIndex = 0
+		}
+		if !s.g.quirks.Has(model.GatewayPongNotResetOnReuse) { // GSS@b9334b316:156
+			f.lastPong = s.g.w.Now()
+		}
 	}
 	if !new && f.stopping {
 		buffered := 0
@@ -454,9 +463,12 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 		finish(nil, err)
 		return
 	}
-	wait := ResponseTimeout
-	if q.Has(model.GatewayTimeouts2s) {
+	wait := ResponseStartTimeout
+	switch {
+	case q.Has(model.GatewayTimeouts2s):
 		wait = TunnelAckTimeout
+	case q.Has(model.GatewayResponseTimeout15s):
+		wait = ResponseTimeout
 	}
 	if plant.On(plant.GatewayShortTimeout) {
 		wait = sim.Second

@@ -36,6 +36,16 @@ const (
 	LocalDC = "dc1"
 )
 
+// retryConfig is the retry config a local actor's requests get at the
+// profile: the defaults (3 attempts at 100 ms) until 240f318a1 for
+// WebSockets and 8ce69e139 for HTTP, then the middleware's 7 at 150 ms.
+func (g *Guard) retryConfig(ws bool) (maxAttempts int, initial sim.Time) {
+	if (ws && g.quirks.Has(model.GuardWSRetry3x100ms)) || (!ws && g.quirks.Has(model.GuardHTTPRetry3x100ms)) {
+		return DefaultMaxAttempts, DefaultInitialInterval
+	}
+	return MiddlewareMaxAttempts, MiddlewareInitialInterval
+}
+
 // backoff is initial·2^(attempt-1), no jitter, no cap (PS:673-675).
 func backoff(initial sim.Time, attempt int) sim.Time { return initial << (attempt - 1) }
 

@@ -62,8 +62,9 @@ func jsonMessage(r *staticResponse) *Response {
 		Body: `{"message":"` + r.Message + `"}`}
 }
 
-// customServeLoop is the CustomServe retry loop (PS:1020-1083): always the
-// defaults, 3 attempts at 100 ms, and no request timeout of its own.
+// customServeLoop is the CustomServe retry loop (PS:1020-1083): the
+// defaults, 3 attempts at 100 ms, and from 8ce69e139 the middleware's 7 at
+// 150 ms (retryConfig); no request timeout of its own.
 //
 // From 6b7ebbb0d one request id serves every attempt (PS@6b7ebbb0d:667-694,
 // 1102, 1137); before, the gateway draws one per attempt.
@@ -75,12 +76,13 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 	}
 	var attempt func()
 	attempt = func() {
-		maxAttempts := DefaultMaxAttempts
+		configured, _ := g.retryConfig(false)
+		maxAttempts := configured
 		if plant.On(plant.GuardFourAttempts) {
 			maxAttempts++
 		}
 		if attempts >= maxAttempts { // PS:1079-1083
-			reply(errIntoResponse(errRetryAttemptsExceeded(DefaultMaxAttempts), log.Ray))
+			reply(errIntoResponse(errRetryAttemptsExceeded(configured), log.Ray))
 			return
 		}
 		attempts++
@@ -101,9 +103,10 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 				return
 			}
 			// Sleep and re-resolve, even after the last attempt (spec (i).2).
-			d := backoff(DefaultInitialInterval, attempts)
+			_, initial := g.retryConfig(false)
+			d := backoff(initial, attempts)
 			if plant.On(plant.GuardBackoffConstant) {
-				d = DefaultInitialInterval
+				d = initial
 			}
 			log.Backoffs = append(log.Backoffs, d)
 			g.w.After(d, func() {

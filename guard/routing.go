@@ -127,7 +127,9 @@ func (c *routingCall) routed(out any, err error) {
 	}
 	switch o := out.(type) {
 	case routeConfig:
-		g.cache.insert(cacheKey(c.req), o) // inserted even when ignoreCache (PS:439)
+		if g.quirks.Has(model.GuardCachesPeerRoutes) { // the insert is commented out from c078579f5 (PS@c078579f5:129-134)
+			g.cache.insert(cacheKey(c.req), o) // inserted even when ignoreCache (PS:439)
+		}
 		if len(o.Targets) == 0 {
 			done(resolved{}, rivetErr("guard", "no_route_targets", "No route targets."))
 			return
@@ -386,7 +388,11 @@ func (c *routingCall) keysRead(k *model.ActorKeys, err error) {
 		c.finish(nil, errActorDestroyed())
 		return
 	case !k.Found || k.Destroyed: // PGR@2e22a2e61:161,165
-		c.finish(nil, errActorNotFoundV2())
+		e := errActorNotFoundV2()
+		if !g.quirks.Has(model.GuardActorNotFound400) {
+			e.Status = 404
+		}
+		c.finish(nil, e)
 		return
 	}
 	c.keys = k

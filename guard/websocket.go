@@ -221,7 +221,8 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 			}
 			att.Retryable = wsRetry || isRetryableWS(err)
 			g.trace("guard.ws_attempt", sim.Str("ray", log.Ray), sim.Int("n", n+1), sim.ID("rid", id), sim.Str("result", att.Result), sim.Int("attempts", attempts))
-			if (attempts > DefaultMaxAttempts && !plant.On(plant.GuardWSNoAttemptCap)) || !att.Retryable { // PS:1868-1890
+			maxAttempts, initial := g.retryConfig(true)
+			if (attempts > maxAttempts && !plant.On(plant.GuardWSNoAttemptCap)) || !att.Retryable { // PS:1868-1890
 				f := errToCloseFrame(err, log.Ray)
 				if h.sendClose(&f) {
 					linger()
@@ -279,7 +280,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 				})
 				return
 			}
-			d := backoff(DefaultInitialInterval, attempts)
+			d := backoff(initial, attempts)
 			log.Backoffs = append(log.Backoffs, d)
 			g.w.After(d, next)
 		})

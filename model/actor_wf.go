@@ -40,7 +40,15 @@ type actorWF struct {
 	// lastEventIdx is the last mk2 event index taken per runner (from
 	// 5fcb724b0, newActorEvent).
 	lastEventIdx map[RunnerID]int64
+	eventGen     Generation // the generation of the last event taken
+	// pendingTimeout is the next spawn's AllocationOverride::PendingTimeout
+	// (a crashed restart-policy actor from e08d064ea), pendingTimer its timer.
+	pendingTimeout sim.Time
+	pendingTimer   sim.Timer
 }
+
+// RestartPendingTimeout is RESTART_PENDING_TIMEOUT_MS (AWF@e08d064ea:18).
+const RestartPendingTimeout = 60 * sim.Second
 
 // CreateActor creates an actor workflow and allocates it, on preferred if
 // that runner is connected, otherwise on the least loaded connected runner.
@@ -280,6 +288,9 @@ func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
 		failed := lost // the runner always reports code Ok (RUN:876-882, errata E12)
 		switch {
 		case a.crash == CrashRestart && failed:
+			if !e.cfg.Quirks.Has(WFRestartPendsForever) { // AWF@e08d064ea:1058-1069
+				a.pendingTimeout = RestartPendingTimeout
+			}
 			e.reschedule(a, false, finish)
 			return
 		case a.crash == CrashSleep && failed:
@@ -332,16 +343,46 @@ func (e *Engine) reschedule(a *actorWF, resetRescheduling bool, then func()) {
 func (e *Engine) spawn(a *actorWF, then func()) {
 	a.blocked = true
 	a.resume = then
+	timeout := a.pendingTimeout
+	a.pendingTimeout = 0
 	r := e.pickRunner(a)
 	if r == "" {
 		e.pending = append(e.pending, a.id)
 		e.w.Trace(EngineNode, "wf.pending", sim.Str("actor", a.id), sim.Uint("gen", a.gen+1))
+		if timeout > 0 {
+			a.pendingTimer = e.w.After(timeout, func() { e.pendingTimedOut(a) })
+		}
 		return
 	}
 	e.allocate(a, r)
 }
 
+// pendingTimedOut ends a pending allocation with a timeout (from
+// e08d064ea): the allocation gives up with Sleep (ART, PendingTimeout).
+// Until 4943580fd the workflow ignores that result, leaving the actor
+// neither allocated, pending nor sleeping (AWF@e08d064ea:1066); from
+// 4943580fd it sleeps and writes SleepTsKey (AWF@4943580fd:1156-1166).
+// Either way handle_stopped then goes on (Stopped).
+func (e *Engine) pendingTimedOut(a *actorWF) {
+	if a.done || a.runner != "" || !slices.Contains(e.pending, a.id) {
+		return
+	}
+	e.pending = slices.DeleteFunc(e.pending, func(x ActorID) bool { return x == a.id })
+	e.w.Trace(EngineNode, "wf.pending_timeout", sim.Str("actor", a.id), sim.Uint("gen", a.gen+1))
+	if !e.cfg.Quirks.Has(WFRestartPendingSleepIgnored) {
+		a.sleeping, a.sleepTs = true, true
+		e.record(a, "sleeping")
+	}
+	then := a.resume
+	a.resume = nil
+	if then != nil {
+		then()
+	}
+	e.unblock(a)
+}
+
 func (e *Engine) allocate(a *actorWF, r RunnerID) {
+	a.pendingTimer.Stop()
 	a.gen++
 	a.runner, a.runnerKey, a.sleepTs = r, r, false // ART:290-306
 	e.record(a, "allocated")

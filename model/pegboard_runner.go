@@ -307,7 +307,11 @@ func (e *Engine) newActorEvent(a *actorWF, runner RunnerID, gen Generation, idx 
 		return true // event drops it as stale, and the index stays
 	}
 	if idx <= a.lastEventIdx[runner] {
-		e.w.Trace(EngineNode, "wf.duplicate_event", sim.Str("actor", a.id), sim.Uint("gen", gen), sim.Int("idx", idx),
+		event := "wf.duplicate_event"
+		if a.eventGen != gen { // nothing of this generation was taken: its first events are lost
+			event = "wf.new_generation_event_dropped"
+		}
+		e.w.Trace(EngineNode, event, sim.Str("actor", a.id), sim.Uint("gen", gen), sim.Int("idx", idx),
 			sim.Uint("current_gen", a.gen), sim.Int("last", a.lastEventIdx[runner]))
 		return false
 	}
@@ -315,6 +319,7 @@ func (e *Engine) newActorEvent(a *actorWF, runner RunnerID, gen Generation, idx 
 		a.lastEventIdx = map[RunnerID]int64{}
 	}
 	a.lastEventIdx[runner] = idx
+	a.eventGen = gen
 	return true
 }
 

@@ -76,6 +76,14 @@ var Timeline = []Commit{
 	{"16a3f243b", "", "2025-12-12", 3611, "fix(guard): fix routing gateway cross-region"},
 	{"bb46e0a16", "", "2025-12-12", 3638, "fix: backport ee changes to engine runner"},
 	{"640d27e36", "", "2025-12-15", 3648, "fix(pegboard): store events/commands per actor gen"},
+	{"eb9149843", "", "2026-01-12", 3800, "fix(rivetkit): fix runner reconnection bug"},
+	{"240f318a1", "", "2026-01-14", 3815, "feat: add metrics to pb, guard"},
+	{"e08d064ea", "", "2026-01-14", 3837, "fix(pb): have restart policy actors sleep after pending for too long"},
+	{"8ce69e139", "", "2026-01-14", 3862, "fix(guard): clean up guard"},
+	{"c078579f5", "", "2026-01-30", 4059, "fix(guard): cache custom serve routes"},
+	{"b9334b316", "", "2026-02-03", 4090, "fix(gateway): prevent timeout after hibernation wake, improve logging"},
+	{"4943580fd", "", "2026-02-11", 4171, "fix(pb): set crash_policy=restart actor to sleeping after pending timeout"},
+	{"ba328f490", "", "2026-02-23", 3824, "chore(engine): tweak platform limits"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -141,6 +149,15 @@ const (
 	RunnerAcksStopCommands
 	WFEventIndexPerRunner
 	GuardPeerDCStrippedPath
+	RunnerDoubleReconnectTimers
+	GuardWSRetry3x100ms
+	GuardHTTPRetry3x100ms
+	GuardActorNotFound400
+	WFRestartPendsForever
+	WFRestartPendingSleepIgnored
+	GuardCachesPeerRoutes
+	GatewayPongNotResetOnReuse
+	GatewayResponseTimeout15s
 	numQuirks
 )
 
@@ -271,6 +288,24 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "the actor workflow keeps its last event and command index per (actor, runner id) across generations (ART@5fcb724b0:25-38, AWF@5fcb724b0:66, 107-118, 459-472), while each runner instance numbers from the start: a new generation on a runner the actor used before has its events, running first, dropped as duplicates; 640d27e36 keys events and commands by generation and resets the indices at deallocation (AWF@640d27e36:460-468, 819, ART@640d27e36:562)"},
 	GuardPeerDCStrippedPath: {Name: "guard_peer_dc_stripped_path", Until: "16a3f243b",
 		Doc: "a path-routed request (/gateway/{id}@dc/...) to another datacenter's actor targets the peer's guard with the path stripped of its /gateway/{id} prefix (RMOD@553683bfd:65, 222-238, PGR@553683bfd:135), so the peer cannot route it; 16a3f243b sends the original path (PGR@16a3f243b:149). Header routing always passed the whole path. The port's peer guard picks the actor from the request whatever the path, so this shows only in the trace"},
+	RunnerDoubleReconnectTimers: {Name: "runner_double_reconnect_timers", Until: "eb9149843",
+		Doc: "the runner's error and close listeners both schedule a reconnect, and the second overwrites the first's timer handle without clearing it, so a refused dial fires two reconnects (errata E15, RUN@553683bfd:1692-1711); eb9149843 clears the previous timer in #scheduleReconnect (RUN@eb9149843:1797-1802), and a new socket closes a connecting or open predecessor with 1000 duplicate_websocket (RUN@eb9149843:719-729)"},
+	GuardWSRetry3x100ms: {Name: "guard_ws_retry_3x100ms", Until: "240f318a1",
+		Doc: "a CustomServe route (every local actor) has no actor id, so its WebSocket retries take the defaults, 3 attempts at 100 ms (PS@553683bfd:1266-1285); 240f318a1 gives WebSockets the middleware's 7 attempts at 150 ms (PS@240f318a1:1226-1238)"},
+	GuardHTTPRetry3x100ms: {Name: "guard_http_retry_3x100ms", Until: "8ce69e139",
+		Doc: "a CustomServe route's HTTP retries take the defaults, 3 attempts at 100 ms (PS@553683bfd:891-908); 8ce69e139 takes the middleware's config for every route, 7 attempts at 150 ms (PS@8ce69e139:801, 1009-1057, middleware.rs@8ce69e139:12-37)"},
+	GuardActorNotFound400: {Name: "guard_actor_not_found_400", Since: "2e22a2e61", Until: "8ce69e139",
+		Doc: "actor.not_found has no arm in err_into_response, so it is a 400 (PGR@2e22a2e61:161, 165); 8ce69e139 maps it to 404 (PS@8ce69e139:2336); a WebSocket still closes 1011 actor.not_found#ray"},
+	WFRestartPendsForever: {Name: "wf_restart_pends_forever", Until: "e08d064ea",
+		Doc: "a crashed restart-policy actor is rescheduled with no allocation override, so it waits in the pending queue until a runner has room, however long (AWF@553683bfd:673-686); from e08d064ea it pends at most 60 s (RESTART_PENDING_TIMEOUT_MS, AWF@e08d064ea:18, 1058-1069), then the allocation gives up with Sleep"},
+	WFRestartPendingSleepIgnored: {Name: "wf_restart_pending_sleep_ignored", Since: "e08d064ea", Until: "4943580fd",
+		Doc: "the Sleep a restart's pending timeout returns is ignored (AWF@e08d064ea:1066): the actor is left neither allocated, nor pending, nor sleeping, so Guard never wakes it and the workflow ignores Wake; 4943580fd marks it sleeping and writes SleepTsKey (AWF@4943580fd:1156-1166)"},
+	GuardCachesPeerRoutes: {Name: "guard_caches_peer_routes", Until: "c078579f5",
+		Doc: "a Route output (a peer datacenter's actor) is cached for 10 min under hash(host, path, method), or the actor header's id (PS@553683bfd:415, 448-458); c078579f5 comments the insert out, so nothing is cached (PS@c078579f5:129-134, route.rs@cb33baec8:65-72)"},
+	GatewayPongNotResetOnReuse: {Name: "gateway_pong_not_reset_on_reuse", Until: "b9334b316",
+		Doc: "an in-flight entry's last_pong is set when the entry is created only (GSS@553683bfd:124); b9334b316 resets it when an entry is reused, by a retry or a reconnect after hibernation (GSS@b9334b316:156)"},
+	GatewayResponseTimeout15s: {Name: "gateway_response_timeout_15s", Since: "2e22a2e61", Until: "ba328f490",
+		Doc: "the gateway waits 15 s for an HTTP response start (GW@2e22a2e61:37, 234, GW@0169801a0:36); ba328f490 waits 5 min (gateway_response_start_timeout_ms, PCFG@ba328f490:253-256)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -115,8 +115,21 @@ func (r *Runner) Reconnect() {
 func (r *Runner) connOpen() bool { return r.conn != nil && r.conn.Open() }
 
 func (r *Runner) openPegboardWebSocket() {
+	// From eb9149843 a connecting or open predecessor is closed first, 1000
+	// duplicate_websocket (RUN@eb9149843:719-729); its close listener runs
+	// as for any other socket, once the new one is the runner's.
+	var dup *sim.End
+	if !r.cfg.Quirks.Has(model.RunnerDoubleReconnectTimers) && r.conn != nil && r.conn.Open() {
+		dup = r.conn
+		r.trace("runner.duplicate_websocket", sim.Uint("conn", dup.ID()))
+		dup.Close()
+	}
 	c := r.w.Net().Dial(r.node, r.engine)
 	r.conn, r.ready = c, false
+	if dup != nil {
+		r.closeReasons[dup] = "duplicate_websocket"
+		r.onEngineClose(dup, sim.Closed)
+	}
 	r.trace("runner.dial", sim.Uint("conn", c.ID()), sim.Int("attempt", r.reconnectAttempt))
 	c.Handle(func(msg any) { r.onEngineMessage(c, msg) }, func(why sim.CloseReason) { r.onEngineClose(c, why) })
 	init := &model.ToServerInit{Runner: r.cfg.ID, Incarnation: r.incarnation, LastCommandIdx: r.lastCommandIdx} // RUN:478-501
@@ -366,6 +379,11 @@ func (r *Runner) scheduleReconnect() {
 		return
 	}
 	delay := calculateBackoff(r.reconnectAttempt, r.backoffRand)
+	if r.reconnectTimer.Pending() && !r.cfg.Quirks.Has(model.RunnerDoubleReconnectTimers) {
+		// From eb9149843 the previous timer is cleared (RUN@eb9149843:1797-1802).
+		r.reconnectTimer.Stop()
+		r.trace("runner.reconnect_timer_cleared", sim.Int("attempt", r.reconnectAttempt+1))
+	}
 	if r.reconnectTimer.Pending() {
 		leaked := r.reconnectTimer
 		r.leakedReconnects = append(r.leakedReconnects, leaked)

@@ -10,12 +10,38 @@ import (
 	"github.com/guardsim/guardsim/sim"
 )
 
-// Upstream constants the HTTP properties rest on.
-var (
-	// schedule is Guard's backoff before attempts 2 and 3:
-	// INITIAL_BACKOFF_MS·2^(n-1) (PS:40, PS:2432-2442).
-	schedule = []sim.Time{100 * sim.Millisecond, 200 * sim.Millisecond, 400 * sim.Millisecond}
-)
+// retryPolicy is what a local actor's requests get from Guard at the
+// profile: the CustomServe defaults, 3 attempts at 100 ms (PS:40, 891-908,
+// 1266-1285), until 8ce69e139 for HTTP and 240f318a1 for WebSockets; then
+// the middleware's 7 at 150 ms (GMW@8ce69e139:12-37, PS@240f318a1:1226-1238).
+type retryPolicy struct {
+	attempts int
+	initial  sim.Time
+}
+
+func httpRetry(p model.Profile) retryPolicy {
+	if p.Has(model.GuardHTTPRetry3x100ms) {
+		return retryPolicy{3, 100 * sim.Millisecond}
+	}
+	return retryPolicy{7, 150 * sim.Millisecond}
+}
+
+func wsRetry(p model.Profile) retryPolicy {
+	if p.Has(model.GuardWSRetry3x100ms) {
+		return retryPolicy{3, 100 * sim.Millisecond}
+	}
+	return retryPolicy{7, 150 * sim.Millisecond}
+}
+
+// schedule is the backoff after each attempt, initial·2^(n-1) (PS:2432-2442):
+// Guard sleeps after the last attempt too, before it gives up.
+func (r retryPolicy) schedule() []sim.Time {
+	out := make([]sim.Time, r.attempts)
+	for i := range out {
+		out[i] = r.initial << i
+	}
+	return out
+}
 
 const (
 	// tunnelAckTimeout is the gateway's response wait (GW:154-160).
@@ -23,6 +49,9 @@ const (
 	// responseTimeout replaces it from 2e22a2e61: WEBSOCKET_OPEN_TIMEOUT
 	// used as the response wait (GW@2e22a2e61:37, 234).
 	responseTimeout = 15 * sim.Second
+	// responseStartTimeout replaces it from ba328f490
+	// (gateway_response_start_timeout_ms, PCFG@ba328f490:253-256).
+	responseStartTimeout = 5 * sim.Minute
 	// gcInterval is the gateway GC's tick, the first when Guard starts at
 	// the world's time 0 (GSS:16, 403-442).
 	gcInterval = 15 * sim.Second
@@ -51,10 +80,13 @@ type httpAttempt struct {
 
 // responseWait is the gateway's wait for a runner's response at p.
 func responseWait(p model.Profile) sim.Time {
-	if p.Has(model.GatewayTimeouts2s) {
+	switch {
+	case p.Has(model.GatewayTimeouts2s):
 		return tunnelAckTimeout
+	case p.Has(model.GatewayResponseTimeout15s):
+		return responseTimeout
 	}
-	return responseTimeout
+	return responseStartTimeout
 }
 
 // attempts derives a local actor's HTTP attempts from the wire.
@@ -161,9 +193,10 @@ func (w world) gcCollects(s record.Start, t sim.Time) bool {
 func checkAttempts(w world) []Violation {
 	var out []Violation
 	for _, r := range w.Requests {
-		if n := len(w.startsOf(r.Name, false)); n > 3 {
-			out = append(out, viol("attempts", r.Name, "more than 3 runner attempts",
-				map[string]string{"attempts": "<=3"}, map[string]string{"attempts": fmt.Sprint(n)}))
+		if max := httpRetry(w.Profile).attempts; len(w.startsOf(r.Name, false)) > max {
+			n := len(w.startsOf(r.Name, false))
+			out = append(out, viol("attempts", r.Name, fmt.Sprintf("more than %d runner attempts", max),
+				map[string]string{"attempts": fmt.Sprintf("<=%d", max)}, map[string]string{"attempts": fmt.Sprint(n)}))
 		}
 	}
 	return out
@@ -175,7 +208,7 @@ func checkRouting(w world) []Violation {
 		if peer(r.Actor) {
 			continue // the Target path resolves without the engine (PGR:116-140)
 		}
-		const limit = 4 // 1 + the 3 attempts (PS:1079)
+		limit := httpRetry(w.Profile).attempts + 1 // the attempts and the re-resolution after the last (PS:1079)
 		if n := len(w.Wire.Reads[r.Name]); n > limit {
 			out = append(out, viol("routing", r.Name, fmt.Sprintf("more than %d routing calls", limit),
 				map[string]string{"routing reads": fmt.Sprintf("<=%d", limit)}, map[string]string{"routing reads": fmt.Sprint(n)}))
@@ -201,6 +234,7 @@ func checkBackoff(w world) []Violation {
 		if peer(r.Actor) {
 			continue // peer-DC routes use the middleware's 150 ms schedule
 		}
+		schedule := httpRetry(w.Profile).schedule()
 		for _, a := range w.attempts(r) {
 			if a.next < 0 || a.n < 1 || a.n > len(schedule) {
 				continue // no retry followed; attempts and routing report the rest
@@ -379,9 +413,9 @@ func checkAttemptEnd(w world) []Violation {
 const notFoundBody = "Actor not found"
 
 // retryWindow is how long after a failed attempt a retry under the fix
-// could still reach the actor: the 100 ms backoff, then a resolution that
+// could still reach the actor: the first backoff, then a resolution that
 // waits up to ActorReadyTimeout for Ready (PGR:183-231).
-const retryWindow = 100*sim.Millisecond + 10*sim.Second
+func (w world) retryWindow() sim.Time { return httpRetry(w.Profile).initial + 10*sim.Second }
 
 func checkRetryReachesMovedActor(w world) []Violation {
 	var out []Violation
@@ -399,9 +433,10 @@ func checkRetryReachesMovedActor(w world) []Violation {
 		// would have re-resolved it (and a retry wakes it, PGR:169-176);
 		// either way it was not destroyed.
 		last := as[len(as)-1]
+		retryWindow := w.retryWindow()
 		where, ok := w.readyBetween(r.Actor, last.start.Sent, last.due+retryWindow)
 		if !ok {
-			if !w.asleepAt(r.Actor, last.due+100*sim.Millisecond) || w.destroyedBetween(r.Actor, last.start.Sent, last.due+retryWindow) {
+			if !w.asleepAt(r.Actor, last.due+httpRetry(w.Profile).initial) || w.destroyedBetween(r.Actor, last.start.Sent, last.due+retryWindow) {
 				continue
 			}
 			where = "wake"

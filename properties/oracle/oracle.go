@@ -42,9 +42,9 @@ type Property struct {
 
 // Properties lists every property, in report order.
 var Properties = []Property{
-	{"attempts", "at most 3 runner attempts per HTTP request (RequestStart publishes, on the wire)", "H1", checkAttempts},
-	{"routing", "at most 4 routing calls per HTTP request (get_for_gateway reads on the wire)", "H2", checkRouting},
-	{"backoff", "each retry's routing read leaves Guard exactly 100/200/400 ms after the failed attempt's outcome reached Guard on the wire", "H3", checkBackoff},
+	{"attempts", "at most the profile's attempts per HTTP request, 3 (7 from 8ce69e139) (RequestStart publishes, on the wire)", "H1", checkAttempts},
+	{"routing", "at most one routing call more than the profile's attempts per HTTP request, 4 (8 from 8ce69e139) (get_for_gateway reads on the wire)", "H2", checkRouting},
+	{"backoff", "each retry's routing read leaves Guard exactly the backoff after the failed attempt's outcome reached Guard on the wire: 100/200/400 ms (150 ms·2^(n-1) from 8ce69e139)", "H3", checkBackoff},
 	{"outcome", "one terminal outcome from the allowed set; a 503 with x-rivet-error never reaches a client; a runner's response reaches the client verbatim", "H5, H12", checkOutcome},
 	{"exhausted", "an attempt whose final (non-retryable) answer reached Guard is never retried nor counted as failed", "H4, H9, H10, H11", checkExhausted},
 	{"attempt_end", "an HTTP attempt ends when its outcome reaches Guard on the wire: the response or abort, the actor's Stopped (from 3891bf8b6), a GC tick that collects it, else the 2 s (15 s from 2e22a2e61) wait", "H9, H10, H11, c.6", checkAttemptEnd},
@@ -54,7 +54,7 @@ var Properties = []Property{
 	{"stop_once", "onActorStop at most once per actor generation started on a runner, and exactly once when the engine's stop (or a replacing start) reached a runner that suffered no fault", "L2", checkStopOnce},
 	{"ws_upgrade", "every client WebSocket gets 101 with sec-websocket-protocol: rivet", "W1", checkWSUpgrade},
 	{"ws_one_id", "all opens of one client WebSocket use one request id", "W2", checkWSOneID},
-	{"ws_preopen", "at most 4 consecutive failed attempts (routing reads on the wire), each retry a 100/200/400 ms backoff after wire evidence of the failure, then 1011 websocket_service_unavailable", "W3, W4", checkWSPreOpen},
+	{"ws_preopen", "at most 4 (8 from 240f318a1) consecutive failed attempts (routing reads on the wire), each retry a 100/200/400 ms (150 ms·2^(n-1) from 240f318a1) backoff after wire evidence of the failure, then 1011 websocket_service_unavailable", "W3, W4", checkWSPreOpen},
 	{"ws_hibernate", "a hibernatable actor's stop never closes its client socket", "W5, W6", checkWSHibernate},
 	{"ws_delivery", "every message a client sends on a hibernatable socket that stays open reaches the actor's code", "W5, E5", checkWSDelivery},
 	{"ws_close", "a client socket closes only with a Guard error frame from the allowed set or a runner close Guard may pass through", "W6, W8, d.5", checkWSClose},

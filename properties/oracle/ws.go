@@ -171,9 +171,11 @@ func checkWSPreOpen(w world) []Violation {
 			run++
 			longest = max(longest, run)
 		}
-		if longest > 4 {
-			out = append(out, viol("ws_preopen", c.Name, "more than 4 consecutive failed attempts",
-				map[string]string{"consecutive pre-open failures": "<=4"}, map[string]string{"consecutive pre-open failures": fmt.Sprint(longest)}))
+		policy := wsRetry(w.Profile)
+		calls := policy.attempts + 1 // the loop closes once attempts exceed the maximum (PS:1868-1890)
+		if longest > calls {
+			out = append(out, viol("ws_preopen", c.Name, fmt.Sprintf("more than %d consecutive failed attempts", calls),
+				map[string]string{"consecutive pre-open failures": fmt.Sprintf("<=%d", calls)}, map[string]string{"consecutive pre-open failures": fmt.Sprint(longest)}))
 		}
 		for k := 1; k < len(as); k++ {
 			if !as[k-1].failed {
@@ -182,12 +184,12 @@ func checkWSPreOpen(w world) []Violation {
 			if gap, ok := w.wsBackoff(c, as[k-1], as[k].read.Sent); !ok {
 				out = append(out, viol("ws_preopen", c.Name,
 					fmt.Sprintf("attempt %d's routing read left %s after the last wire evidence of attempt %d's failure", k+1, gap, k),
-					map[string]string{"backoff": "one of " + durs(schedule)}, map[string]string{"backoff": gap.String()}))
+					map[string]string{"backoff": "one of " + durs(policy.schedule())}, map[string]string{"backoff": gap.String()}))
 			}
 		}
-		if !hibernated && strings.HasPrefix(c.CloseReason, "guard.websocket_service_unavailable#") && (run != 4 || c.CloseCode != model.CloseError) {
-			out = append(out, viol("ws_preopen", c.Name, "closed as unavailable without 4 consecutive pre-open failures",
-				map[string]string{"final pre-open failures": "4", "code": "1011"},
+		if !hibernated && strings.HasPrefix(c.CloseReason, "guard.websocket_service_unavailable#") && (run != calls || c.CloseCode != model.CloseError) {
+			out = append(out, viol("ws_preopen", c.Name, fmt.Sprintf("closed as unavailable without %d consecutive pre-open failures", calls),
+				map[string]string{"final pre-open failures": fmt.Sprint(calls), "code": "1011"},
 				map[string]string{"final pre-open failures": fmt.Sprint(run), "code": fmt.Sprint(c.CloseCode)}))
 		}
 	}
@@ -246,7 +248,7 @@ func (w world) wsBackoff(c *record.WS, a wsAttempt, next sim.Time) (sim.Time, bo
 	}
 	latest := sim.Time(-1)
 	for _, t := range ev {
-		if slices.Contains(schedule, next-t) {
+		if slices.Contains(wsRetry(w.Profile).schedule(), next-t) {
 			return next - t, true
 		}
 		latest = max(latest, t)
