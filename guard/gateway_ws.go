@@ -294,6 +294,8 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
 			case st.canHibernate:
 				finish(lifecycle{}, g.errWSRetry())
+			case !q.Has(model.GatewayRetriesWSOnActorStop): // T2W@1e2d08bff:80-92
+				finish(lifecycle{serverClose: &model.ServerWebSocketClose{Code: model.Code(model.CloseNormal), Reason: "actor.stopped"}}, nil)
 			default:
 				finish(lifecycle{}, errWebSocketServiceUnavailable())
 			}

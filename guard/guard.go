@@ -29,8 +29,13 @@ const (
 	// ActorReadyTimeout is the wait for Ready, restarted on every pass of
 	// the wait loop (PGR:11, 227-229).
 	ActorReadyTimeout = 10 * sim.Second
-	// MaxRewakes bounds rewakes while waiting for ready (PGR:192, 213-216).
-	MaxRewakes = 16
+	// MaxRewakes bounds rewakes while waiting for ready (PGR:192, 213-216),
+	// through guard_rewakes_16; MaxRewakes8 from e07f72618
+	// (pegboard_gateway.rs@e07f72618:393).
+	MaxRewakes  = 16
+	MaxRewakes8 = 8
+	// WebSocketCloseLinger5ms is the linger from 1761e6f0f (PS@1761e6f0f:45).
+	WebSocketCloseLinger5ms = 5 * sim.Millisecond
 	// LocalDC is the datacenter label of this guard; actors labelled with
 	// another DC ("a1@dc2") are routed to that DC's guard (PGR:116-140).
 	LocalDC = "dc1"
@@ -44,6 +49,22 @@ func (g *Guard) retryConfig(ws bool) (maxAttempts int, initial sim.Time) {
 		return DefaultMaxAttempts, DefaultInitialInterval
 	}
 	return MiddlewareMaxAttempts, MiddlewareInitialInterval
+}
+
+// maxRewakes and closeLinger are MaxRewakes and WebSocketCloseLinger at
+// the profile.
+func (g *Guard) maxRewakes() int {
+	if g.quirks.Has(model.GuardRewakes16) {
+		return MaxRewakes
+	}
+	return MaxRewakes8
+}
+
+func (g *Guard) closeLinger() sim.Time {
+	if g.quirks.Has(model.GuardCloseLinger100ms) {
+		return WebSocketCloseLinger
+	}
+	return WebSocketCloseLinger5ms
 }
 
 // backoff is initial·2^(attempt-1), no jitter, no cap (PS:673-675).

@@ -448,7 +448,7 @@ func (c *routingCall) pass() {
 			c.pass()
 			return
 		}
-		if c.rewakes >= MaxRewakes {
+		if c.rewakes >= g.maxRewakes() {
 			c.finish(nil, errServiceUnavailable())
 			return
 		}

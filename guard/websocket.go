@@ -190,7 +190,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 	attempts := 0
 	hibernationClosed := false // ws_hibernation_close (PS@4e60a30e9:1916-1924)
 	afterHibernation := false  // after_hibernation (PS@450d9e5c6:1848-1937)
-	linger := func() { g.w.After(WebSocketCloseLinger, func() { g.trace("guard.ws_done", sim.Str("ray", log.Ray)) }) }
+	linger := func() { g.w.After(g.closeLinger(), func() { g.trace("guard.ws_done", sim.Str("ray", log.Ray)) }) }
 	var run func()
 	run = func() {
 		log.Attempts = append(log.Attempts, Attempt{Runner: handler.runner, Start: g.w.Now()})
@@ -244,7 +244,7 @@ func (g *Guard) wsLoop(req *Request, h *WebSocketHandle, handler *PegboardGatewa
 						// No break upstream: the loop runs the old handler again on a
 						// closed socket (PS:1920-1932, spec (i).8).
 						h.sendClose(&closeFrame{model.CloseError, res.response.Message})
-						g.w.After(WebSocketCloseLinger, run)
+						g.w.After(g.closeLinger(), run)
 					default:
 						f := errToCloseFrame(errTargetChanged(), log.Ray)
 						if h.sendClose(&f) {

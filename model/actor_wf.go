@@ -201,19 +201,27 @@ func (e *Engine) event(a *actorWF, gen Generation, fn func()) {
 	fn()
 }
 
+// stopThreshold is actor_stop_threshold at the profile.
+func (e *Engine) stopThreshold() sim.Time {
+	if e.cfg.Quirks.Has(WFActorStopThreshold30s) {
+		return ActorStopThreshold
+	}
+	return ActorStopThreshold30m
+}
+
 func (e *Engine) intent(a *actorWF, i ActorIntent) {
 	switch i {
 	case IntentSleep: // AWF:309-331
 		if a.sleeping {
 			return
 		}
-		e.gcTimeout(a, ActorStopThreshold)
+		e.gcTimeout(a, e.stopThreshold())
 		a.sleeping = true
 		a.connectable, a.sleepTs = false, true // SetSleeping (ART:768-793)
 		e.record(a, "sleeping")
 		e.command(a.runner, &CommandStopActor{ActorID: a.id, Generation: a.gen})
 	case IntentStop: // AWF:332-350
-		e.gcTimeout(a, ActorStopThreshold)
+		e.gcTimeout(a, e.stopThreshold())
 		a.connectable = false // SetNotConnectable (ART:397-413)
 		e.record(a, "not_connectable")
 		e.command(a.runner, &CommandStopActor{ActorID: a.id, Generation: a.gen})
@@ -261,7 +269,14 @@ func (e *Engine) lost(a *actorWF, gen Generation, force bool) { // AWF:432-444
 // handleStopped is AWF:492-656 for a stop with code Ok (lost=false) or a
 // Lost signal (lost=true, code None).
 func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
-	if !lost { // reset the retry count on a successful exit
+	e.handleStoppedCode(a, lost, force, false)
+}
+
+// handleStoppedCode is handle_stopped with the stop's code: stopErr for a
+// StopCode Error, which the runner sends from d319a6210 for every stop it
+// was not asked for (AWF@d319a6210:960-982, 1134-1192).
+func (e *Engine) handleStoppedCode(a *actorWF, lost, force, stopErr bool) {
+	if !lost && !stopErr { // reset the retry count on a successful exit
 		a.retryCount, a.lastRetry = 0, 0
 	}
 	a.gc.Stop()
@@ -285,7 +300,7 @@ func (e *Engine) handleStopped(a *actorWF, lost, force bool) {
 		e.reschedule(a, false, finish)
 		return
 	case !a.sleeping:
-		failed := lost // the runner always reports code Ok (RUN:876-882, errata E12)
+		failed := lost || stopErr // until d319a6210 the runner always reports code Ok (RUN:876-882, errata E12)
 		switch {
 		case a.crash == CrashRestart && failed:
 			if !e.cfg.Quirks.Has(WFRestartPendsForever) { // AWF@e08d064ea:1058-1069

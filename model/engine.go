@@ -14,6 +14,9 @@ const (
 	// ActorStopThreshold: an actor told to stop that does not report
 	// stopped in time is lost (AWF:18).
 	ActorStopThreshold = 30 * sim.Second
+	// ActorStopThreshold30m is its default from 4bec25189
+	// (PCFG@4bec25189:175-177; wf_actor_stop_threshold_30s).
+	ActorStopThreshold30m = 30 * sim.Minute
 	// RunnerLostThreshold: a runner silent this long is lost (RWF:18), 2 min
 	// through runner_lost_threshold_2m.
 	RunnerLostThreshold = 2 * sim.Minute

@@ -260,7 +260,7 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 		if !e.newEvent(rw, m.Index) {
 			return
 		}
-		gen, st, idx := m.Generation, m.State, m.Index
+		gen, st, idx, stopErr := m.Generation, m.State, m.Index, m.StopError
 		e.signal(m.ActorID, func(a *actorWF) {
 			if !e.newActorEvent(a, rw.id, gen, idx) {
 				return
@@ -269,7 +269,7 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 				if st == ActorRunning {
 					e.running(a)
 				} else {
-					e.handleStopped(a, false, false)
+					e.handleStoppedCode(a, false, false, stopErr)
 				}
 			})
 		})

@@ -84,6 +84,11 @@ var Timeline = []Commit{
 	{"b9334b316", "", "2026-02-03", 4090, "fix(gateway): prevent timeout after hibernation wake, improve logging"},
 	{"4943580fd", "", "2026-02-11", 4171, "fix(pb): set crash_policy=restart actor to sleeping after pending timeout"},
 	{"ba328f490", "", "2026-02-23", 3824, "chore(engine): tweak platform limits"},
+	{"d319a6210", "", "2026-03-26", 4507, "fix: correct stop codes"},
+	{"e07f72618", "", "2026-04-05", 4463, "feat(pb): actors v3"},
+	{"1761e6f0f", "", "2026-04-24", 0, "chore: rivetkit to rust"},
+	{"1e2d08bff", "", "2026-05-02", 0, "test(raw-websocket): add serverless smoke coverage"},
+	{"4bec25189", "", "2026-05-05", 0, "fix(pegboard): align drain grace defaults with stop threshold"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -158,6 +163,11 @@ const (
 	GuardCachesPeerRoutes
 	GatewayPongNotResetOnReuse
 	GatewayResponseTimeout15s
+	RunnerStopCodeAlwaysOk
+	GuardRewakes16
+	GuardCloseLinger100ms
+	GatewayRetriesWSOnActorStop
+	WFActorStopThreshold30s
 	numQuirks
 )
 
@@ -306,6 +316,16 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "an in-flight entry's last_pong is set when the entry is created only (GSS@553683bfd:124); b9334b316 resets it when an entry is reused, by a retry or a reconnect after hibernation (GSS@b9334b316:156)"},
 	GatewayResponseTimeout15s: {Name: "gateway_response_timeout_15s", Since: "2e22a2e61", Until: "ba328f490",
 		Doc: "the gateway waits 15 s for an HTTP response start (GW@2e22a2e61:37, 234, GW@0169801a0:36); ba328f490 waits 5 min (gateway_response_start_timeout_ms, PCFG@ba328f490:253-256)"},
+	RunnerStopCodeAlwaysOk: {Name: "runner_stop_code_always_ok", Until: "d319a6210",
+		Doc: "the runner reports every stop with StopCode Ok (RUN@553683bfd:1161, errata E12), so a stop the actor did not ask for completes and destroys it, and resets the reschedule backoff; from d319a6210 a stop is Ok only after destroyActor or while the runner drains (neither is modelled), else Error: the workflow records a crash, applies the crash policy (restart, sleep, destroy) and keeps the backoff count (RUN@d319a6210:317-323, 1256-1258, AWF@d319a6210:960-982, 1134-1192)"},
+	GuardRewakes16: {Name: "guard_rewakes_16", Until: "e07f72618",
+		Doc: "routing rewakes an actor that stops while it waits for Ready up to 16 times before it gives up (PGR@553683bfd:197); e07f72618 allows 8 (pegboard_gateway.rs@e07f72618:393)"},
+	GuardCloseLinger100ms: {Name: "guard_close_linger_100ms", Until: "1761e6f0f",
+		Doc: "Guard lingers 100 ms after sending a WebSocket close (PS@553683bfd:50); 1761e6f0f lingers 5 ms (PS@1761e6f0f:45)"},
+	GatewayRetriesWSOnActorStop: {Name: "gateway_retries_ws_on_actor_stop", Since: "3891bf8b6", Until: "1e2d08bff",
+		Doc: "an open socket that cannot hibernate ends with websocket_service_unavailable when its actor stops, and Guard reopens it at the actor's new place (T2W@553683bfd:67-75); from 1e2d08bff it ends with a server close, 1000 actor.stopped, for the client, the runner gets a 1000 close, and nothing is retried (T2W@1e2d08bff:80-92, GW@1e2d08bff:543-581)"},
+	WFActorStopThreshold30s: {Name: "wf_actor_stop_threshold_30s", Until: "4bec25189",
+		Doc: "an actor told to sleep or stop that does not report stopped is lost after actor_stop_threshold, 30 s (PCFG@553683bfd, AWF:327, 357); 4bec25189 makes it 30 min (PCFG@4bec25189:175-177)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }
@@ -549,7 +569,11 @@ func TimelineText() string {
 		if c.Alias != "" {
 			alias = " (" + c.Alias + ")"
 		}
-		fmt.Fprintf(&b, "  %s%-9s %s #%d %s\n", c.Hash, alias, c.Date, c.PR, c.Title)
+		pr := "  —  "
+		if c.PR > 0 {
+			pr = fmt.Sprintf("#%d", c.PR)
+		}
+		fmt.Fprintf(&b, "  %s%-9s %s %s %s\n", c.Hash, alias, c.Date, pr, c.Title)
 		if i == 0 {
 			prev = p.Quirks
 			continue

@@ -90,6 +90,9 @@ type EventActorStateUpdate struct {
 	Generation Generation
 	State      ActorState
 	Index      int64 // EventWrapper index, 1-based
+	// StopError is a stopped state's StopCode Error (from d319a6210, a stop
+	// the actor did not ask for with destroyActor); Ok otherwise.
+	StopError bool
 }
 
 // ActorIntent is what an EventActorIntent asks for (RUN:141-160).

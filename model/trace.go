@@ -265,6 +265,9 @@ func (m *EventActorStateUpdate) TraceTo(e *sim.Enc) {
 	e.Uint(uint64(m.Generation))
 	e.Lit(" ")
 	e.Str(m.State.String())
+	if m.StopError {
+		e.Lit(" code=error")
+	}
 	e.Lit("}")
 }
 

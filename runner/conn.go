@@ -412,7 +412,10 @@ func (r *Runner) reconnect() {
 // sendActorStateUpdate (#sendActorStateUpdate, RUN:859-916). Stopped is
 // always reported with code Ok (RUN:876-882).
 func (r *Runner) sendActorStateUpdate(id model.ActorID, gen model.Generation, state model.ActorState) {
-	r.sendEvent(id, gen, &model.EventActorStateUpdate{ActorID: id, Generation: gen, State: state})
+	// From d319a6210 a stop is Ok only after destroyActor or while the
+	// runner drains (RUN@d319a6210:1256-1258); the model has neither.
+	stopErr := state == model.ActorStopped && !r.cfg.Quirks.Has(model.RunnerStopCodeAlwaysOk)
+	r.sendEvent(id, gen, &model.EventActorStateUpdate{ActorID: id, Generation: gen, State: state, StopError: stopErr})
 }
 
 // sendEvent numbers an event (#nextEventIdx, RUN:834, 893), records it in

@@ -18,9 +18,11 @@ import (
 
 // Upstream constants the explanations rest on.
 const (
-	// routingMaxRewakes: routing gives up with service_unavailable after
-	// this many Stopped while waiting for Ready (PGR:195-206).
-	routingMaxRewakes = 16
+	// routingMaxRewakes16: routing gives up with service_unavailable after
+	// this many Stopped while waiting for Ready (PGR:195-206); 8 from
+	// e07f72618 (pegboard_gateway.rs@e07f72618:393).
+	routingMaxRewakes16 = 16
+	routingMaxRewakes8  = 8
 	// routingReadyWait: the ready wait restarts on each pass (PGR:183-231).
 	routingReadyWait = 10 * sim.Second
 )
@@ -128,8 +130,12 @@ func (w world) unexplained(op operation, code string) string {
 	case "guard.service_unavailable":
 		// Every attempt's service_unavailable is retried (PS:2444-2455): a
 		// final one comes only from routing, after more than 16 Stopped.
-		if stops <= routingMaxRewakes {
-			return fmt.Sprintf("service_unavailable reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d; an attempt's is retried)", op.actor, stops, routingMaxRewakes)
+		maxRewakes := routingMaxRewakes8
+		if w.Profile.Has(model.GuardRewakes16) {
+			maxRewakes = routingMaxRewakes16
+		}
+		if stops <= maxRewakes {
+			return fmt.Sprintf("service_unavailable reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d; an attempt's is retried)", op.actor, stops, maxRewakes)
 		}
 	case "guard.actor_ready_timeout":
 		if at, ok := w.readyIn(op.actor, to-routingReadyWait, to); ok && w.faultFree(to) {

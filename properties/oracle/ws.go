@@ -434,6 +434,12 @@ func checkWSClose(w world) []Violation {
 				ok = !w.hibernatable(c.Actor)
 			case "1011 Server Error", emptyClose(w.Profile):
 				ok = true
+			case "1000 actor.stopped":
+				// From 1e2d08bff the gateway closes an open socket that
+				// cannot hibernate when its actor's Stopped reaches it
+				// (T2W@1e2d08bff:80-92).
+				ok = !w.Profile.Has(model.GatewayRetriesWSOnActorStop) && !w.Profile.Has(model.GatewayIgnoresActorStopped) &&
+					!w.hibernatable(c.Actor) && w.stoppedBetween(c.Actor, 0, c.ClosedAt)
 			}
 		}
 		if !ok {
