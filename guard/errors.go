@@ -67,6 +67,47 @@ var (
 		return rivetErr("guard", "websocket_service_timeout", "WebSocket service timed out.")
 	}
 	errTargetChanged = func() *RivetError { return rivetErr("guard", "target_changed", "Target changed.") }
+	// The WebSocket errors from 0fe4f08fe, one per cause
+	// (GW@0fe4f08fe:322-396, T2W@cb33baec8:93-100, GSS@cb33baec8:328-337).
+	errWSClosedBeforeOpen = func() *RivetError {
+		return rivetErr("guard", "websocket_closed_before_open", "WebSocket closed before open.")
+	}
+	errWSStoppedBeforeOpen = func() *RivetError {
+		return rivetErr("guard", "actor_stopped_while_waiting_for_websocket_open", "Actor stopped while waiting for WebSocket open.")
+	}
+	errWSOpenDropped        = func() *RivetError { return rivetErr("guard", "websocket_open_dropped", "WebSocket open dropped.") }
+	errWSOpenResponseClosed = func() *RivetError {
+		return rivetErr("guard", "websocket_open_response_closed", "WebSocket open response closed.")
+	}
+	errWSOpenTimeout      = func() *RivetError { return rivetErr("guard", "websocket_open_timeout", "WebSocket open timeout.") }
+	errWSGarbageCollected = func() *RivetError {
+		return rivetErr("guard", "websocket_garbage_collected", "WebSocket garbage collected.")
+	}
+	errWSPingTimeout = func() *RivetError {
+		return rivetErr("guard", "websocket_tunnel_ping_timeout", "WebSocket tunnel ping timeout.")
+	}
+	// Routing's errors from 0fe4f08fe (pegboard_gateway/mod.rs@cb33baec8:297-357, 656-681, 747-752).
+	errRouteDispatchTimeout   = func() *RivetError { return rivetErr("guard", "route_dispatch_timeout", "Route dispatch timeout.") }
+	errRouteFetchActorTimeout = func() *RivetError {
+		return rivetErr("pegboard", "route_fetch_actor_timeout", "Route fetch actor timeout.")
+	}
+	errRouteWakeSignalTimeout = func() *RivetError {
+		return rivetErr("pegboard", "route_wake_signal_timeout", "Route wake signal timeout.")
+	}
+	errActorWakeRetriesExceeded = func() *RivetError {
+		return rivetErr("guard", "actor_wake_retries_exceeded", "Actor wake retries exceeded.")
+	}
+	// The gateway's HTTP errors from 82f5c9d06, one per cause
+	// (GW@82f5c9d06:161-211); their statuses in statusOf (utils.rs@82f5c9d06:181-187).
+	errTunnelRequestAborted     = func() *RivetError { return rivetErr("guard", "tunnel_request_aborted", "Tunnel request aborted.") }
+	errTunnelResponseClosed     = func() *RivetError { return rivetErr("guard", "tunnel_response_closed", "Tunnel response closed.") }
+	errActorStoppedWhileWaiting = func() *RivetError {
+		return rivetErr("guard", "actor_stopped_while_waiting", "Actor stopped while waiting.")
+	}
+	errTunnelMessageTimeout        = func() *RivetError { return rivetErr("guard", "tunnel_message_timeout", "Tunnel message timeout.") }
+	errGatewayResponseStartTimeout = func() *RivetError {
+		return rivetErr("guard", "gateway_response_start_timeout", "Gateway response start timeout.")
+	}
 )
 
 // internalError is a non-Rivet error: it maps to 500 core.internal_error.
@@ -92,8 +133,11 @@ func statusOf(err error) int {
 		return 504
 	case "guard.actor_not_found", "guard.actor_destroyed", "guard.no_route", "api.not_found":
 		return 404
-	case "guard.service_unavailable", "guard.actor_ready_timeout":
+	case "guard.service_unavailable", "guard.actor_ready_timeout", "guard.actor_stopped_while_waiting",
+		"guard.tunnel_request_aborted", "guard.tunnel_response_closed":
 		return 503
+	case "guard.tunnel_message_timeout", "guard.gateway_response_start_timeout":
+		return 504
 	case "api.unauthorized":
 		return 401
 	case "api.forbidden":

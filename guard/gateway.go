@@ -433,7 +433,7 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 		st.stopped = p.g.ups.Subscribe(model.ActorSubject(p.actor), func(msg any) {
 			if _, ok := msg.(*model.Stopped); ok {
 				p.g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor))
-				finish(nil, errServiceUnavailable())
+				finish(nil, p.httpError(errActorStoppedWhileWaiting))
 			}
 		})
 	}
@@ -450,10 +450,13 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 			}
 			finish(&Response{Status: k.Status, Headers: h, Body: body}, nil)
 		case model.ResponseAbort: // GW:136-139
-			finish(nil, errServiceUnavailable())
+			finish(nil, p.httpError(errTunnelRequestAborted))
 		case nil:
-			if ev.timeout || ev.closed { // GW:144-152
-				finish(nil, errServiceUnavailable())
+			switch { // GW:144-152
+			case ev.timeout:
+				finish(nil, p.httpError(errTunnelMessageTimeout))
+			case ev.closed:
+				finish(nil, p.httpError(errTunnelResponseClosed))
 			}
 		}
 	})
@@ -475,8 +478,17 @@ func (p *PegboardGateway) handleRequest(req *Request, att *Attempt, sharedID mod
 	}
 	st.timer = p.g.w.After(wait, func() { // GW:154-160
 		p.g.trace("gw.timeout", sim.ID("rid", id))
-		finish(nil, errServiceUnavailable())
+		finish(nil, p.httpError(errGatewayResponseStartTimeout))
 	})
+}
+
+// httpError is the error a failed HTTP attempt ends with: service_unavailable
+// for every cause until 82f5c9d06, then the cause's own.
+func (p *PegboardGateway) httpError(own func() *RivetError) error {
+	if p.g.quirks.Has(model.GuardRetriesAnyXRivetError) {
+		return errServiceUnavailable()
+	}
+	return own()
 }
 
 // corsHeaders are the CORS headers the gateway adds from ecd4e0417 on: the

@@ -221,7 +221,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			tick = func() {
 				if st.f.lastPong+PingTimeout < g.w.Now() { // send_and_check_ping, GSS@c76f319fe:221-224
 					g.trace("gw.ping_timeout", sim.ID("rid", id), sim.Dur("last_pong", st.f.lastPong))
-					finish(lifecycle{}, errWebSocketServiceTimeout())
+					finish(lifecycle{}, p.wsError(errWebSocketServiceTimeout, errWSPingTimeout))
 					return
 				}
 				model.PublishPing(g.ups, st.f.receiverSubject, model.ToRunnerPing{Gateway: s.subject, RequestID: id, TS: int64(g.w.Now() / sim.Millisecond)})
@@ -254,10 +254,13 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 				running()
 			case model.ServerWebSocketClose: // any close before the open, retry flag ignored (GW:234-239)
 				g.trace("gw.ws_closed_before_open", sim.ID("rid", id), sim.Str("close", k.String()))
-				finish(lifecycle{}, errWebSocketServiceUnavailable())
+				finish(lifecycle{}, p.wsError(errWebSocketServiceUnavailable, errWSClosedBeforeOpen))
 			case nil:
-				if ev.timeout || ev.closed {
-					finish(lifecycle{}, errWebSocketServiceUnavailable())
+				switch {
+				case ev.timeout:
+					finish(lifecycle{}, p.wsError(errWebSocketServiceUnavailable, errWSOpenDropped))
+				case ev.closed:
+					finish(lifecycle{}, p.wsError(errWebSocketServiceUnavailable, errWSOpenResponseClosed))
 				}
 			}
 			return
@@ -277,7 +280,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			}
 		case nil:
 			if ev.timeout {
-				finish(lifecycle{}, errWebSocketServiceTimeout())
+				finish(lifecycle{}, p.wsError(errWebSocketServiceTimeout, errWSGarbageCollected))
 			} else if ev.closed {
 				finish(lifecycle{}, g.errWSRetry())
 			}
@@ -291,7 +294,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 			g.trace("gw.actor_stopped", sim.ID("rid", id), sim.Str("actor", p.actor), sim.Bool("opened", st.opened))
 			switch {
 			case !st.opened:
-				finish(lifecycle{}, errWebSocketServiceUnavailable())
+				finish(lifecycle{}, p.wsError(errWebSocketServiceUnavailable, errWSStoppedBeforeOpen))
 			case st.canHibernate:
 				finish(lifecycle{}, g.errWSRetry())
 			case !q.Has(model.GatewayRetriesWSOnActorStop): // T2W@1e2d08bff:80-92
@@ -331,7 +334,7 @@ func (p *PegboardGateway) handleWebSocket(h *WebSocketHandle, req *Request, id m
 	st.timer = g.w.After(wait, func() { // GW:256-262
 		if !st.opened {
 			g.trace("gw.ws_open_timeout", sim.ID("rid", id))
-			finish(lifecycle{}, errWebSocketServiceUnavailable())
+			finish(lifecycle{}, p.wsError(errWebSocketServiceUnavailable, errWSOpenTimeout))
 		}
 	})
 }
@@ -470,4 +473,13 @@ func (p *PegboardGateway) hibernate(h *WebSocketHandle, id model.RequestID, done
 		return
 	}
 	h.onFrame = func() { peek() }
+}
+
+// wsError is the error a WebSocket attempt ends with for a cause: the
+// shared one until 0fe4f08fe (guard_ws_preopen_retry), then the cause's own.
+func (p *PegboardGateway) wsError(shared, own func() *RivetError) error {
+	if p.g.quirks.Has(model.GuardWSPreopenRetry) {
+		return shared()
+	}
+	return own()
 }

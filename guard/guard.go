@@ -13,8 +13,16 @@ const (
 	RouteCacheTTL = 10 * sim.Minute
 	// WebSocketCloseLinger is the wait after sending a close (PS:46).
 	WebSocketCloseLinger = 100 * sim.Millisecond
-	// RoutingTimeout caps a whole routing call (PS:406, 416-426).
-	RoutingTimeout = 15 * sim.Second
+	// RoutingTimeout caps a whole routing call (PS:406, 416-426), through
+	// guard_routing_limits_15s; RoutingTimeout60s from 0fe4f08fe
+	// (GCFG@0fe4f08fe:76), with RouteDispatchTimeout (GCFG@0fe4f08fe:80) and
+	// the 5 s fetch and wake phase timeouts (GCFG@0fe4f08fe:101, 111).
+	RoutingTimeout       = 15 * sim.Second
+	RoutingTimeout60s    = 60 * sim.Second
+	RouteDispatchTimeout = 55 * sim.Second
+	WakeSignalTimeout    = 5 * sim.Second
+	// ActorReadyTimeout30s is the ready wait from 0fe4f08fe (GCFG@0fe4f08fe:125).
+	ActorReadyTimeout30s = 30 * sim.Second
 	// DefaultMaxAttempts and DefaultInitialInterval are the retry defaults
 	// used for every CustomServe route, i.e. every local actor (PS:498-516,
 	// 822-837).

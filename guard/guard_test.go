@@ -28,7 +28,7 @@ func TestShouldRetry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, shouldRetry(tt.resp, tt.err))
+			assert.Equal(t, tt.want, shouldRetry(model.Seed.Quirks, tt.resp, tt.err))
 		})
 	}
 }

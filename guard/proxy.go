@@ -1,30 +1,51 @@
 package guard
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/guardsim/guardsim/internal/plant"
 	"github.com/guardsim/guardsim/model"
 	"github.com/guardsim/guardsim/sim"
 )
 
+// retryableGuardCodes are the guard.<code> errors Guard retries from
+// 82f5c9d06 (utils.rs@82f5c9d06:221-256).
+var retryableGuardCodes = []string{"service_unavailable", "actor_ready_timeout", "actor_stopped_while_waiting",
+	"tunnel_request_aborted", "tunnel_message_timeout", "tunnel_response_closed", "gateway_response_start_timeout"}
+
 // shouldRetryInner is true iff the status is exactly 503 and x-rivet-error
-// is present, whatever its value (PS:2457-2460).
-func shouldRetryInner(status int, h model.Headers) bool {
-	_, ok := h[model.XRivetError]
+// is present, whatever its value (PS:2457-2460); from 82f5c9d06 iff the
+// status is 503 or 504 and x-rivet-error is guard.<retryable>.
+func shouldRetryInner(q model.Quirks, status int, h model.Headers) bool {
+	v, ok := h[model.XRivetError]
 	if plant.On(plant.GuardNoRetryRivetError) {
 		ok = false
 	}
 	if plant.On(plant.GuardRetriesPlain503) {
 		ok = true
 	}
+	if !q.Has(model.GuardRetriesAnyXRivetError) && !plant.On(plant.GuardRetriesPlain503) {
+		group, code, _ := strings.Cut(v, ".")
+		return (status == 503 || status == 504) && ok && group == "guard" && slices.Contains(retryableGuardCodes, code)
+	}
 	return status == 503 && ok
 }
 
-// shouldRetry is should_retry_request (PS:2444-2455).
-func shouldRetry(r *Response, err error) bool {
+// shouldRetry is should_retry_request (PS:2444-2455): for an error, only
+// guard.service_unavailable; from 82f5c9d06 any guard.<retryable>.
+func shouldRetry(q model.Quirks, r *Response, err error) bool {
 	if err != nil {
-		return Is(err, "guard", "service_unavailable") && !plant.On(plant.GuardGiveUpUnavailable)
+		if plant.On(plant.GuardGiveUpUnavailable) {
+			return false
+		}
+		if !q.Has(model.GuardRetriesAnyXRivetError) {
+			re, ok := err.(*RivetError)
+			return ok && re.Group == "guard" && slices.Contains(retryableGuardCodes, re.Code)
+		}
+		return Is(err, "guard", "service_unavailable")
 	}
-	return shouldRetryInner(r.Status, r.Headers)
+	return shouldRetryInner(q, r.Status, r.Headers)
 }
 
 // HandleHTTP serves one client HTTP request (process → handle_request →
@@ -91,7 +112,7 @@ func (g *Guard) customServeLoop(req *Request, log *Log, h *PegboardGateway, repl
 		h.handleRequest(req, att, sharedID, func(r *Response, err error) {
 			att = &log.Attempts[attempts-1] // log.Attempts may have grown
 			att.End = g.w.Now()
-			att.Retryable = shouldRetry(r, err)
+			att.Retryable = shouldRetry(g.quirks, r, err)
 			att.Result = resultString(r, err)
 			g.trace("guard.attempt", sim.Str("ray", log.Ray), sim.Int("n", attempts), sim.ID("rid", att.Request), sim.Str("runner", h.runner), sim.Str("result", att.Result), sim.Bool("retry", att.Retryable))
 			if !att.Retryable { // PS:1076
@@ -217,7 +238,7 @@ func (g *Guard) targetLoop(req *Request, log *Log, t *routeTarget, reply func(*R
 			case err != nil:
 				att.Result, att.Retryable = "connect error", true
 				reresolve()
-			case shouldRetryInner(r.Status, r.Headers): // PS:908-935, no last-attempt check
+			case shouldRetryInner(g.quirks, r.Status, r.Headers): // PS:908-935, no last-attempt check
 				att.Result, att.Retryable = r.String(), true
 				reresolve()
 			default:

@@ -100,13 +100,32 @@ func (g *Guard) resolveRoute(req *Request, log *Log, ignoreCache bool, done func
 	log.RoutingCalls++
 	g.trace("guard.route", sim.Str("ray", log.Ray), sim.Int("call", log.RoutingCalls), sim.Bool("ignore_cache", ignoreCache))
 	call := &routingCall{g: g, req: req, log: log, done: done, trace: req.Headers[model.TraceHeader]}
-	call.capTimer = g.w.After(RoutingTimeout, call.capped) // PS:406-426
+	capAfter := RoutingTimeout
+	if !g.quirks.Has(model.GuardRoutingLimits15s) { // GCFG@0fe4f08fe:76-80
+		capAfter = RoutingTimeout60s
+		call.dispatchTimer = g.w.After(RouteDispatchTimeout, call.dispatchCapped)
+	}
+	call.capTimer = g.w.After(capAfter, call.capped) // PS:406-426
 	g.route(call)
+}
+
+// dispatchCapped is the router's 55 s dispatch cap firing (from 0fe4f08fe,
+// RMOD@cb33baec8:149-155).
+func (c *routingCall) dispatchCapped() {
+	if c.finished {
+		return
+	}
+	c.finished = true
+	c.capTimer.Stop()
+	c.cancel()
+	c.g.trace("guard.route_dispatch_timeout", sim.Str("ray", c.log.Ray))
+	c.done(resolved{}, errRouteDispatchTimeout())
 }
 
 // capped is the routing cap firing (PS:406-426).
 func (c *routingCall) capped() {
 	c.finished = true
+	c.dispatchTimer.Stop()
 	c.cancel()
 	c.g.trace("guard.route_timeout", sim.Str("ray", c.log.Ray))
 	c.done(resolved{}, errRequestTimeout())
@@ -119,6 +138,7 @@ func (c *routingCall) routed(out any, err error) {
 	}
 	c.finished = true
 	c.capTimer.Stop()
+	c.dispatchTimer.Stop()
 	g, log, done := c.g, c.log, c.done
 	if err != nil {
 		g.trace("guard.route_error", sim.Str("ray", log.Ray), sim.Str("err", err.Error()))
@@ -162,10 +182,15 @@ type routingCall struct {
 	done     func(resolved, error)
 	finished bool
 	capTimer sim.Timer
+	// dispatchTimer is the router's 55 s dispatch cap (from 0fe4f08fe).
+	dispatchTimer sim.Timer
 
 	// get_for_gateway (readKeys): one read per call.
 	readID    uint64 // 0: no read
 	readTimer sim.Timer
+	// readPhase: the read's timeout is routing's fetch phase timeout (from
+	// 0fe4f08fe), not get_for_gateway's own.
+	readPhase bool
 	readActor model.ActorID
 	readDone  func(*model.ActorKeys, error)
 
@@ -434,7 +459,11 @@ func (c *routingCall) pass() {
 		}
 	}
 	if len(branches) == 0 {
-		c.timer = g.w.After(ActorReadyTimeout, func() { c.finish(nil, errActorReadyTimeout()) })
+		wait := ActorReadyTimeout
+		if !g.quirks.Has(model.GuardRoutingLimits15s) {
+			wait = ActorReadyTimeout30s // GCFG@0fe4f08fe:125
+		}
+		c.timer = g.w.After(wait, func() { c.finish(nil, errActorReadyTimeout()) })
 		return
 	}
 	switch branches[g.rng.IntN(len(branches))] {
@@ -449,6 +478,10 @@ func (c *routingCall) pass() {
 			return
 		}
 		if c.rewakes >= g.maxRewakes() {
+			if !g.quirks.Has(model.GuardRoutingLimits15s) { // mod.rs@0fe4f08fe:747-752
+				c.finish(nil, errActorWakeRetriesExceeded())
+				return
+			}
 			c.finish(nil, errServiceUnavailable())
 			return
 		}
@@ -481,6 +514,7 @@ func (g *Guard) readKeys(call *routingCall, actor model.ActorID, cb func(*model.
 	call.readID, call.readActor, call.readDone = g.readID, actor, cb
 	g.reads[call.readID] = call
 	call.readTimer = g.w.After(GetForGatewayTimeout, call.readTimedOut)
+	call.readPhase = !g.quirks.Has(model.GuardRoutingLimits15s)
 	g.engine.Send(&model.GetForGateway{ID: call.readID, Actor: actor, Trace: call.trace})
 }
 
@@ -492,21 +526,36 @@ func (c *routingCall) keysArrived(k *model.ActorKeys) {
 
 func (c *routingCall) readTimedOut() {
 	delete(c.g.reads, c.readID)
+	if c.readPhase { // the 5 s phase timer starts first and wins the tie (mod.rs@cb33baec8:297-357)
+		c.g.trace("guard.phase_timeout", sim.Str("phase", "fetch_actor"), sim.Str("actor", c.readActor))
+		c.readDone(nil, errRouteFetchActorTimeout())
+		return
+	}
 	c.g.trace("guard.op_timeout", sim.Str("op", "get_for_gateway"), sim.Str("actor", c.readActor))
 	c.readDone(nil, &internalError{"operation timed out: get_for_gateway"})
 }
 
 // signalWake sends the Wake signal and calls sent once it is committed.
-// The send has no timeout of its own: only the routing cap bounds it.
+// The send has no timeout of its own: only the routing cap bounds it; from
+// 0fe4f08fe a 5 s phase timeout.
 func (g *Guard) signalWake(call *routingCall, actor model.ActorID, sent func()) {
 	g.readID++
 	id := g.readID
 	g.trace("guard.wake", sim.Str("actor", actor), sim.Uint("signal", id))
+	var phase sim.Timer
 	g.signals[id] = func() {
+		phase.Stop()
 		if !call.dropped {
 			sent()
 		}
 	}
-	call.stops = append(call.stops, func() { delete(g.signals, id) })
+	call.stops = append(call.stops, func() { delete(g.signals, id); phase.Stop() })
+	if !g.quirks.Has(model.GuardRoutingLimits15s) { // each Wake's 5 s phase timeout (mod.rs@cb33baec8:656-681)
+		phase = g.w.After(WakeSignalTimeout, func() {
+			delete(g.signals, id)
+			g.trace("guard.phase_timeout", sim.Str("phase", "wake_signal"), sim.Str("actor", actor))
+			call.finish(nil, errRouteWakeSignalTimeout())
+		})
+	}
 	g.engine.Send(&model.SignalWake{ID: id, Actor: actor, Trace: call.trace})
 }

@@ -44,7 +44,9 @@ func (c Commit) String() string {
 }
 
 // Timeline is every upstream commit guardsim models, oldest first. Each
-// one changes at least one quirk below (TestTimelineIsConsistent).
+// one changes at least one quirk below (TestTimelineIsConsistent), but the
+// last, upstream HEAD (alias head), which is named even where nothing
+// modelled changed since the commit before it.
 var Timeline = []Commit{
 	{"716db379f", "parent", "2025-11-04", 3321, "fix(runner): dupe onActorStop call"},
 	{"f3105c779", "seed", "2025-11-04", 3322, "fix(runner): fix http requests not returning 503 when actor removed"},
@@ -88,7 +90,10 @@ var Timeline = []Commit{
 	{"e07f72618", "", "2026-04-05", 4463, "feat(pb): actors v3"},
 	{"1761e6f0f", "", "2026-04-24", 0, "chore: rivetkit to rust"},
 	{"1e2d08bff", "", "2026-05-02", 0, "test(raw-websocket): add serverless smoke coverage"},
+	{"82f5c9d06", "", "2026-05-04", 0, "fix(gateway): split actor response wait errors"},
 	{"4bec25189", "", "2026-05-05", 0, "fix(pegboard): align drain grace defaults with stop threshold"},
+	{"0fe4f08fe", "", "2026-06-02", 0, "[SLOP(claude-opus-4-8)] feat: upstream OSS-safe engine + rivetkit changes from EE"},
+	{"cb33baec8", "head", "2026-08-06", 0, "chore: exclude Unity C# from language stats"},
 }
 
 // Quirk is one upstream behaviour that changes inside the timeline.
@@ -168,6 +173,9 @@ const (
 	GuardCloseLinger100ms
 	GatewayRetriesWSOnActorStop
 	WFActorStopThreshold30s
+	GuardRetriesAnyXRivetError
+	GuardWSPreopenRetry
+	GuardRoutingLimits15s
 	numQuirks
 )
 
@@ -326,6 +334,12 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "an open socket that cannot hibernate ends with websocket_service_unavailable when its actor stops, and Guard reopens it at the actor's new place (T2W@553683bfd:67-75); from 1e2d08bff it ends with a server close, 1000 actor.stopped, for the client, the runner gets a 1000 close, and nothing is retried (T2W@1e2d08bff:80-92, GW@1e2d08bff:543-581)"},
 	WFActorStopThreshold30s: {Name: "wf_actor_stop_threshold_30s", Until: "4bec25189",
 		Doc: "an actor told to sleep or stop that does not report stopped is lost after actor_stop_threshold, 30 s (PCFG@553683bfd, AWF:327, 357); 4bec25189 makes it 30 min (PCFG@4bec25189:175-177)"},
+	GuardRetriesAnyXRivetError: {Name: "guard_retries_any_x_rivet_error", Until: "82f5c9d06",
+		Doc: "Guard retries an HTTP response that is 503 with any x-rivet-error, and an error only if it is guard.service_unavailable, which the gateway raises for every failed attempt (PS@553683bfd:2610-2626, GW@553683bfd:136-160); from 82f5c9d06 a response is retried only if it is 503 or 504 and its x-rivet-error is guard.<retryable>, an error only if it is guard.<retryable> (service_unavailable, actor_ready_timeout, actor_stopped_while_waiting, tunnel_request_aborted, tunnel_message_timeout, tunnel_response_closed, gateway_response_start_timeout), and the gateway raises one per cause: an abort tunnel_request_aborted (503), a closed channel tunnel_response_closed (503), the actor's Stopped actor_stopped_while_waiting (503), the GC tunnel_message_timeout (504), the wait gateway_response_start_timeout (504) (utils.rs@82f5c9d06:221-256, GW@82f5c9d06:161-211); a runner's 503 with x-rivet-error runner.actor_not_found is no longer retried"},
+	GuardWSPreopenRetry: {Name: "guard_ws_preopen_retry", Until: "0fe4f08fe",
+		Doc: "every WebSocket failure before the open is websocket_service_unavailable, which Guard retries, and after the open the GC's kill and the ping timeout are websocket_service_timeout (GW@553683bfd:309-353); from 0fe4f08fe each pre-open cause has its own code, none of which Guard's is_retryable_ws_error matches (it still names only websocket_service_unavailable, which nothing raises), so the first pre-open failure closes the client 1011 guard.<code>#ray: a runner close websocket_closed_before_open, the actor's Stopped actor_stopped_while_waiting_for_websocket_open, the GC websocket_open_dropped, a closed channel websocket_open_response_closed, the 15 s wait websocket_open_timeout; after the open the GC's kill is websocket_garbage_collected and the ping timeout websocket_tunnel_ping_timeout (GW@0fe4f08fe:322-396, utils.rs@0fe4f08fe:258-265, T2W@cb33baec8:93-100, GSS@cb33baec8:328-337)"},
+	GuardRoutingLimits15s: {Name: "guard_routing_limits_15s", Until: "0fe4f08fe",
+		Doc: "a routing call is capped at 15 s, the wait for Ready lasts 10 s per pass, get_for_gateway has only its own 5 s operation timeout (500 core.internal_error), the Wake has none, and running out of rewakes is 503 service_unavailable (PS@553683bfd:406-426, PGR@553683bfd:11, 197); from 0fe4f08fe the cap is 60 s (504 request_timeout) with a 55 s dispatch cap (400 route_dispatch_timeout), the ready wait 30 s, get_for_gateway and each Wake get a 5 s phase timeout (400 pegboard.route_fetch_actor_timeout, pegboard.route_wake_signal_timeout; the phase timer starts first and wins a tie with the operation's), and running out of rewakes is 400 actor_wake_retries_exceeded (GCFG@0fe4f08fe:76-125, pegboard_gateway/mod.rs@cb33baec8:297-357, 656-681, 705-753, 784-786)"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -35,6 +35,9 @@ func TestTimelineIsConsistent(t *testing.T) {
 	}
 	ps := Profiles()
 	for i := 1; i < len(ps); i++ {
+		if ps[i].Commit.Alias == "head" && i == len(ps)-1 {
+			continue // upstream HEAD, named even where nothing modelled changed since the commit before it
+		}
 		assert.NotEqual(t, ps[i-1].Quirks, ps[i].Quirks, "%s changes no quirk: it is not a profile", ps[i].Commit.Hash)
 	}
 	assert.Equal(t, "716db379f", Parent.Commit.Hash)

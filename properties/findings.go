@@ -426,6 +426,7 @@ var Findings = []Finding{
 		Slug:       "ws_reopen_index_skip",
 		Title:      "From b3313f9f0 a reused in-flight entry keeps its message index (GSS@b3313f9f0), but the TS runner starts every freshly opened hibernatable socket at server index 0 (TUN@553683bfd:971-985): after a retried open (the first attempt failed before its open) the gateway's next message carries index 2 or more, and the runner closes the healthy socket with 1008 ws.message_index_skip (WSA@553683bfd:160-172).",
 		Properties: []string{"ws_close"}, First: "b3313f9f0", Last: "4bec25189",
+		Fixed:    "from 0fe4f08fe a WebSocket that fails before its open is not retried, so no socket is reopened under its kept message index",
 		SearchAt: "553683bfd", Budget: 2500, Seeds: []uint64{1}, MaxActions: 8,
 		match: func(f *Failure) bool {
 			return sawContains("ws.message_index_skip")(f) && !restoredThenSkipped(f)
@@ -434,8 +435,8 @@ var Findings = []Finding{
 	{
 		Slug:       "restored_socket_index_skip",
 		Title:      "When a hibernatable actor starts again, the TS runner restores a listed socket's adapter at the message index the actor persisted (TUN@2e22a2e61:100-160, RUN@2e22a2e61:918-975), and the actor persists an index only some time after it handled the message: an instance that stops in between leaves the index behind. A client message the gateway published to the previous attempt reaches the restored adapter with an index two or more above it, and the runner closes the healthy socket 1008 ws.message_index_skip (WSA@2e22a2e61:147-183, WSA@553683bfd:160-172).",
-		Properties: []string{"ws_close"}, First: "2e22a2e61", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189",
+		Properties: []string{"ws_close"}, First: "2e22a2e61", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head)",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "sleep", "wake", "reschedule"},
 		match: func(f *Failure) bool {
@@ -445,8 +446,8 @@ var Findings = []Finding{
 	{
 		Slug:       "lost_close_leaves_actor_socket_open",
 		Title:      "Nothing repairs a close that never reached the runner. When a runner's connection drops, pegboard-runner closes the client side of its tunnelled sockets (ToServerWebSocketClose ws.upstream_closed, PR/lib.rs@2f5666c05:244-288, until 3891bf8b6) or the client's own close is lost with the connection; the TS runner's close handler leaves its tunnel alone (RUN@2f5666c05:652-703, RUN@553683bfd:887-947), so the actor's socket adapter outlives the reconnect and no close ever reaches it. Until 6b7ebbb0d the runner's sweep closes it only if the actor sends on it (TUN@2f5666c05:139-195; before 03965b331 every gateway ack had the wrong id, so it always did); from 6b7ebbb0d there is no sweep at all (TUN@553683bfd:69-71): the actor holds a socket nobody is on the other end of until it stops.",
-		Properties: []string{"quiescence"}, First: "03965b331", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189",
+		Properties: []string{"quiescence"}, First: "03965b331", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head)",
 		SearchAt: "2f5666c05", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "ws_close", "disconnect", "reconnect", "autoreconnect"},
 		match: func(f *Failure) bool {
@@ -456,19 +457,23 @@ var Findings = []Finding{
 	{
 		Slug:       "late_open_leaves_actor_socket_open",
 		Title:      "When Guard's open reaches the runner after the gateway gave up on it (its open timeout returns early with no close to the runner, GW@553683bfd:377-383, while pub/sub held the message), the runner opens the actor's socket and answers; the gateway drops the answer for a request no longer in flight without a word to the runner (GSS@4e60a30e9:235-243, GSS@553683bfd:318-328), and nothing on the runner closes an adapter whose peer is gone (no sweep at 553683bfd, TUN@553683bfd:69-71; before, only if the actor sends on it): the actor holds the socket until it stops.",
-		Properties: []string{"quiescence"}, First: "4e60a30e9", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189",
+		Properties: []string{"quiescence"}, First: "4e60a30e9", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head)",
 		SearchAt: "553683bfd", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "hold", "drop", "heal"},
 		match: func(f *Failure) bool {
-			return sawContains("still has it open")(f) && sawContains("Guard closed the client's socket")(f) && traceMatches(wsOpenTimeout)(f)
+			// From 0fe4f08fe no pre-open failure is retried: the gateway also
+			// gives up at the actor's Stopped, and the client's socket is
+			// closed (by Guard, or by the client meanwhile).
+			gaveUp := traceMatches(wsOpenTimeout)(f) || f.traceHas(stoppedBeforeOpen, false)
+			return sawContains("still has it open")(f) && (sawContains("Guard closed the client's socket")(f) || sawContains("the client closed its socket")(f)) && gaveUp
 		},
 	},
 	{
 		Slug:       "closed_socket_restored_elsewhere",
 		Title:      "A hibernatable socket's hibernating_request row outlives the client's close: the gateway deletes it only when a hibernation ends in a close (GW@553683bfd:615-628), and from 9f2bc6e19 refreshes it every 45 s while the socket is open. An actor start within the row's 90 s (a reschedule, a wake) lists the request in CommandStartActor.hibernatingRequests, and the TS runner restores the socket for an actor whose client is gone (TUN@553683bfd:224-260) before, or instead of, Guard's close reaching the old runner; no close ever reaches the restored socket, and the actor holds it until it stops.",
-		Properties: []string{"quiescence"}, First: "b3313f9f0", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189 (from dbcce0a47 every hibernatable socket has its row from its open, so a plain close of a connected socket leaves it too); before b3313f9f0 no close reaches the actor at all (client_close_never_reaches_actor)",
+		Properties: []string{"quiescence"}, First: "b3313f9f0", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head) (from dbcce0a47 every hibernatable socket has its row from its open, so a plain close of a connected socket leaves it too); before b3313f9f0 no close reaches the actor at all (client_close_never_reaches_actor)",
 		SearchAt: "553683bfd", Budget: 1000, Seeds: []uint64{6}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "ws_close", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
@@ -478,23 +483,23 @@ var Findings = []Finding{
 	{
 		Slug:       "ack_lost_in_hibernation_times_out_socket",
 		Title:      "The gateway handles a runner's ToServerWebSocketMessageAck only in the live socket's tunnel-to-ws task (tunnel_to_ws_task.rs@553683bfd:40-48): an ack that arrives while the socket hibernates is dropped with the task, so the acked message stays buffered. On the resume the gateway resends it, the TS runner drops it as a duplicate without acking again (websocket-tunnel-adapter.ts@553683bfd:140-153), and once the buffered message is 30 s old the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the healthy socket with 1011 guard.websocket_service_timeout.",
-		Properties: []string{"earned"}, First: "c76f319fe", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189",
+		Properties: []string{"earned"}, First: "c76f319fe", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head)",
 		SearchAt: "b3313f9f0", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8, // shrinking is bounded by wall time: 4 to 11 actions measured
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
-			return sawContains("websocket_service_timeout")(f) && f.traceHas(duplicateDropped, false) && f.traceHas(gcNotAcked, false)
+			return gcClosedSocket(f) && f.traceHas(duplicateDropped, false) && f.traceHas(gcNotAcked, false)
 		},
 	},
 	{
 		Slug:       "destroyed_actor_socket_times_out",
 		Title:      "Destroying an actor publishes DestroyStarted, never Stopped (AWF@553683bfd:536, destroy.rs@553683bfd:21), and the gateway watches only Stopped, while the TS runner leaves a hibernatable socket alone when its actor stops (TUN@2e22a2e61:547-567): nothing ends the client's socket. The ack of the last message the actor handled, persisted after the actor stopped, is dropped because the actor is no longer loaded (TUN@553683bfd:434-441), so at the first GC tick 30 s later the entry is flagged for an un-acked message (GSS@553683bfd:500-521) and Guard closes the client's socket with 1011 guard.websocket_service_timeout rather than an error that says the actor is gone.",
-		Properties: []string{"earned"}, First: "c76f319fe", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189; until 6b7ebbb0d the GC's buffer check is inverted and flags nothing here",
+		Properties: []string{"earned"}, First: "c76f319fe", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head); until 6b7ebbb0d the GC's buffer check is inverted and flags nothing here",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "destroy"},
 		match: func(f *Failure) bool {
-			return sawContains("websocket_service_timeout")(f) && f.traceHas(actorDestroyed, false) && f.traceHas(gcNotAcked, false)
+			return gcClosedSocket(f) && f.traceHas(actorDestroyed, false) && f.traceHas(gcNotAcked, false)
 		},
 	},
 	{
@@ -527,8 +532,8 @@ var Findings = []Finding{
 	{
 		Slug:       "lost_stopped_strands_actor",
 		Title:      "From 5fcb724b0 an actor's stopped can fail to reach its workflow across a runner reconnect: sent as the connection breaks, it goes with the actor's event history when the actor is removed (RUN@5fcb724b0:957-976, ER mod.ts@cb33baec8:346-350); and the commands pegboard-runner replays on the reconnect start the stopped generation again, whose events, numbered from the start, the workflow drops as duplicates of the old instance's (AWF@640d27e36:460-468), as it does a replaced instance's stopped (RUN@5fcb724b0:998-1017). The workflow then waits out its stop threshold, which 4bec25189 raises from 30 s to 30 min (PCFG@4bec25189:175-177): an actor put to sleep or stopped as its runner reconnects is unreachable for 30 min.",
-		Properties: []string{"liveness"}, First: "4bec25189", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189 (from 5fcb724b0 the same loss costs 30 s)",
+		Properties: []string{"liveness"}, First: "4bec25189", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head) (from 5fcb724b0 the same loss costs 30 s)",
 		SearchAt: "4bec25189", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"sleep", "stop", "crash", "disconnect", "reconnect", "http"},
 		match: func(f *Failure) bool {
@@ -538,8 +543,8 @@ var Findings = []Finding{
 	{
 		Slug:       "replayed_commands_rerun_actor",
 		Title:      "From 5fcb724b0 pegboard-runner sends a reconnecting runner every command stored for it (CONN@5fcb724b0:319-385) and deletes only what the runner acks, which the TS runner does every 5 min from its socket's open and only for the actors it still hosts (RUN@5fcb724b0:741-754, 1170-1193); the runner does not dedupe (RUN@5fcb724b0:910-930). After a reconnect within 5 min of a start, an actor generation that already stopped is started and stopped again, so its onActorStop runs twice, and a replayed start replaces the running instance without onActorStop (RUN@5fcb724b0:998-1017).",
-		Properties: []string{"stop_once"}, First: "5fcb724b0", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189",
+		Properties: []string{"stop_once"}, First: "5fcb724b0", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head)",
 		SearchAt: "640d27e36", Budget: 500, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"sleep", "destroy", "disconnect", "reconnect", "reschedule"},
 		match: traceMatches(commandsReplayed),
@@ -547,12 +552,12 @@ var Findings = []Finding{
 	{
 		Slug:       "resume_misses_restore_strands_socket",
 		Title:      "When a hibernatable actor is rescheduled, the engine starts it elsewhere the instant it stops it, and CommandStartActor lists only the hibernating_request rows already written; the gateway writes the socket's row only once the actor's Stopped has reached it (GW@2e22a2e61:653, GW@553683bfd:581-589), or every 45 s from 9f2bc6e19. A socket whose row is not written yet is not restored on the new runner (TUN@553683bfd:224-260); restarted on its own runner, that start even drops the socket's persisted metadata as stale (TUN@2e22a2e61:210-255), so a later start that lists the row finds no metadata and closes it 1000 ws.meta_not_found_during_restore (TUN@2e22a2e61:137-160): a hibernating gateway drops that close, an attached one passes it to the client (ws_close). Yet the gateway resumes the socket there: the runner drops every message for a request the loaded actor has no adapter for (TUN@553683bfd:1022-1047; the stopped instance's adapter is never reached again), nothing acks the buffered ones, and 30 s later the GC flags the entry (GSS@553683bfd:500-521) and Guard closes the socket with 1011 guard.websocket_service_timeout. Until 553683bfd the GC collects a hibernating entry (restored_socket_drops_renumbered_message), and the entry the resume creates buffers nothing, so no GC ever flags the lost message: the client's socket stays open and its message never reaches the actor (ws_delivery).",
-		Properties: []string{"earned", "ws_close", "ws_delivery"}, First: "2e22a2e61", Last: "4bec25189",
-		Fixed:    "still there at 4bec25189",
+		Properties: []string{"earned", "ws_close", "ws_delivery"}, First: "2e22a2e61", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head)",
 		SearchAt: "553683bfd", Budget: 2000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
-			return sawContains("websocket_service_timeout")(f) && f.traceHas(messageIgnored, false) && f.traceHas(gcNotAcked, false)
+			return gcClosedSocket(f) && f.traceHas(messageIgnored, false) && f.traceHas(gcNotAcked, false)
 		},
 		// ws_close: the metadata the first start dropped as stale is missing
 		// at a later start that lists the row. ws_delivery: a socket resumed
@@ -592,8 +597,8 @@ var Findings = []Finding{
 	{
 		Slug:       "resume_after_gc_removal_internal_error",
 		Title:      "At 553683bfd the GC keeps a hibernating socket's in-flight entry unless it flags it (a buffered client message un-acked for 30 s, or last_ping older than 90 s, GSS@553683bfd:500-521); a flagged entry is removed at once while no attempt holds its drop_rx (GSS@553683bfd:545-558), as between the attempts of a hibernation. The reconnect after the hibernation then creates a new entry and fails its ensure! (GW@553683bfd:311-314): Guard closes the client's socket with 1011 core.internal_error (and sends the runner no close).",
-		Properties: []string{"earned"}, First: "553683bfd", Last: "553683bfd",
-		Fixed:    "not found from dbcce0a47, whose keepalive refreshes last_ping at once on every attempt, so the GC no longer flags a hibernating entry for a lapsed keepalive",
+		Properties: []string{"earned"}, First: "553683bfd", Last: "cb33baec8",
+		Fixed:    "still there at cb33baec8 (head); not found from dbcce0a47 to ba328f490 (4,000 scenarios), where the keepalive refreshes last_ping at once on every attempt; from d319a6210 a sleep's stop is an Error, so the reschedule backoff grows and a hibernation outlasts the GC's deadlines again",
 		SearchAt: "553683bfd", Budget: 3000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
 		match: func(f *Failure) bool {
@@ -745,6 +750,15 @@ var (
 	commandsReplayed = tracePattern(`pbr\.replay_commands +runner=`)
 	duplicateEvent   = tracePattern(`wf\.duplicate_event +actor=`)
 )
+
+// gcClosedSocket: Guard closed a client's socket for the GC's flag:
+// websocket_service_timeout, websocket_garbage_collected from 0fe4f08fe.
+func gcClosedSocket(f *Failure) bool {
+	return sawContains("websocket_service_timeout")(f) || sawContains("websocket_garbage_collected")(f)
+}
+
+// The gateway giving up on an open at the actor's Stopped.
+var stoppedBeforeOpen = tracePattern(`gw\.actor_stopped +rid=\S+ actor=\S+ opened=false`)
 
 // The engine destroying an actor.
 var actorDestroyed = tracePattern(`wf\.destroyed +actor=`)

@@ -23,9 +23,19 @@ const (
 	// e07f72618 (pegboard_gateway.rs@e07f72618:393).
 	routingMaxRewakes16 = 16
 	routingMaxRewakes8  = 8
-	// routingReadyWait: the ready wait restarts on each pass (PGR:183-231).
-	routingReadyWait = 10 * sim.Second
+	// routingReadyWait: the ready wait restarts on each pass (PGR:183-231);
+	// 30 s from 0fe4f08fe (GCFG@0fe4f08fe:125).
+	routingReadyWait   = 10 * sim.Second
+	routingReadyWait30 = 30 * sim.Second
 )
+
+// readyWait is routing's ready wait at the profile.
+func readyWait(p model.Profile) sim.Time {
+	if p.Has(model.GuardRoutingLimits15s) {
+		return routingReadyWait
+	}
+	return routingReadyWait30
+}
 
 // operation is a client request or socket whose failure the world must
 // explain: who, for which actor, from its issue to its failure.
@@ -99,7 +109,12 @@ func (w world) unexplainedWS(c *record.WS, code string) string {
 		if !couldFillBuffer(c) {
 			return fmt.Sprintf("pending_limit_reached, but the client sent %d message(s), far from the buffer's 1 MiB or %d messages (E4)", len(c.Sent), maxPendingMsgs)
 		}
-	case "guard.websocket_service_timeout":
+	case "guard.websocket_tunnel_ping_timeout": // from 0fe4f08fe, the ping's close
+		if !w.faultFree(c.ClosedAt) || w.crashedWhileOpen(c) {
+			return ""
+		}
+		return "websocket_tunnel_ping_timeout with no fault that could starve the ping"
+	case "guard.websocket_service_timeout", "guard.websocket_garbage_collected":
 		// The GC's kill reaching a live handler while its age checks are
 		// inverted (GSS@450d9e5c6:475), or from c76f319fe a ping with no
 		// pong for 30 s (GSS@c76f319fe:221-224), which needs a fault.
@@ -110,7 +125,7 @@ func (w world) unexplainedWS(c *record.WS, code string) string {
 		// loaded, TUN@553683bfd:416-445), and the GC then flags the
 		// buffered message (GSS@553683bfd:500-521): the crash explains it.
 		if !gcKill && !(p.Has(model.GatewayWSPing) && !w.faultFree(c.ClosedAt)) && !w.crashedWhileOpen(c) {
-			return "websocket_service_timeout with neither a GC that kills a live socket at this commit nor a fault that could starve the ping"
+			return strings.TrimPrefix(code, "guard.") + " with neither a GC that kills a live socket at this commit nor a fault that could starve the ping"
 		}
 	}
 	return ""
@@ -127,6 +142,16 @@ func (w world) unexplained(op operation, code string) string {
 		}
 	}
 	switch code {
+	case "guard.actor_wake_retries_exceeded": // from 0fe4f08fe, after the rewakes ran out
+		if stops <= routingMaxRewakes8 {
+			return fmt.Sprintf("actor_wake_retries_exceeded reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d)", op.actor, stops, routingMaxRewakes8)
+		}
+	case "pegboard.route_fetch_actor_timeout", "pegboard.route_wake_signal_timeout":
+		// A 5 s phase of routing (from 0fe4f08fe): the engine did not
+		// answer, which needs a fault on Guard's engine link.
+		if !w.engineLinkFaulted(to) {
+			return code + " with no fault between Guard and the engine"
+		}
 	case "guard.service_unavailable":
 		// Every attempt's service_unavailable is retried (PS:2444-2455): a
 		// final one comes only from routing, after more than 16 Stopped.
@@ -138,8 +163,10 @@ func (w world) unexplained(op operation, code string) string {
 			return fmt.Sprintf("service_unavailable reached the client, but %s stopped only %d time(s) during the request (routing gives up after %d; an attempt's is retried)", op.actor, stops, maxRewakes)
 		}
 	case "guard.actor_ready_timeout":
-		if at, ok := w.readyIn(op.actor, to-routingReadyWait, to); ok && w.faultFree(to) {
-			return fmt.Sprintf("actor_ready_timeout, but %s was ready at %s, within the last %s of the wait, and no fault could hide it", op.actor, at, routingReadyWait)
+		if wait := readyWait(w.Profile); true {
+			if at, ok := w.readyIn(op.actor, to-wait, to); ok && w.faultFree(to) {
+				return fmt.Sprintf("actor_ready_timeout, but %s was ready at %s, within the last %s of the wait, and no fault could hide it", op.actor, at, wait)
+			}
 		}
 		if t, ok := w.stopWithoutRewake(op); ok {
 			return fmt.Sprintf("actor_ready_timeout, but %s stopped at %s while routing waited for it and Guard never woke it again (PGR:195-206)", op.actor, t)

@@ -27,8 +27,13 @@ func httpRetry(p model.Profile) retryPolicy {
 }
 
 func wsRetry(p model.Profile) retryPolicy {
-	if p.Has(model.GuardWSRetry3x100ms) {
+	switch {
+	case p.Has(model.GuardWSRetry3x100ms):
 		return retryPolicy{3, 100 * sim.Millisecond}
+	case !p.Has(model.GuardWSPreopenRetry):
+		// From 0fe4f08fe no pre-open failure is retried: the first one
+		// closes the client (utils.rs@0fe4f08fe:258-265).
+		return retryPolicy{0, 150 * sim.Millisecond}
 	}
 	return retryPolicy{7, 150 * sim.Millisecond}
 }
@@ -252,11 +257,30 @@ func checkBackoff(w world) []Violation {
 }
 
 // guardCodes are the error codes a client may see from Guard itself.
+// retriedResponse is Guard's retry predicate for a response at the
+// profile: 503 with any x-rivet-error, and from 82f5c9d06 503 or 504 with
+// x-rivet-error guard.<retryable> (utils.rs@82f5c9d06:221-256).
+func retriedResponse(p model.Profile, status int, xRivetError string) bool {
+	if p.Has(model.GuardRetriesAnyXRivetError) {
+		return status == 503
+	}
+	group, code, _ := strings.Cut(xRivetError, ".")
+	return (status == 503 || status == 504) && group == "guard" && retryableGuardCodes[code]
+}
+
+// retryableGuardCodes are the codes of retryableGuardCodes in utils.rs@82f5c9d06:221-256.
+var retryableGuardCodes = map[string]bool{"service_unavailable": true, "actor_ready_timeout": true,
+	"actor_stopped_while_waiting": true, "tunnel_request_aborted": true, "tunnel_message_timeout": true,
+	"tunnel_response_closed": true, "gateway_response_start_timeout": true}
+
 var guardCodes = map[string]bool{
 	"guard.retry_attempts_exceeded": true, "guard.actor_not_found": true, "guard.actor_destroyed": true,
 	"actor.not_found":           true, // from 2e22a2e61 (PGR@2e22a2e61:161,165)
 	"guard.actor_ready_timeout": true, "guard.service_unavailable": true, "guard.request_timeout": true,
 	"guard.upstream_error": true, "actor.destroyed_while_waiting_for_ready": true, "core.internal_error": true,
+	// routing's errors from 0fe4f08fe (pegboard_gateway/mod.rs@cb33baec8:297-357, 656-681, 747-752)
+	"guard.route_dispatch_timeout": true, "pegboard.route_fetch_actor_timeout": true,
+	"pegboard.route_wake_signal_timeout": true, "guard.actor_wake_retries_exceeded": true,
 }
 
 func responseSaw(r *record.HTTP) map[string]string {
@@ -280,9 +304,13 @@ func checkOutcome(w world) []Violation {
 		if resp == nil {
 			continue // quiescence reports unanswered requests
 		}
-		if _, ok := resp.Headers[model.XRivetError]; ok && resp.Status == 503 {
-			out = append(out, viol("outcome", r.Name, "a 503 with x-rivet-error reached the client",
-				map[string]string{"status": "not 503 with x-rivet-error"}, responseSaw(r)))
+		if v, ok := resp.Headers[model.XRivetError]; ok && retriedResponse(w.Profile, resp.Status, v) {
+			what := "not 503 with x-rivet-error"
+			if !w.Profile.Has(model.GuardRetriesAnyXRivetError) {
+				what = "not 503/504 with x-rivet-error guard.<retryable>"
+			}
+			out = append(out, viol("outcome", r.Name, "a response Guard retries reached the client",
+				map[string]string{"status": what}, responseSaw(r)))
 			continue
 		}
 		if code := ErrorCode(resp.Body); code != "" && resp.Headers["content-type"] == "application/json" {

@@ -22,10 +22,10 @@ const (
 	wsOpenTimeout   = 15 * sim.Second
 	// getForGatewayTimeout is get_for_gateway's operation timeout (GFG:21-22).
 	getForGatewayTimeout = 5 * sim.Second
-	// routingReadyWaitWS is routing's wait for Ready (PGR:183-231).
-	routingReadyWaitWS = 10 * sim.Second
-	// routingCap caps a whole routing call (PS:406, 416-426).
-	routingCap = 15 * sim.Second
+	// routingCap caps a whole routing call (PS:406, 416-426); from
+	// 0fe4f08fe the router's 55 s dispatch cap comes first (GCFG@0fe4f08fe:76-80).
+	routingCap   = 15 * sim.Second
+	routingCap55 = 55 * sim.Second
 	// closeBound is how long a close may take to cross Guard: two hops
 	// through pub/sub and pegboard-runner, with room for the slowest
 	// latency a scenario sets.
@@ -235,14 +235,18 @@ func (w world) wsBackoff(c *record.WS, a wsAttempt, next sim.Time) (sim.Time, bo
 	}
 	for _, t := range w.Wire.Stopped[c.Actor] {
 		add(t)
-		add(t + routingReadyWaitWS)
+		add(t + readyWait(w.Profile))
 	}
 	if t, ok := w.Wire.Replies[a.read.ID]; ok {
 		add(t)
-		add(t + routingReadyWaitWS)
+		add(t + readyWait(w.Profile))
 	}
 	add(a.read.Sent + getForGatewayTimeout)
-	add(a.read.Sent + routingCap)
+	if w.Profile.Has(model.GuardRoutingLimits15s) {
+		add(a.read.Sent + routingCap)
+	} else {
+		add(a.read.Sent + routingCap55)
+	}
 	for t := (a.read.Sent/gcInterval + 1) * gcInterval; t <= next; t += gcInterval {
 		add(t)
 	}
@@ -395,6 +399,14 @@ var guardWSCodes = map[string]bool{
 	"guard.retry_attempts_exceeded": true,
 	// get_for_gateway's 5 s operation timeout (errata E22).
 	"core.internal_error": true,
+	// from 0fe4f08fe: each pre-open cause's own code, the renamed GC and
+	// ping closes, and routing's errors (GW@0fe4f08fe:322-396,
+	// pegboard_gateway/mod.rs@cb33baec8:297-357, 656-681, 747-752)
+	"guard.websocket_closed_before_open": true, "guard.actor_stopped_while_waiting_for_websocket_open": true,
+	"guard.websocket_open_dropped": true, "guard.websocket_open_response_closed": true, "guard.websocket_open_timeout": true,
+	"guard.websocket_garbage_collected": true, "guard.websocket_tunnel_ping_timeout": true,
+	"guard.route_dispatch_timeout": true, "pegboard.route_fetch_actor_timeout": true,
+	"pegboard.route_wake_signal_timeout": true, "guard.actor_wake_retries_exceeded": true,
 }
 
 // emptyClose is what the client sees when a gateway attempt ends without
