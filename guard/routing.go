@@ -262,6 +262,12 @@ func (g *Guard) route(call *routingCall) {
 	}
 	switch target {
 	case "actor": // RMOD:101-113, PGR:48-98
+		// From 4bb92916c an HTTP request is header-routed only on a /request
+		// path; any other falls through to no_route (pegboard_gateway.rs@4bb92916c:141-143, 234-240).
+		if !ws && !g.quirks.Has(model.GuardHeaderRouteAnyPath) && !isActorRequestPath(req.Path) {
+			call.finish(nil, errNoRoute())
+			return
+		}
 		if actor == "" {
 			name := "x-rivet-actor"
 			if ws {
@@ -558,4 +564,10 @@ func (g *Guard) signalWake(call *routingCall, actor model.ActorID, sent func()) 
 		})
 	}
 	g.engine.Send(&model.SignalWake{ID: id, Actor: actor, Trace: call.trace})
+}
+
+// isActorRequestPath: /request followed by nothing, / or ? (from 4bb92916c).
+func isActorRequestPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/request")
+	return ok && (rest == "" || rest[0] == '/' || rest[0] == '?')
 }

@@ -90,6 +90,7 @@ var Timeline = []Commit{
 	{"e07f72618", "", "2026-04-05", 4463, "feat(pb): actors v3"},
 	{"1761e6f0f", "", "2026-04-24", 0, "chore: rivetkit to rust"},
 	{"1e2d08bff", "", "2026-05-02", 0, "test(raw-websocket): add serverless smoke coverage"},
+	{"4bb92916c", "", "2026-05-02", 0, "chore(rivetkit): wasm support"},
 	{"82f5c9d06", "", "2026-05-04", 0, "fix(gateway): split actor response wait errors"},
 	{"4bec25189", "", "2026-05-05", 0, "fix(pegboard): align drain grace defaults with stop threshold"},
 	{"0fe4f08fe", "", "2026-06-02", 0, "[SLOP(claude-opus-4-8)] feat: upstream OSS-safe engine + rivetkit changes from EE"},
@@ -176,6 +177,7 @@ const (
 	GuardRetriesAnyXRivetError
 	GuardWSPreopenRetry
 	GuardRoutingLimits15s
+	GuardHeaderRouteAnyPath
 	numQuirks
 )
 
@@ -340,6 +342,8 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "every WebSocket failure before the open is websocket_service_unavailable, which Guard retries, and after the open the GC's kill and the ping timeout are websocket_service_timeout (GW@553683bfd:309-353); from 0fe4f08fe each pre-open cause has its own code, none of which Guard's is_retryable_ws_error matches (it still names only websocket_service_unavailable, which nothing raises), so the first pre-open failure closes the client 1011 guard.<code>#ray: a runner close websocket_closed_before_open, the actor's Stopped actor_stopped_while_waiting_for_websocket_open, the GC websocket_open_dropped, a closed channel websocket_open_response_closed, the 15 s wait websocket_open_timeout; after the open the GC's kill is websocket_garbage_collected and the ping timeout websocket_tunnel_ping_timeout (GW@0fe4f08fe:322-396, utils.rs@0fe4f08fe:258-265, T2W@cb33baec8:93-100, GSS@cb33baec8:328-337)"},
 	GuardRoutingLimits15s: {Name: "guard_routing_limits_15s", Until: "0fe4f08fe",
 		Doc: "a routing call is capped at 15 s, the wait for Ready lasts 10 s per pass, get_for_gateway has only its own 5 s operation timeout (500 core.internal_error), the Wake has none, and running out of rewakes is 503 service_unavailable (PS@553683bfd:406-426, PGR@553683bfd:11, 197); from 0fe4f08fe the cap is 60 s (504 request_timeout) with a 55 s dispatch cap (400 route_dispatch_timeout), the ready wait 30 s, get_for_gateway and each Wake get a 5 s phase timeout (400 pegboard.route_fetch_actor_timeout, pegboard.route_wake_signal_timeout; the phase timer starts first and wins a tie with the operation's), and running out of rewakes is 400 actor_wake_retries_exceeded (GCFG@0fe4f08fe:76-125, pegboard_gateway/mod.rs@cb33baec8:297-357, 656-681, 705-753, 784-786)"},
+	GuardHeaderRouteAnyPath: {Name: "guard_header_route_any_path", Until: "4bb92916c",
+		Doc: "a request with x-rivet-target: actor is routed to the actor whatever its path (PGR@553683bfd:48-98); from 4bb92916c an HTTP request (not a WebSocket upgrade) is, only on /request, /request/... or /request?... (the path passed on whole); any other path falls through to 404 guard.no_route (pegboard_gateway.rs@4bb92916c:141-143, 234-240). The harness's clients then use /request paths"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -116,6 +116,11 @@ func (w *World) Actor(a model.ActorID, on model.RunnerID, crash model.CrashPolic
 // HTTP issues a client GET for the actor now, routed by the x-rivet-target
 // and x-rivet-actor headers.
 func (w *World) HTTP(name string, a model.ActorID, path string) *HTTPRequest {
+	if !w.Cfg.Profile.Has(model.GuardHeaderRouteAnyPath) && !strings.HasPrefix(path, "/request") {
+		// From 4bb92916c Guard routes a header-routed HTTP request only on a
+		// /request path, so the clients (as rivetkit's) put their path under it.
+		path = "/request" + strings.TrimSuffix(path, "/")
+	}
 	r := &HTTPRequest{HTTP: &record.HTTP{Name: name, Actor: a, Issued: w.Sim.Now()}}
 	w.Requests = append(w.Requests, r)
 	w.rec.Requests = append(w.rec.Requests, r.HTTP)
