@@ -52,6 +52,10 @@ type cmdKey struct {
 type pbrConn struct {
 	c   *sim.End
 	sub Subscription
+	// lastPong and ping are the ping task of 36c3771fd
+	// (ping_task.rs@36c3771fd:36-44).
+	lastPong sim.Time
+	ping     sim.Timer
 	// tunnel_active_requests (P2C:41-86)
 	active map[RequestID]activeRequest
 }
@@ -105,6 +109,9 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 	})
 	rw.conns = append(rw.conns, pc)
 	e.w.Trace(EngineNode, "pbr.connected", sim.Str("runner", id), sim.Uint("conn", c.ID()))
+	if !e.cfg.Quirks.Has(PBRNoRunnerPingTimeout) {
+		e.startRunnerPing(rw, pc)
+	}
 	c.Send(&ToClientInit{Runner: id, Incarnation: rw.incarnation, RunnerLostThreshold: int64(e.cfg.RunnerLostThreshold), LastEventIdx: rw.lastEventIdx})
 	if !e.cfg.Quirks.Has(EngineResendsCommandsAfterLastIndex) {
 		// Every stored command, in key order: actor, (generation,) index
@@ -241,6 +248,8 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 			delete(pc.active, m.RequestID)
 		}
 		e.ups.Publish(req.replyTo, m)
+	case *ToServerPong: // W2T@36c3771fd:170-171
+		pc.lastPong = e.w.Now()
 	case *ToServerAckCommands: // W2T@5fcb724b0:749-781, per generation from 640d27e36
 		for _, ack := range m.Acks {
 			key := cmdKey{ack.ActorID, ack.Generation}
@@ -338,10 +347,42 @@ func (e *Engine) newEvent(rw *runnerWF, idx int64) bool {
 	return true
 }
 
+// RunnerPingInterval and RunnerPingTimeout are pegboard-runner's ping task
+// from 36c3771fd (ping_task.rs@36c3771fd:36-44, runner_ping_timeout_ms).
+const (
+	RunnerPingInterval = 3 * sim.Second
+	RunnerPingTimeout  = 15 * sim.Second
+)
+
+// startRunnerPing runs the connection's ping task: every 3 s a ping, and at
+// the first tick more than 15 s after the last pong the connection ends
+// with an error; Guard closes the runner's socket 1011
+// core.internal_error#ray (utils.rs@36c3771fd:251-273).
+func (e *Engine) startRunnerPing(rw *runnerWF, pc *pbrConn) {
+	pc.lastPong = e.w.Now()
+	var tick func()
+	tick = func() {
+		if !pc.c.Open() || rw.conn(pc.c) == nil {
+			return
+		}
+		if e.w.Now()-pc.lastPong > RunnerPingTimeout {
+			e.w.Trace(EngineNode, "pbr.ping_timeout", sim.Str("runner", rw.id), sim.Uint("conn", pc.c.ID()), sim.Dur("last_pong", pc.lastPong))
+			pc.c.Send(&CloseFrame{Code: CloseError, Reason: "core.internal_error"})
+			pc.c.Close()
+			e.runnerDisconnected(rw, pc, sim.Reset)
+			return
+		}
+		pc.c.Send(&ToClientPing{TS: int64(e.w.Now() / sim.Millisecond)})
+		pc.ping = e.w.Daemon(RunnerPingInterval, tick)
+	}
+	pc.ping = e.w.Daemon(RunnerPingInterval, tick)
+}
+
 // runnerDisconnected is pegboard-runner's cleanup of one connection
 // (PBR:129-194); when it was the runner's last, the runner workflow's lost
 // timer starts (RWF:89, 323-329; upstream it follows the missing pings).
 func (e *Engine) runnerDisconnected(rw *runnerWF, pc *pbrConn, why sim.CloseReason) {
+	pc.ping.Stop()
 	rw.conns = slices.DeleteFunc(rw.conns, func(x *pbrConn) bool { return x == pc })
 	e.w.Trace(EngineNode, "pbr.disconnected", sim.Str("runner", rw.id), sim.Uint("conn", pc.c.ID()), sim.Enum("why", why), sim.Int("left", len(rw.conns)))
 	e.dropTunnel(pc, why == sim.Closed)
@@ -356,6 +397,7 @@ func (e *Engine) runnerDisconnected(rw *runnerWF, pc *pbrConn, why sim.CloseReas
 // to Normal), and its active requests get the error close.
 func (e *Engine) evict(rw *runnerWF, pc *pbrConn) {
 	rw.conns = slices.DeleteFunc(rw.conns, func(x *pbrConn) bool { return x == pc })
+	pc.ping.Stop()
 	e.w.Trace(EngineNode, "pbr.evict", sim.Str("runner", rw.id), sim.Uint("conn", pc.c.ID()))
 	pc.c.Send(&CloseFrame{Code: CloseNormal, Reason: "ws.eviction"})
 	pc.c.Close()

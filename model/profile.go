@@ -86,6 +86,7 @@ var Timeline = []Commit{
 	{"b9334b316", "", "2026-02-03", 4090, "fix(gateway): prevent timeout after hibernation wake, improve logging"},
 	{"4943580fd", "", "2026-02-11", 4171, "fix(pb): set crash_policy=restart actor to sleeping after pending timeout"},
 	{"ba328f490", "", "2026-02-23", 3824, "chore(engine): tweak platform limits"},
+	{"36c3771fd", "", "2026-03-10", 4366, "fix(pb): add ping keepalive to runner ws"},
 	{"d319a6210", "", "2026-03-26", 4507, "fix: correct stop codes"},
 	{"e07f72618", "", "2026-04-05", 4463, "feat(pb): actors v3"},
 	{"1761e6f0f", "", "2026-04-24", 0, "chore: rivetkit to rust"},
@@ -178,6 +179,7 @@ const (
 	GuardWSPreopenRetry
 	GuardRoutingLimits15s
 	GuardHeaderRouteAnyPath
+	PBRNoRunnerPingTimeout
 	numQuirks
 )
 
@@ -344,6 +346,8 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "a routing call is capped at 15 s, the wait for Ready lasts 10 s per pass, get_for_gateway has only its own 5 s operation timeout (500 core.internal_error), the Wake has none, and running out of rewakes is 503 service_unavailable (PS@553683bfd:406-426, PGR@553683bfd:11, 197); from 0fe4f08fe the cap is 60 s (504 request_timeout) with a 55 s dispatch cap (400 route_dispatch_timeout), the ready wait 30 s, get_for_gateway and each Wake get a 5 s phase timeout (400 pegboard.route_fetch_actor_timeout, pegboard.route_wake_signal_timeout; the phase timer starts first and wins a tie with the operation's), and running out of rewakes is 400 actor_wake_retries_exceeded (GCFG@0fe4f08fe:76-125, pegboard_gateway/mod.rs@cb33baec8:297-357, 656-681, 705-753, 784-786)"},
 	GuardHeaderRouteAnyPath: {Name: "guard_header_route_any_path", Until: "4bb92916c",
 		Doc: "a request with x-rivet-target: actor is routed to the actor whatever its path (PGR@553683bfd:48-98); from 4bb92916c an HTTP request (not a WebSocket upgrade) is, only on /request, /request/... or /request?... (the path passed on whole); any other path falls through to 404 guard.no_route (pegboard_gateway.rs@4bb92916c:141-143, 234-240). The harness's clients then use /request paths"},
+	PBRNoRunnerPingTimeout: {Name: "pbr_no_runner_ping_timeout", Until: "36c3771fd",
+		Doc: "pegboard-runner never closes a runner connection that stops answering; from 36c3771fd its ping task pings the runner every 3 s and ends the connection at the first tick more than 15 s after the last pong (runner_ping_timeout_ms), so the runner sees an error close (1011 core.internal_error#ray) and reconnects (ping_task.rs@36c3771fd:36-44, ws_to_tunnel_task.rs@36c3771fd:170-171). The port models the pings from this commit only: before, they change nothing"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -136,6 +136,16 @@ type CommandAck struct {
 	Index      int64
 }
 
+// ToClientPing is pegboard-runner's ping of the runner, ToServerPong the
+// runner's answer (protocol mk2; modelled from 36c3771fd, whose ping task
+// times a silent connection out, ping_task.rs@36c3771fd:36-44).
+type ToClientPing struct{ TS int64 }
+
+// ToServerPong answers a ToClientPing with its timestamp.
+type ToServerPong struct{ TS int64 }
+
+func (*ToClientPing) toClient()          {}
+func (*ToServerPong) toServer()          {}
 func (*ToServerAckCommands) toServer()   {}
 func (*ToServerInit) toServer()          {}
 func (*EventActorStateUpdate) toServer() {}

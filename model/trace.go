@@ -281,6 +281,18 @@ func (m *EventActorIntent) TraceTo(e *sim.Enc) {
 	e.Lit("}")
 }
 
+func (m *ToClientPing) TraceTo(e *sim.Enc) {
+	e.Lit("Ping{")
+	e.Int(m.TS)
+	e.Lit("}")
+}
+
+func (m *ToServerPong) TraceTo(e *sim.Enc) {
+	e.Lit("Pong{")
+	e.Int(m.TS)
+	e.Lit("}")
+}
+
 func (m *ToServerAckCommands) TraceTo(e *sim.Enc) {
 	e.Lit("AckCommands{")
 	for i, a := range m.Acks {
@@ -345,6 +357,8 @@ func (m *EventActorStateUpdate) String() string    { return sim.Render(m) }
 func (m *EventActorIntent) String() string         { return sim.Render(m) }
 func (m *CloseFrame) String() string               { return sim.Render(m) }
 func (m *ToServerAckCommands) String() string      { return sim.Render(m) }
+func (m *ToClientPing) String() string             { return sim.Render(m) }
+func (m *ToServerPong) String() string             { return sim.Render(m) }
 func (p *Publish) String() string                  { return sim.Render(p) }
 func (d *Delivery) String() string                 { return sim.Render(d) }
 func (upsHello) String() string                    { return "Hello{}" }

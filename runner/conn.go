@@ -170,6 +170,10 @@ func (r *Runner) onEngineMessage(c *sim.End, msg any) {
 		r.tunnel.handleTunnelMessage(m)
 	case *model.ToClientClose:
 		r.handleToClientClose(c)
+	case *model.ToClientPing: // answered on the socket it came on (RUN@36c3771fd)
+		if c == r.conn && r.ready {
+			c.Send(&model.ToServerPong{TS: m.TS})
+		}
 	default:
 		panic(fmt.Sprintf("runner %s: unexpected engine message %T", r.node, msg)) // RUN:596
 	}
