@@ -58,6 +58,16 @@ type pbrConn struct {
 	ping     sim.Timer
 	// tunnel_active_requests (P2C:41-86)
 	active map[RequestID]activeRequest
+	// authorized are the (gateway, request) pairs a gateway message
+	// forwarded on this connection opened, 5dba5ded9..c074c72b5
+	// (pbr_rejects_unrouted_tunnel_messages).
+	authorized map[tunnelRoute]bool
+}
+
+// tunnelRoute is a (gateway, request) pair of the tunnel authorization.
+type tunnelRoute struct {
+	gateway string
+	request RequestID
 }
 
 type activeRequest struct {
@@ -207,6 +217,12 @@ func (e *Engine) command(id RunnerID, cmd ToClient) {
 // toRunner forwards a gateway message to the runner (P2C:15-110).
 func (e *Engine) toRunner(pc *pbrConn, m *ToClientTunnelMessage) {
 	if !e.cfg.Quirks.Has(PBRTunnelActiveRequests) { // a89ca2b17: no tunnel_active_requests
+		if e.cfg.Quirks.Has(PBRRejectsUnroutedTunnelMessages) { // T2W-PBR@5dba5ded9:160-166, 257-260
+			if pc.authorized == nil {
+				pc.authorized = map[tunnelRoute]bool{}
+			}
+			pc.authorized[tunnelRoute{m.Gateway, m.RequestID}] = true
+		}
 		pc.c.Send(m)
 		return
 	}
@@ -230,6 +246,9 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 		if !e.cfg.Quirks.Has(PBRTunnelActiveRequests) { // routed by the message's gateway id (a89ca2b17)
 			if _, ok := m.Kind.(TunnelAck); ok {
 				return // DeprecatedTunnelAck from a runner is ignored (6b7ebbb0d)
+			}
+			if e.cfg.Quirks.Has(PBRRejectsUnroutedTunnelMessages) && !e.authorizedRoute(rw, pc, m) {
+				return
 			}
 			e.ups.Publish(m.Gateway, m)
 			return
@@ -353,6 +372,34 @@ const (
 	RunnerPingInterval = 3 * sim.Second
 	RunnerPingTimeout  = 15 * sim.Second
 )
+
+// authorizedRoute is the tunnel authorization of 5dba5ded9..c074c72b5: a
+// runner message for a pair no gateway message on this connection opened
+// ends the connection with ws.invalid_packet and is lost
+// (W2T-PBR@5dba5ded9:873-878, 930-935); from 7c84b2bd6 the runner's
+// terminal message drops its pair (W2T-PBR@7c84b2bd6:902-904, 957-985).
+func (e *Engine) authorizedRoute(rw *runnerWF, pc *pbrConn, m *ToServerTunnelMessage) bool {
+	route := tunnelRoute{m.Gateway, m.RequestID}
+	if !pc.authorized[route] {
+		e.w.Trace(EngineNode, "pbr.unauthorized_tunnel_message", sim.Str("runner", rw.id), sim.Uint("conn", pc.c.ID()), sim.Val("msg", m))
+		pc.ping.Stop()
+		pc.c.Send(&CloseFrame{Code: CloseError, Reason: "ws.invalid_packet"})
+		pc.c.Close()
+		e.runnerDisconnected(rw, pc, sim.Reset)
+		return false
+	}
+	if e.cfg.Quirks.Has(PBRClearsTerminalTunnelRoutes) {
+		switch k := m.Kind.(type) {
+		case ResponseStart:
+			if !k.Stream {
+				delete(pc.authorized, route)
+			}
+		case ResponseAbort, ServerWebSocketClose:
+			delete(pc.authorized, route)
+		}
+	}
+	return true
+}
 
 // startRunnerPing runs the connection's ping task: every 3 s a ping, and at
 // the first tick more than 15 s after the last pong the connection ends

@@ -89,6 +89,9 @@ var Timeline = []Commit{
 	{"36c3771fd", "", "2026-03-10", 4366, "fix(pb): add ping keepalive to runner ws"},
 	{"d319a6210", "", "2026-03-26", 4507, "fix: correct stop codes"},
 	{"e07f72618", "", "2026-04-05", 4463, "feat(pb): actors v3"},
+	{"5dba5ded9", "", "2026-04-08", 4588, "chore: tunnel auth"},
+	{"7c84b2bd6", "", "2026-04-13", 4621, "fix(pegboard-runner): clear terminal tunnel routes"},
+	{"c074c72b5", "", "2026-04-21", 4688, "move ee changes to oss"},
 	{"1761e6f0f", "", "2026-04-24", 0, "chore: rivetkit to rust"},
 	{"1e2d08bff", "", "2026-05-02", 0, "test(raw-websocket): add serverless smoke coverage"},
 	{"4bb92916c", "", "2026-05-02", 0, "chore(rivetkit): wasm support"},
@@ -180,6 +183,8 @@ const (
 	GuardRoutingLimits15s
 	GuardHeaderRouteAnyPath
 	PBRNoRunnerPingTimeout
+	PBRRejectsUnroutedTunnelMessages
+	PBRClearsTerminalTunnelRoutes
 	numQuirks
 )
 
@@ -348,6 +353,10 @@ var quirkInfos = [numQuirks]quirkInfo{
 		Doc: "a request with x-rivet-target: actor is routed to the actor whatever its path (PGR@553683bfd:48-98); from 4bb92916c an HTTP request (not a WebSocket upgrade) is, only on /request, /request/... or /request?... (the path passed on whole); any other path falls through to 404 guard.no_route (pegboard_gateway.rs@4bb92916c:141-143, 234-240). The harness's clients then use /request paths"},
 	PBRNoRunnerPingTimeout: {Name: "pbr_no_runner_ping_timeout", Until: "36c3771fd",
 		Doc: "pegboard-runner never closes a runner connection that stops answering; from 36c3771fd its ping task pings the runner every 3 s and ends the connection at the first tick more than 15 s after the last pong (runner_ping_timeout_ms), so the runner sees an error close (1011 core.internal_error#ray) and reconnects (ping_task.rs@36c3771fd:36-44, ws_to_tunnel_task.rs@36c3771fd:170-171). The port models the pings from this commit only: before, they change nothing"},
+	PBRRejectsUnroutedTunnelMessages: {Name: "pbr_rejects_unrouted_tunnel_messages", Since: "5dba5ded9", Until: "c074c72b5",
+		Doc: "pegboard-runner keeps, per runner connection, the (gateway, request) pairs a gateway message it forwarded on that connection opened (conn.rs@5dba5ded9:33, 193, tunnel_to_ws_task.rs@5dba5ded9:160-166, 257-260); a runner tunnel message for any other pair ends the whole connection with ws.invalid_packet, the runner seeing 1011 ws.invalid_packet#ray, and the message is lost (ws_to_tunnel_task.rs@5dba5ded9:873-878, 930-935); c074c72b5 comments the check out (ws_to_tunnel_task.rs@c074c72b5:874-878, 935-939)"},
+	PBRClearsTerminalTunnelRoutes: {Name: "pbr_clears_terminal_tunnel_routes", Since: "7c84b2bd6", Until: "c074c72b5",
+		Doc: "the authorized pair is dropped after the runner's terminal message for it: a non-streamed ResponseStart, an Abort, any WebSocketClose (ws_to_tunnel_task.rs@7c84b2bd6:902-904, 957-985), so anything the runner sends on it after that ends the connection too"},
 	RunnerDuplicateOpenOrphans: {Name: "runner_duplicate_open_orphans", Until: "3d4e089d6",
 		Doc: "a second ToClientWebSocketOpen with the same request id overwrites the adapter and orphans the old one, still open (TUN@f3105c779:549, spec (i).20); 3d4e089d6 first closes the old adapter locally with 1000 \"ws.duplicate_open\", sending nothing (TUN@3d4e089d6:583-592)"},
 }

@@ -530,6 +530,15 @@ var Findings = []Finding{
 		match: traceMatches(tracePattern(`wf\.pending_timeout +actor=`)),
 	},
 	{
+		Slug:       "tunnel_auth_kills_runner_connection",
+		Title:      "From 5dba5ded9 pegboard-runner ends a runner's whole connection with ws.invalid_packet when the runner sends a tunnel message for a (gateway, request) no gateway message on that connection opened (ws_to_tunnel_task.rs@5dba5ded9:873-878, 930-935). A runner that reconnects sends such messages as a matter of course: the commands replayed on the reconnect start its actor again, whose restore closes a hibernating socket it has no metadata for (1000 ws.meta_not_found_during_restore), or it resends buffered frames of sockets opened on the old connection; each kills the new connection, the runner reconnects, and the replay starts over. The runner never keeps a connection, its actors' requests wait out the gateway's 5 min response wait and its sockets time out.",
+		Properties: []string{"liveness", "quiescence", "earned"}, First: "5dba5ded9", Last: "7c84b2bd6",
+		Fixed:    "c074c72b5 comments the check out (ws_to_tunnel_task.rs@c074c72b5:874-878, 935-939)",
+		SearchAt: "5dba5ded9", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1000,
+		Focus: []string{"ws_open", "ws_send", "disconnect", "reschedule", "sleep", "http"},
+		match: traceMatches(tracePattern(`pbr\.unauthorized_tunnel_message +runner=`)),
+	},
+	{
 		Slug:       "lost_stopped_strands_actor",
 		Title:      "From 5fcb724b0 an actor's stopped can fail to reach its workflow across a runner reconnect: sent as the connection breaks, it goes with the actor's event history when the actor is removed (RUN@5fcb724b0:957-976, ER mod.ts@cb33baec8:346-350); and the commands pegboard-runner replays on the reconnect start the stopped generation again, whose events, numbered from the start, the workflow drops as duplicates of the old instance's (AWF@640d27e36:460-468), as it does a replaced instance's stopped (RUN@5fcb724b0:998-1017). The workflow then waits out its stop threshold, which 4bec25189 raises from 30 s to 30 min (PCFG@4bec25189:175-177): an actor put to sleep or stopped as its runner reconnects is unreachable for 30 min.",
 		Properties: []string{"liveness"}, First: "4bec25189", Last: "cb33baec8",
