@@ -532,7 +532,7 @@ var Findings = []Finding{
 	{
 		Slug:       "tunnel_auth_kills_runner_connection",
 		Title:      "From 5dba5ded9 pegboard-runner ends a runner's whole connection with ws.invalid_packet when the runner sends a tunnel message for a (gateway, request) no gateway message on that connection opened (ws_to_tunnel_task.rs@5dba5ded9:873-878, 930-935). A runner that reconnects sends such messages as a matter of course: the commands replayed on the reconnect start its actor again, whose restore closes a hibernating socket it has no metadata for (1000 ws.meta_not_found_during_restore), or it resends buffered frames of sockets opened on the old connection; each kills the new connection, the runner reconnects, and the replay starts over. The runner never keeps a connection, its actors' requests wait out the gateway's 5 min response wait and its sockets time out.",
-		Properties: []string{"liveness", "quiescence", "earned"}, First: "5dba5ded9", Last: "7c84b2bd6",
+		Properties: []string{"liveness", "quiescence", "earned", "ws_quiet"}, First: "5dba5ded9", Last: "7c84b2bd6",
 		Fixed:    "c074c72b5 comments the check out (ws_to_tunnel_task.rs@c074c72b5:874-878, 935-939)",
 		SearchAt: "5dba5ded9", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1000,
 		Focus: []string{"ws_open", "ws_send", "disconnect", "reschedule", "sleep", "http"},
