@@ -61,6 +61,8 @@ func (w *World) tap() {
 	// published: a RequestStart or WebSocketOpen Guard sent, by message id:
 	// its index in wire.Starts[tag].
 	published := map[model.MessageID]int{}
+	// seq orders the Starts, Answers and Reads observed in one instant.
+	var seq int64
 	net := w.Sim.Net()
 	w.UPS.ObservePublish(func(node string, p *model.Publish) {
 		tm, ok := p.Msg.(*model.ToClientTunnelMessage)
@@ -74,7 +76,8 @@ func (w *World) tap() {
 		_, ws := tm.Kind.(model.WebSocketOpen)
 		runner := model.RunnerID(p.Subject[len("runner."):])
 		published[tm.MessageID] = len(wire.Starts[tag])
-		wire.Starts[tag] = append(wire.Starts[tag], record.Start{Sent: w.Sim.Now(), Reached: -1, Request: tm.RequestID, Runner: runner, WS: ws})
+		seq++
+		wire.Starts[tag] = append(wire.Starts[tag], record.Start{Sent: w.Sim.Now(), Seq: seq, Reached: -1, Request: tm.RequestID, Runner: runner, WS: ws})
 	})
 	net.ObserveSend(func(from, to string, msg any) {
 		if from != guardNode {
@@ -82,7 +85,8 @@ func (w *World) tap() {
 		}
 		switch m := msg.(type) {
 		case *model.GetForGateway:
-			wire.Reads[m.Trace] = append(wire.Reads[m.Trace], record.Read{Sent: w.Sim.Now(), ID: m.ID, Actor: m.Actor})
+			seq++
+			wire.Reads[m.Trace] = append(wire.Reads[m.Trace], record.Read{Sent: w.Sim.Now(), Seq: seq, ID: m.ID, Actor: m.Actor})
 		case *guard.UpstreamWSOpen:
 			tag := m.Request.Headers[ClientTag]
 			wire.Peers[tag] = append(wire.Peers[tag], record.PeerConnect{Sent: w.Sim.Now()})
@@ -134,7 +138,8 @@ func (w *World) tap() {
 				wire.Acks[tm.RequestID] = append(wire.Acks[tm.RequestID], now)
 				return
 			}
-			r := record.Answer{At: now, Kind: tm.Kind}
+			seq++
+			r := record.Answer{At: now, Seq: seq, Kind: tm.Kind}
 			if rs, ok := tm.Kind.(model.ResponseStart); ok {
 				_, hdr := rs.Headers[model.XRivetError]
 				r.Retry = rs.Status == 503 && hdr

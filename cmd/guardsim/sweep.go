@@ -42,8 +42,7 @@ type sweep struct {
 // unit is one chunk of one profile's budget, or a directed search: the
 // swarm limited to the action kinds of one registered finding's Focus, at
 // a profile its range covers, so that a known finding the full swarm meets
-// rarely is still checked for at every commit (it shows in the table if it
-// goes away or comes back).
+// rarely is still looked for (directedProfiles says at which).
 type unit struct {
 	Profile string `json:"profile"`
 	Chunk   int    `json:"chunk"`
@@ -71,6 +70,12 @@ const profileSeedStride = 1_000 * chunkSeedStride
 // then chunks, then directed searches in the findings' registry order.
 func (s sweep) units() []unit {
 	var us []unit
+	directed := make([][]string, len(properties.Findings))
+	if s.Directed > 0 {
+		for i, k := range properties.Findings {
+			directed[i] = directedProfiles(k, s.Profiles)
+		}
+	}
 	for _, p := range s.Profiles {
 		for c := range s.Chunks {
 			n := s.Checks / s.Chunks
@@ -89,13 +94,57 @@ func (s sweep) units() []unit {
 			continue // newSweep parsed every profile
 		}
 		for i, k := range properties.Findings {
-			if len(k.Focus) > 0 && k.Covers(prof) {
+			if len(k.Focus) > 0 && slices.Contains(directed[i], p) {
 				us = append(us, unit{Profile: p, Chunk: s.Chunks + i, Finding: k.Slug, Checks: s.Directed * max(k.DirectedScale, 1),
 					Seed: s.Seed + uint64(s.Chunks+i)*chunkSeedStride + uint64(prof.Index())*profileSeedStride})
 			}
 		}
 	}
 	return us
+}
+
+// maxDirectedProfiles bounds how many profiles of a finding's range get a
+// directed search. The ranges carried to upstream HEAD cover up to 48
+// profiles, and a search at each cost make sim 160 s of its 400 s of work
+// on two cores; eight searches, spread over the range, find each finding
+// on as many seeds (the note of issue 12 has the table).
+const maxDirectedProfiles = 8
+
+// directedProfiles are the profiles of the sweep where finding k gets a
+// directed search: every one its range covers, or, for a longer range,
+// maxDirectedProfiles of them spread evenly from its first to its last,
+// its SearchAt (where it was tuned) among them.
+func directedProfiles(k properties.Finding, profiles []string) []string {
+	var covered []string
+	for _, p := range profiles {
+		prof, err := model.ProfileByName(p)
+		if err == nil && k.Covers(prof) {
+			covered = append(covered, p)
+		}
+	}
+	n := len(covered)
+	if n <= maxDirectedProfiles {
+		return covered
+	}
+	searchAt := ""
+	if prof, err := model.ProfileByName(k.SearchAt); err == nil {
+		searchAt = prof.Name()
+	}
+	m := maxDirectedProfiles
+	if slices.Contains(covered, searchAt) {
+		m-- // one place is SearchAt's
+	}
+	var out []string
+	for j := range m {
+		p := covered[(j*(n-1)+(m-1)/2)/(m-1)]
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if slices.Contains(covered, searchAt) && !slices.Contains(out, searchAt) {
+		out = append(out, searchAt)
+	}
+	return out
 }
 
 // shard is the i-th of n disjoint parts of a sweep (1 ≤ i ≤ n): the units

@@ -159,7 +159,13 @@ func checkQuiescence(w world) []Violation {
 			if c.ClientClosed {
 				by = "the client closed its socket"
 			}
-			out = append(out, viol("quiescence", c.Name, fmt.Sprintf("%s at %s, but %s still has it open on %s", by, at, c.Actor, rn),
+			// Whether a close for it ever reached a runner tells a close
+			// that was never sent or was lost from one a restore undid.
+			reached := "no close for it reached a runner"
+			if rc := w.Wire.RunnerCloses[ids[0]]; len(rc) > 0 {
+				reached = fmt.Sprintf("a close for it reached %s at %s", rc[len(rc)-1].Runner, rc[len(rc)-1].At)
+			}
+			out = append(out, viol("quiescence", c.Name, fmt.Sprintf("%s at %s, but %s still has it open on %s (%s)", by, at, c.Actor, rn, reached),
 				map[string]string{"open at the actor": "no"}, map[string]string{"open at the actor": "yes, on " + string(rn)}))
 		}
 	}

@@ -101,9 +101,10 @@ func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 		// of the attempt's publishes (a later one found the gateway gone).
 		// The publish may leave in the same instant as the read (no latency
 		// on the engine link): it is still this attempt's, and one in the
-		// instant of the next read is the next attempt's.
+		// instant of the next read is the next attempt's if it came after
+		// that read.
 		for _, s := range w.wsStarts(c) {
-			if s.Sent < rd.Sent || s.Sent > a.end || (retried && s.Sent == a.end) {
+			if s.Sent < rd.Sent || (s.Sent == rd.Sent && s.Seq < rd.Seq) || s.Sent > a.end || (retried && s.Sent == a.end && s.Seq > reads[k+1].Seq) {
 				continue
 			}
 			until := min(s.Sent+wait, a.end)
@@ -119,8 +120,12 @@ func (w world) wsAttempts(c *record.WS) ([]wsAttempt, bool) {
 			}
 			// The runner's first answer under the request id ends the wait:
 			// an open, or a close before it (GW:234-239, GW@3891bf8b6:339-342).
+			// One reaching Guard in the publish's instant but after it counts:
+			// an earlier attempt's late open under the same request id (the
+			// id is kept across attempts) opens this one as far as the
+			// gateway can tell.
 			for _, x := range responses {
-				if x.At <= s.Sent || x.At > until {
+				if x.At < s.Sent || (x.At == s.Sent && x.Seq < s.Seq) || x.At > until {
 					continue
 				}
 				if _, ok := x.Kind.(model.ServerWebSocketClose); ok {

@@ -168,6 +168,7 @@ func NewWire() Wire {
 // on the wire, Reached when pub/sub got it (-1: never).
 type Start struct {
 	Sent    sim.Time
+	Seq     int64 // order among the wire's Starts, Answers and Reads, for those of one instant
 	Reached sim.Time
 	Request model.RequestID
 	Runner  model.RunnerID
@@ -177,6 +178,7 @@ type Start struct {
 // Read is one get_for_gateway Guard sent.
 type Read struct {
 	Sent  sim.Time
+	Seq   int64 // order among the wire's Starts, Answers and Reads, for those of one instant
 	ID    uint64
 	Actor model.ActorID
 }
@@ -190,6 +192,7 @@ type Arrival struct {
 // Answer is a runner's tunnel message reaching Guard.
 type Answer struct {
 	At    sim.Time
+	Seq   int64 // order among the wire's Starts, Answers and Reads, for those of one instant
 	Kind  model.TunnelKind
 	Retry bool // a 503 carrying x-rivet-error
 }
