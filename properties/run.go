@@ -29,6 +29,12 @@ type ExploreConfig struct {
 	// profile (keptStart): the main job's reports. A search, and make keep
 	// with it, shrinks the swarm's own scenario.
 	KeptStart bool
+	// Minimize, when set, decides from a failure (its violations and
+	// whole trace) whether the minimizer shrinks it; one it declines is
+	// returned as the swarm drew it, NotMinimized. The main job's directed
+	// searches minimize only their own finding's failures and new ones:
+	// the others are the swarm's too, and were minimized there.
+	Minimize func(*Failure) bool
 	// Properties to check; all when empty.
 	Properties []string
 	// Checks is rapid's budget of scenarios.
@@ -102,6 +108,9 @@ type Failure struct {
 	// (keptStart), or, when the swarm's case stays longer than
 	// MaxReportActions, any kept case (anyKeptStart).
 	FromKept string
+	// NotMinimized: ExploreConfig.Minimize declined it; Script is the
+	// swarm's own scenario.
+	NotMinimized bool
 	// SwarmActions is the size of the scenario the swarm drew.
 	SwarmActions int
 
@@ -357,9 +366,26 @@ func Explore(cfg ExploreConfig) (res Result) {
 	// trace, and once more keeping only the hash: determinism makes them
 	// the same run.
 	last.RapidLog = out
-	if err := minimizeFailure(cfg, last); err != nil {
-		res.Err = err
-		return res
+	minimize := true
+	if cfg.Minimize != nil {
+		w, err := RunScript("generated", strings.Join(last.Script, "\n"), ScriptOptions{NoMessages: true})
+		if err != nil {
+			res.Err = fmt.Errorf("the failing scenario does not run again: %w", err)
+			return res
+		}
+		last.Violations, last.Trace, last.Hash = Check(w, cfg.Properties...), w.Sim.TraceText(), w.Sim.TraceHash()
+		if len(last.Violations) == 0 {
+			res.Err = fmt.Errorf("the failing scenario no longer fails: the simulation is not deterministic")
+			return res
+		}
+		minimize = cfg.Minimize(last)
+		last.NotMinimized = !minimize
+	}
+	if minimize {
+		if err := minimizeFailure(cfg, last); err != nil {
+			res.Err = err
+			return res
+		}
 	}
 	hashed, err := RunScript("minimal", strings.Join(last.Script, "\n"), ScriptOptions{Trace: sim.TraceHash})
 	switch {

@@ -47,7 +47,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.verbose, "v", false, "print whole traces of violations")
 	fs.StringVar(&o.plant, "plant", "", "switch one planted bug on (internal/plant; needs go run -tags guardsim_plant)")
 	fs.IntVar(&o.workers, "workers", runtime.NumCPU(), "worker processes exploring the sweep's units in parallel (each process has its own rapid)")
-	fs.IntVar(&o.chunks, "chunks", 2, "units per profile: each explores checks/chunks scenarios from its own rapid seed")
+	fs.IntVar(&o.chunks, "chunks", 1, "units per profile: each explores checks/chunks scenarios from its own rapid seed")
 	fs.IntVar(&o.directed, "directed", 200, "scenarios of each directed search: a registered finding's focus (its action kinds) at every profile its range covers, each from its own seed (0: none)")
 	fs.StringVar(&o.shard, "shard", "", "explore only shard i of n of the sweep (1 ≤ i ≤ n), e.g. -shard=2/4, and write its result to -out (for a CI matrix; combine with -merge); needs -rapidseed")
 	fs.StringVar(&o.out, "out", "", "with -shard: the file to write the shard's result to")

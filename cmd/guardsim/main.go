@@ -213,6 +213,13 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 			for _, f := range u.Failures {
 				if sr := bySig[f.Sig]; sr != nil {
 					sr.Count += f.Count
+					if sr.Unshrunk && !f.Unshrunk {
+						// A later unit's shrunk case shows it better; the
+						// count stays the sum.
+						count := sr.Count
+						*sr = f
+						sr.Count = count
+					}
 					continue
 				}
 				f := f
@@ -244,7 +251,12 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 		path string
 		err  error
 	}
+	// A registered finding is drawn at the first profile that shows it
+	// through each property (a finding's later profiles repeat it: 500
+	// pages and 200 MB for the timeline to HEAD); a new signature, at every
+	// profile.
 	pages := map[*sigResult]*page{}
+	drawn := map[string]*page{}
 	var todo []func()
 	for _, r := range runs {
 		for i, sr := range r.order {
@@ -255,8 +267,14 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 			if name == "" {
 				name = "NEW-" + sr.Property
 			}
+			key := sr.Finding + "/" + sr.Property
+			if pg := drawn[key]; pg != nil && sr.Finding != "" {
+				pages[sr] = pg
+				continue
+			}
 			pg := &page{path: filepath.Join(pictures, fmt.Sprintf("%s-%s-%d.html", r.name, name, i+1))}
 			pages[sr] = pg
+			drawn[key] = pg
 			title := fmt.Sprintf("%s at %s: %s", sr.Property, r.name, sr.Sig)
 			sub := []string{fmt.Sprintf("%d violating scenario(s); shrunk to %d actions", sr.Count, sr.Actions)}
 			script := sr.Script
@@ -280,7 +298,11 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 				fmt.Fprintf(w, "picture: none (%v)\n", pg.err)
 				continue
 			}
-			fmt.Fprintf(w, "picture: %s\n", pg.path)
+			if strings.HasPrefix(filepath.Base(pg.path), r.name+"-") {
+				fmt.Fprintf(w, "picture: %s\n", pg.path)
+			} else {
+				fmt.Fprintf(w, "picture: %s (the finding through %s at its first profile here; -replay this case with -html to draw it)\n", pg.path, sr.Property)
+			}
 			key := cmp.Or(sr.Finding, sr.Sig)
 			if !seen[key] {
 				seen[key] = true

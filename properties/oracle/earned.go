@@ -131,6 +131,11 @@ func (w world) unexplainedWS(c *record.WS, code string) string {
 	return ""
 }
 
+// readyTransit bounds how long the actor's Ready takes from the engine to
+// Guard: two hops (engine to pub/sub, pub/sub to Guard), each at most the
+// swarm's largest link latency (200 ms) over its base.
+const readyTransit = sim.Second
+
 // unexplained returns why the world does not explain the operation's Guard
 // error code, or "" when it does (or the code is judged elsewhere).
 func (w world) unexplained(op operation, code string) string {
@@ -164,7 +169,10 @@ func (w world) unexplained(op operation, code string) string {
 		}
 	case "guard.actor_ready_timeout":
 		if wait := readyWait(w.Profile); true {
-			if at, ok := w.readyIn(op.actor, to-wait, to); ok && w.faultFree(to) {
+			// The Ready must have had time to reach Guard: a Ready at the
+			// engine in the wait's last readyTransit may still be in
+			// pub/sub when the wait ends.
+			if at, ok := w.readyIn(op.actor, to-wait, to-readyTransit); ok && w.faultFree(to) {
 				return fmt.Sprintf("actor_ready_timeout, but %s was ready at %s, within the last %s of the wait, and no fault could hide it", op.actor, at, wait)
 			}
 		}
