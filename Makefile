@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # distinct failure with its minimized scenario and replay command. Override
 # with CHECKS=20000 or ARGS=... (-rapidseed=S, -profile=P,..., -property=X,...,
 # -workers=N, -shard=i/n -out=F, -merge; go run ./cmd/guardsim -h).
-CHECKS ?= 2000
+CHECKS ?= 1500
 sim:
 	$(GO) run ./cmd/guardsim -checks=$(CHECKS) $(ARGS)
 

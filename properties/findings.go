@@ -543,13 +543,21 @@ var Findings = []Finding{
 	{
 		Slug:       "lost_stopped_strands_actor",
 		Title:      "From 5fcb724b0 an actor's stopped can fail to reach its workflow across a runner reconnect: sent as the connection breaks, it goes with the actor's event history when the actor is removed (RUN@5fcb724b0:957-976, ER mod.ts@cb33baec8:346-350); and the commands pegboard-runner replays on the reconnect start the stopped generation again, whose events, numbered from the start, the workflow drops as duplicates of the old instance's (AWF@640d27e36:460-468), as it does a replaced instance's stopped (RUN@5fcb724b0:998-1017). The workflow then waits out its stop threshold, which 4bec25189 raises from 30 s to 30 min (PCFG@4bec25189:175-177): an actor put to sleep or stopped as its runner reconnects is unreachable for 30 min (for 30 s from bb46e0a16, where stopped is first sent before the actor is removed, to 4bec25189).",
-		Properties: []string{"liveness"}, First: "bb46e0a16", Last: "cb33baec8",
+		Properties: []string{"liveness", "quiescence"}, First: "bb46e0a16", Last: "cb33baec8",
 		Fixed:    "still there at cb33baec8 (head); before 4bec25189 the loss costs the 30 s threshold, which a liveness probe in those 30 s sees; before bb46e0a16 no stopped is sent at all (stopped_never_reported)",
 		SearchAt: "4bec25189", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8,
 		Focus: []string{"sleep", "stop", "crash", "disconnect", "reconnect", "http"},
 		match: func(f *Failure) bool {
 			return f.traceHas(commandsReplayed, false) && f.traceHas(duplicateEvent, false)
 		},
+		// The liveness probe's request to the stranded actor is still
+		// waiting out the gateway's 5 min response wait when the world
+		// goes quiet (ba328f490 on): it is never answered, and its
+		// in-flight entry and routing subscription are left.
+		matchFor: map[string]func(*Failure) bool{"quiescence": func(f *Failure) bool {
+			return sawContains("did not answer after the world healed")(f) && sawContains("never answered")(f) &&
+				f.traceHas(commandsReplayed, false) && f.traceHas(duplicateEvent, false)
+		}},
 	},
 	{
 		Slug:       "replayed_commands_rerun_actor",

@@ -33,7 +33,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&o.profile, "profile", "", "the profiles (commits or aliases): exploring, comma-separated or all (default all); with -replay, -failfile or -search exactly one (-replay: instead of the file's own; -search: default the finding's search profile)")
 	fs.StringVar(&o.property, "property", "", "the properties: exploring, comma-separated or all (default all); with -failfile one (default every property)")
-	fs.IntVar(&o.checks, "checks", 2000, "scenarios per profile (with -search: the search's budget)")
+	fs.IntVar(&o.checks, "checks", 1500, "scenarios per profile (with -search: the search's budget)")
 	fs.DurationVar(&o.shrink, "shrinktime", 0, "rapid's own shrinking of a failure's draws, before the minimizer shrinks its script (0: the minimizer alone, which is deterministic and bounded by runs)")
 	fs.Uint64Var(&o.rapidseed, "rapidseed", 0, "rapid's seed for exploring (default: a fresh one, printed) or -search (default 1); not the world seed of a scenario's world line, which rapid draws")
 	fs.StringVar(&o.quirks, "quirks", "", "with -failfile: quirk switches on top of -profile, e.g. 'quirk=-gateway_inverted_gc'")

@@ -345,3 +345,42 @@ func checkPages(t *testing.T, out string, pages []string) {
 	}
 	assert.Equal(t, drawn, pointed, "the pages drawn are the pages the report points to")
 }
+
+// TestDirectedProfiles: a finding's directed searches cover its whole range
+// when it is short, and otherwise maxDirectedProfiles profiles of it, its
+// first, its last and its SearchAt among them, in timeline order but for
+// SearchAt.
+func TestDirectedProfiles(t *testing.T) {
+	var all []string
+	for _, p := range model.Profiles() {
+		all = append(all, p.Name())
+	}
+	for _, k := range properties.Findings {
+		t.Run(k.Slug, func(t *testing.T) {
+			var covered []string
+			for _, p := range model.Profiles() {
+				if k.Covers(p) {
+					covered = append(covered, p.Name())
+				}
+			}
+			got := directedProfiles(k, all)
+			if len(covered) <= maxDirectedProfiles {
+				assert.Equal(t, covered, got)
+				return
+			}
+			assert.Len(t, got, maxDirectedProfiles)
+			assert.Equal(t, covered[0], got[0], "the range's first profile")
+			assert.Contains(t, got, covered[len(covered)-1], "the range's last profile")
+			at, err := model.ProfileByName(k.SearchAt)
+			require.NoError(t, err)
+			if k.Covers(at) {
+				assert.Contains(t, got, at.Name(), "the profile the finding was tuned at")
+			}
+			for _, p := range got {
+				assert.Contains(t, covered, p)
+			}
+		})
+	}
+	// A sweep of some profiles searches only among them.
+	assert.Empty(t, directedProfiles(properties.Findings[0], []string{"head"}))
+}

@@ -126,26 +126,32 @@ func directedProfiles(k properties.Finding, profiles []string) []string {
 	if n <= maxDirectedProfiles {
 		return covered
 	}
-	searchAt := ""
+	idx := make([]int, maxDirectedProfiles)
+	for j := range idx {
+		idx[j] = (j*(n-1) + (maxDirectedProfiles-1)/2) / (maxDirectedProfiles - 1)
+	}
+	// SearchAt, where the finding was tuned, takes the place of the
+	// nearest pick between the first and the last.
 	if prof, err := model.ProfileByName(k.SearchAt); err == nil {
-		searchAt = prof.Name()
-	}
-	m := maxDirectedProfiles
-	if slices.Contains(covered, searchAt) {
-		m-- // one place is SearchAt's
-	}
-	var out []string
-	for j := range m {
-		p := covered[(j*(n-1)+(m-1)/2)/(m-1)]
-		if !slices.Contains(out, p) {
-			out = append(out, p)
+		if at := slices.Index(covered, prof.Name()); at >= 0 && !slices.Contains(idx, at) {
+			near := 1
+			for j := 2; j < len(idx)-1; j++ {
+				if abs(idx[j]-at) < abs(idx[near]-at) {
+					near = j
+				}
+			}
+			idx[near] = at
+			slices.Sort(idx)
 		}
 	}
-	if slices.Contains(covered, searchAt) && !slices.Contains(out, searchAt) {
-		out = append(out, searchAt)
+	out := make([]string, len(idx))
+	for j, i := range idx {
+		out[j] = covered[i]
 	}
 	return out
 }
+
+func abs(x int) int { return max(x, -x) }
 
 // shard is the i-th of n disjoint parts of a sweep (1 ≤ i ≤ n): the units
 // whose position in the sweep's order is i-1 modulo n.
