@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 .PHONY: sim test bench race keep explore mutants fuzz-compare
 
-# The main job: explore every profile against every property (about 70 s
+# The main job: explore every profile against every property (about 65 s
 # on 2 cores: one worker process per core), print the table and every
 # distinct failure with its minimized scenario and replay command. Override
 # with CHECKS=20000 or ARGS=... (-rapidseed=S, -profile=P,..., -property=X,...,

@@ -516,11 +516,16 @@ var Findings = []Finding{
 	{
 		Slug:       "new_generation_running_dropped",
 		Title:      "From 5fcb724b0 the actor workflow keeps the last event index it took per (actor, runner id) across generations (ART@5fcb724b0:25-38, AWF@5fcb724b0:459-472), while the TS runner numbers each new actor instance's events from the start (ACT@5fcb724b0:30-32): when an actor gets a new generation on a runner it ran on before (a wake after a sleep on one runner), its running is dropped as a duplicate, the workflow never sees it start, and 30 s later it loses the actor (AWF@5fcb724b0, actor_start_threshold); Guard's requests time out waiting for Ready.",
-		Properties: []string{"liveness"}, First: "5fcb724b0", Last: "bb46e0a16",
+		Properties: []string{"liveness", "quiescence"}, First: "5fcb724b0", Last: "bb46e0a16",
 		Fixed:    "640d27e36 keys events by generation and resets the index at deallocation (AWF@640d27e36:460-468, 819)",
 		SearchAt: "bb46e0a16", Budget: 500, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1000,
 		Focus: []string{"sleep", "wake", "http", "reschedule"},
-		match: traceMatches(tracePattern(`wf\.new_generation_event_dropped +actor=`)),
+		match: traceMatches(newGenerationDropped),
+		// The stranded actor's hibernating socket is left waiting for a
+		// Ready that never comes: its in-flight entry outlives the world.
+		matchFor: map[string]func(*Failure) bool{"quiescence": func(f *Failure) bool {
+			return sawContains("did not answer after the world healed")(f) && traceMatches(newGenerationDropped)(f)
+		}},
 	},
 	{
 		Slug:       "restart_pending_timeout_strands_actor",
@@ -766,8 +771,9 @@ var runnerWSOpened = tracePattern(`runner\.ws_opened +actor=\S+ gen=\d+ rid=(\S+
 // pegboard-runner replaying commands, and the actor workflow dropping an
 // event as a duplicate.
 var (
-	commandsReplayed = tracePattern(`pbr\.replay_commands +runner=`)
-	duplicateEvent   = tracePattern(`wf\.duplicate_event +actor=`)
+	commandsReplayed     = tracePattern(`pbr\.replay_commands +runner=`)
+	newGenerationDropped = tracePattern(`wf\.new_generation_event_dropped +actor=`)
+	duplicateEvent       = tracePattern(`wf\.duplicate_event +actor=`)
 )
 
 // gcClosedSocket: Guard closed a client's socket for the GC's flag:
