@@ -373,12 +373,15 @@ var Findings = []Finding{
 	},
 	{
 		Slug:       "restored_socket_drops_renumbered_message",
-		Title:      "From 2e22a2e61 the runner restores a hibernated socket as its actor starts, its server index continuing from the persisted one (WSA@2e22a2e61:147-183), but until 553683bfd the gateway GC collects the hibernating entry (GatewayClosed) and the reconnect after hibernation creates a new one whose message index starts again at 0 (GSS@6b7ebbb0d:121; kept on reuse from b3313f9f0, but no entry is left to reuse): the runner drops the client's next message as a duplicate while the socket stays open.",
+		Title:      "From 2e22a2e61 the runner restores a hibernated socket as its actor starts, its server index continuing from the persisted one (WSA@2e22a2e61:147-183), but until 553683bfd the gateway GC collects the hibernating entry (GatewayClosed) and the reconnect after hibernation creates a new one whose message index starts again at 0 (GSS@6b7ebbb0d:121; kept on reuse from b3313f9f0, but no entry is left to reuse): the runner drops the client's next message as a duplicate while the socket stays open. The new entry has no hibernation state either (set only by a runner's open, GSS:289-310, and a resumed socket gets none), so nothing it sends is buffered: a message that reaches the runner as the actor stops again is ignored and never resent after the wake.",
 		Properties: []string{"ws_delivery"}, First: "2e22a2e61", Last: "9f2bc6e19",
 		Fixed:    "hibernating entries are kept from 553683bfd",
 		SearchAt: "c76f319fe", Budget: 1000, Seeds: []uint64{1}, MaxActions: 8, AbsentBudget: 1000,
 		Focus: []string{"ws_open", "ws_send", "reschedule", "sleep", "wake"},
-		match: func(f *Failure) bool { return traceInOrder(f, "gw.ws_resumed", "runner.ws_message_duplicate") },
+		match: func(f *Failure) bool {
+			return traceInOrder(f, "gw.ws_resumed", "runner.ws_message_duplicate") ||
+				resumedAfterGCRemoval(f) && traceInOrder(f, "gw.ws_resumed", "runner.ws_message_ignored")
+		},
 	},
 	{
 		Slug:       "client_close_never_reaches_actor",
@@ -684,6 +687,18 @@ func eachTraceEvent(trace, node, event string, fn func(at string, kv []string)) 
 		}
 		rest, off = trace[end:], end
 	}
+}
+
+// resumedAfterGCRemoval: the gateway GC removed a socket's entry and the
+// socket was then resumed under the same request id, in a new entry.
+func resumedAfterGCRemoval(f *Failure) bool {
+	return f.traceFact("resumed after GC removal", func() bool {
+		removed := map[string]bool{}
+		eachTraceEvent(f.Trace, "guard", "gw.gc_remove_stopping", func(_ string, kv []string) { removed[traceValue(kv, "rid")] = true })
+		found := false
+		eachTraceEvent(f.Trace, "guard", "gw.ws_resumed", func(_ string, kv []string) { found = found || removed[traceValue(kv, "rid")] })
+		return found
+	})
 }
 
 // traceValue is the value of key in a trace line's key=value words.

@@ -33,7 +33,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&o.profile, "profile", "", "the profiles (commits or aliases): exploring, comma-separated or all (default all); with -replay, -failfile or -search exactly one (-replay: instead of the file's own; -search: default the finding's search profile)")
 	fs.StringVar(&o.property, "property", "", "the properties: exploring, comma-separated or all (default all); with -failfile one (default every property)")
-	fs.IntVar(&o.checks, "checks", 1500, "scenarios per profile (with -search: the search's budget)")
+	fs.IntVar(&o.checks, "checks", 1500, fmt.Sprintf("scenarios per profile (with -search: the search's budget, default %d)", searchChecks))
 	fs.DurationVar(&o.shrink, "shrinktime", 0, "rapid's own shrinking of a failure's draws, before the minimizer shrinks its script (0: the minimizer alone, which is deterministic and bounded by runs)")
 	fs.Uint64Var(&o.rapidseed, "rapidseed", 0, "rapid's seed for exploring (default: a fresh one, printed) or -search (default 1); not the world seed of a scenario's world line, which rapid draws")
 	fs.StringVar(&o.quirks, "quirks", "", "with -failfile: quirk switches on top of -profile, e.g. 'quirk=-gateway_inverted_gc'")
@@ -189,6 +189,9 @@ func parse(args []string) (job, error) {
 		case n.v < n.min:
 			return j, usagef("-%s=%d: must be positive", n.name, n.v)
 		}
+	}
+	if _, ok := set["checks"]; !ok && j.mode == "search" {
+		o.checks = searchChecks
 	}
 	if o.shrink < 0 {
 		return j, usagef("-shrinktime=%s: must not be negative", o.shrink)
@@ -369,6 +372,10 @@ const synopsis = `Usage:
   guardsim -replay=FILE -html=PAGE.html                                draw a scenario as a sequence diagram
   guardsim -commands                                                   the scenario language's commands
 `
+
+// searchChecks is -search's budget when -checks is not given: one finding at
+// one profile, searched harder than a sweep explores each profile.
+const searchChecks = 5000
 
 // picturesDir is where exploring writes its pictures by default.
 const picturesDir = "guardsim-pictures"
