@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"github.com/guardsim/guardsim/internal/plant"
 	"slices"
 
@@ -28,6 +29,15 @@ type runnerWF struct {
 	// index per actor (per generation from 640d27e36).
 	stored []storedCommand
 	cmdIdx map[cmdKey]int64
+}
+
+// commandKey is the key a command of the actor's generation is counted
+// and acked under.
+func (e *Engine) commandKey(actor ActorID, gen Generation) cmdKey {
+	if e.cfg.Quirks.Has(WFEventIndexPerRunner) {
+		gen = 0 // one count per actor until 640d27e36
+	}
+	return cmdKey{actor, gen}
 }
 
 // storedCommand is an ActorCommandKey row.
@@ -128,16 +138,7 @@ func (e *Engine) runnerConnected(init *ToServerInit, c *sim.End) *runnerWF {
 		// (CONN@5fcb724b0:319-385).
 		sorted := slices.Clone(rw.stored)
 		slices.SortStableFunc(sorted, func(a, b storedCommand) int {
-			switch {
-			case a.key.actor != b.key.actor:
-				if a.key.actor < b.key.actor {
-					return -1
-				}
-				return 1
-			case a.key.gen != b.key.gen:
-				return int(a.key.gen) - int(b.key.gen)
-			}
-			return int(a.idx - b.idx)
+			return cmp.Or(cmp.Compare(a.key.actor, b.key.actor), cmp.Compare(a.key.gen, b.key.gen), cmp.Compare(a.idx, b.idx))
 		})
 		if len(sorted) > 0 {
 			e.w.Trace(EngineNode, "pbr.replay_commands", sim.Str("runner", id), sim.Int("commands", len(sorted)))
@@ -188,12 +189,9 @@ func (e *Engine) command(id RunnerID, cmd ToClient) {
 		var key cmdKey
 		switch c := cmd.(type) {
 		case *CommandStartActor:
-			key = cmdKey{c.ActorID, c.Generation}
+			key = e.commandKey(c.ActorID, c.Generation)
 		case *CommandStopActor:
-			key = cmdKey{c.ActorID, c.Generation}
-		}
-		if e.cfg.Quirks.Has(WFEventIndexPerRunner) {
-			key.gen = 0
+			key = e.commandKey(c.ActorID, c.Generation)
 		}
 		if rw.cmdIdx == nil {
 			rw.cmdIdx = map[cmdKey]int64{}
@@ -271,10 +269,7 @@ func (e *Engine) fromRunner(rw *runnerWF, pc *pbrConn, m ToServer) {
 		pc.lastPong = e.w.Now()
 	case *ToServerAckCommands: // W2T@5fcb724b0:749-781, per generation from 640d27e36
 		for _, ack := range m.Acks {
-			key := cmdKey{ack.ActorID, ack.Generation}
-			if e.cfg.Quirks.Has(WFEventIndexPerRunner) {
-				key.gen = 0
-			}
+			key := e.commandKey(ack.ActorID, ack.Generation)
 			kept := rw.stored[:0]
 			for _, sc := range rw.stored {
 				if sc.key != key || sc.idx > ack.Index {

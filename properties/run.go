@@ -141,9 +141,14 @@ func minimizeFailure(cfg ExploreConfig, f *Failure) error {
 		}
 		return &Failure{Options: f.Options, Violations: Check(w, cfg.Properties...), Trace: w.Sim.TraceText(), Hash: w.Sim.TraceHash()}, nil
 	}
-	first, err := judge(f.Script, cfg.Properties)
-	if err != nil {
-		return fmt.Errorf("the minimal case does not run again: %w", err)
+	// A failure ExploreConfig.Minimize judged already has its violations
+	// and whole trace: no need to run it again.
+	first := &Failure{Options: f.Options, Violations: f.Violations, Trace: f.Trace, Hash: f.Hash}
+	if f.Trace == "" {
+		var err error
+		if first, err = judge(f.Script, cfg.Properties); err != nil {
+			return fmt.Errorf("the minimal case does not run again: %w", err)
+		}
 	}
 	first.Property = f.Property
 	// The case must keep one of the failure's signatures, and stay a

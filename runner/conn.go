@@ -427,23 +427,19 @@ func (r *Runner) sendActorStateUpdate(id model.ActorID, gen model.Generation, st
 // actor instance numbers and keeps it, and an event for an actor the runner
 // no longer hosts is dropped (RUN@5fcb724b0:957-976, 1121-1127).
 func (r *Runner) sendEvent(actor model.ActorID, gen model.Generation, msg model.ToServer) {
+	next, history := &r.nextEventIdx, &r.eventHistory
 	if !r.cfg.Quirks.Has(model.RunnerGlobalEventHistory) {
 		a := r.getActor(actor, &gen)
 		if a == nil {
 			r.trace("runner.event_dropped", sim.Str("actor", actor), sim.Uint("gen", gen), sim.Any("event", msg))
 			return
 		}
-		a.nextEventIdx++
-		idx := a.nextEventIdx
-		setEventIndex(msg, idx)
-		a.eventHistory = append(a.eventHistory, recordedEvent{index: idx, msg: msg})
-		r.sendRecorded(idx, msg)
-		return
+		next, history = &a.nextEventIdx, &a.eventHistory
 	}
-	r.nextEventIdx++
-	idx := r.nextEventIdx
+	*next++
+	idx := *next
 	setEventIndex(msg, idx)
-	r.eventHistory = append(r.eventHistory, recordedEvent{index: idx, msg: msg})
+	*history = append(*history, recordedEvent{index: idx, msg: msg})
 	r.sendRecorded(idx, msg)
 }
 

@@ -213,7 +213,7 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 			for _, f := range u.Failures {
 				if sr := bySig[f.Sig]; sr != nil {
 					sr.Count += f.Count
-					if sr.Unshrunk && !f.Unshrunk {
+					if sr.NotMinimized && !f.NotMinimized {
 						// A later unit's shrunk case shows it better; the
 						// count stays the sum.
 						count := sr.Count
@@ -248,8 +248,9 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 	// world of its own, run again with its whole trace (one goroutine per
 	// world, as everywhere), and the parent draws after its workers ended.
 	type page struct {
-		path string
-		err  error
+		path    string
+		profile string // the profile whose case it draws
+		err     error
 	}
 	// A registered finding is drawn at the first profile that shows it
 	// through each property (a finding's later profiles repeat it: 500
@@ -272,7 +273,7 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 				pages[sr] = pg
 				continue
 			}
-			pg := &page{path: filepath.Join(pictures, fmt.Sprintf("%s-%s-%d.html", r.name, name, i+1))}
+			pg := &page{path: filepath.Join(pictures, fmt.Sprintf("%s-%s-%d.html", r.name, name, i+1)), profile: r.name}
 			pages[sr] = pg
 			drawn[key] = pg
 			title := fmt.Sprintf("%s at %s: %s", sr.Property, r.name, sr.Sig)
@@ -298,7 +299,7 @@ func report(w io.Writer, rs []shardResult, verbose bool, wall time.Duration, pic
 				fmt.Fprintf(w, "picture: none (%v)\n", pg.err)
 				continue
 			}
-			if strings.HasPrefix(filepath.Base(pg.path), r.name+"-") {
+			if pg.profile == r.name {
 				fmt.Fprintf(w, "picture: %s\n", pg.path)
 			} else {
 				fmt.Fprintf(w, "picture: %s (the finding through %s at its first profile here; -replay this case with -html to draw it)\n", pg.path, sr.Property)

@@ -196,10 +196,10 @@ type sigResult struct {
 	Actions  int      `json:"actions"` // the shrunk case's size
 	Report   string   `json:"report"`
 	Script   []string `json:"script"` // the shrunk case, to draw it
-	// Unshrunk: met by a directed search that minimizes only its own
+	// NotMinimized: met by a directed search that minimizes only its own
 	// finding's failures and new ones (Report says so; no Script).
-	Unshrunk bool   `json:"unshrunk,omitempty"`
-	Trace    string `json:"trace,omitempty"` // with -v
+	NotMinimized bool   `json:"not_minimized,omitempty"`
+	Trace        string `json:"trace,omitempty"` // with -v
 }
 
 // runUnit explores one unit: every property in every scenario for the
@@ -298,7 +298,7 @@ func runUnit(sw sweep, u unit, verbose bool, log io.Writer) (unitResult, error) 
 				if sigs[s] != nil {
 					continue
 				}
-				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: report, Script: f.Script, Unshrunk: f.NotMinimized}
+				sr := &sigResult{Sig: s, Property: v.Property, Count: 1, Checks: f.Checks, Actions: f.Actions, Report: report, Script: f.Script, NotMinimized: f.NotMinimized}
 				if f.NotMinimized {
 					sr.Script = nil
 				}

@@ -198,10 +198,9 @@ func (w world) gcCollects(s record.Start, t sim.Time) bool {
 func checkAttempts(w world) []Violation {
 	var out []Violation
 	for _, r := range w.Requests {
-		if max := httpRetry(w.Profile).attempts; len(w.startsOf(r.Name, false)) > max {
-			n := len(w.startsOf(r.Name, false))
-			out = append(out, viol("attempts", r.Name, fmt.Sprintf("more than %d runner attempts", max),
-				map[string]string{"attempts": fmt.Sprintf("<=%d", max)}, map[string]string{"attempts": fmt.Sprint(n)}))
+		if limit, n := httpRetry(w.Profile).attempts, len(w.startsOf(r.Name, false)); n > limit {
+			out = append(out, viol("attempts", r.Name, fmt.Sprintf("more than %d runner attempts", limit),
+				map[string]string{"attempts": fmt.Sprintf("<=%d", limit)}, map[string]string{"attempts": fmt.Sprint(n)}))
 		}
 	}
 	return out
@@ -442,8 +441,8 @@ const notFoundBody = "Actor not found"
 
 // retryWindow is how long after a failed attempt a retry under the fix
 // could still reach the actor: the first backoff, then a resolution that
-// waits up to ActorReadyTimeout for Ready (PGR:183-231).
-func (w world) retryWindow() sim.Time { return httpRetry(w.Profile).initial + 10*sim.Second }
+// waits up to the profile's ready wait for Ready (PGR:183-231).
+func (w world) retryWindow() sim.Time { return httpRetry(w.Profile).initial + readyWait(w.Profile) }
 
 func checkRetryReachesMovedActor(w world) []Violation {
 	var out []Violation
